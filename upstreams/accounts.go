@@ -1,0 +1,61 @@
+package upstreams
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/trellisgw/trellis/upstreams/rest"
+)
+
+// MaxBatch is the most keys one batch call sends; longer key lists are split into several calls.
+// The sample services accept at most 500.
+const MaxBatch = 500
+
+// Accounts is the typed client of the accounts REST service.
+type Accounts struct{ c *rest.Client }
+
+// NewAccounts wraps a REST client of the accounts service.
+func NewAccounts(c *rest.Client) *Accounts { return &Accounts{c: c} }
+
+// UsersByID returns the users with the given ids, in the service's order; unknown ids are absent.
+func (a *Accounts) UsersByID(ctx context.Context, ids []string) ([]User, error) {
+	return batched(ids, func(chunk []string) ([]User, error) {
+		var out struct {
+			Users []User `json:"users"`
+		}
+		err := a.c.Get(ctx, "GET /users", "/users", url.Values{"id": chunk}, &out)
+		return out.Users, err
+	})
+}
+
+// ListUsers returns the page of users starting at offset, at most limit long.
+func (a *Accounts) ListUsers(ctx context.Context, offset, limit int) (Page[User], error) {
+	var out struct {
+		Users []User `json:"users"`
+		Total int    `json:"total"`
+	}
+	err := a.c.Get(ctx, "GET /users", "/users", pageQuery(offset, limit), &out)
+	return Page[User]{Items: out.Users, Total: out.Total}, err
+}
+
+// pageQuery builds the limit/offset query the sample services page by.
+func pageQuery(offset, limit int) url.Values {
+	return url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
+}
+
+// batched calls fetch once per MaxBatch keys and concatenates the results.
+func batched[T any](keys []string, fetch func([]string) ([]T, error)) ([]T, error) {
+	if len(keys) <= MaxBatch {
+		return fetch(keys)
+	}
+	var all []T
+	for start := 0; start < len(keys); start += MaxBatch {
+		part, err := fetch(keys[start:min(start+MaxBatch, len(keys))])
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, part...)
+	}
+	return all, nil
+}

@@ -1,0 +1,125 @@
+package upstreams
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/trellisgw/trellis/upstreams/rest"
+)
+
+// Config is the `upstreams` section of the gateway's config file.
+type Config struct {
+	// Transport tunes the HTTP transport shared by the REST upstreams.
+	Transport rest.Config `yaml:"transport"`
+	// Accounts, Products and Reviews are the REST upstreams.
+	Accounts RESTConfig `yaml:"accounts"`
+	Products RESTConfig `yaml:"products"`
+	Reviews  RESTConfig `yaml:"reviews"`
+	// Inventory and Orders are the gRPC upstreams.
+	Inventory GRPCConfig `yaml:"inventory"`
+	Orders    GRPCConfig `yaml:"orders"`
+}
+
+// RESTConfig locates one REST upstream.
+type RESTConfig struct {
+	// URL is the base URL, e.g. "http://127.0.0.1:4101". Required.
+	URL string `yaml:"url"`
+	// Timeout bounds each call. Default 2s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// GRPCConfig locates one gRPC upstream.
+type GRPCConfig struct {
+	// Target is a grpc-go target: "host:port" or "dns:///name:port". Required.
+	Target string `yaml:"target"`
+	// Timeout bounds each call. Default 2s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// DefaultTimeout bounds an upstream call when the config sets no timeout.
+const DefaultTimeout = 2 * time.Second
+
+// DefaultConfig points at the sample services as `make run` starts them.
+func DefaultConfig() Config {
+	return Config{
+		Accounts:  RESTConfig{URL: "http://127.0.0.1:4101"},
+		Products:  RESTConfig{URL: "http://127.0.0.1:4201"},
+		Reviews:   RESTConfig{URL: "http://127.0.0.1:4301"},
+		Inventory: GRPCConfig{Target: "127.0.0.1:4401"},
+		Orders:    GRPCConfig{Target: "127.0.0.1:4501"},
+	}.WithDefaults()
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	c.Transport = c.Transport.WithDefaults()
+	for _, r := range []*RESTConfig{&c.Accounts, &c.Products, &c.Reviews} {
+		if r.Timeout == 0 {
+			r.Timeout = DefaultTimeout
+		}
+	}
+	for _, g := range []*GRPCConfig{&c.Inventory, &c.Orders} {
+		if g.Timeout == 0 {
+			g.Timeout = DefaultTimeout
+		}
+	}
+	return c
+}
+
+// Validate reports every invalid field, each named by its key below `upstreams`.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Transport.Validate(); err != nil {
+		errs = append(errs, prefix("transport", err))
+	}
+	for name, r := range map[string]RESTConfig{"accounts": c.Accounts, "products": c.Products, "reviews": c.Reviews} {
+		if err := r.validate(); err != nil {
+			errs = append(errs, prefix(name, err))
+		}
+	}
+	for name, g := range map[string]GRPCConfig{"inventory": c.Inventory, "orders": c.Orders} {
+		if err := g.validate(); err != nil {
+			errs = append(errs, prefix(name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r RESTConfig) validate() error {
+	var errs []error
+	if r.URL == "" {
+		errs = append(errs, errors.New("url: required, e.g. http://127.0.0.1:4101"))
+	} else if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("url: %q is not an http(s)://host[:port] URL", r.URL))
+	}
+	if r.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: must be > 0, got %s", r.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+func (g GRPCConfig) validate() error {
+	var errs []error
+	if g.Target == "" {
+		errs = append(errs, errors.New("target: required, e.g. 127.0.0.1:4401"))
+	}
+	if g.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: must be > 0, got %s", g.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// prefix puts key in front of every line of err, so that joined errors each name their full key.
+func prefix(key string, err error) error {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		var out []error
+		for _, e := range joined.Unwrap() {
+			out = append(out, prefix(key, e))
+		}
+		return errors.Join(out...)
+	}
+	return fmt.Errorf("%s.%w", key, err)
+}

@@ -1,0 +1,197 @@
+// Package rest is the one HTTP/JSON transport shared by every REST upstream: pooled keep-alive
+// connections sized for fan-out, bounded response bodies, context deadlines, escaped paths and queries,
+// and failures classified into upstreamerr codes.
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/trellisgw/trellis/upstreams/upstreamerr"
+)
+
+// Transport owns the pooled HTTP client shared by all REST upstreams. Safe for concurrent use.
+type Transport struct {
+	http     *http.Client
+	maxBytes int64
+}
+
+// NewTransport builds the shared transport; cfg's zero fields take their defaults.
+func NewTransport(cfg Config) *Transport {
+	cfg = cfg.WithDefaults()
+	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 nil, // upstreams are internal: never route them through an environment proxy
+		DialContext:           dialer.DialContext,
+		MaxIdleConns:          0, // bounded per host below
+		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
+		MaxConnsPerHost:       cfg.MaxConnsPerHost,
+		IdleConnTimeout:       cfg.IdleConnTimeout,
+		ResponseHeaderTimeout: 0, // each call's context deadline bounds it
+		ForceAttemptHTTP2:     false,
+	}
+	return &Transport{http: &http.Client{Transport: tr}, maxBytes: cfg.MaxResponseBytes}
+}
+
+// Close closes idle connections. Calls in flight are not interrupted.
+func (t *Transport) Close() { t.http.CloseIdleConnections() }
+
+// Client calls one REST upstream through a Transport.
+type Client struct {
+	t       *Transport
+	name    string
+	base    string // scheme://host[:port][/prefix] without a trailing slash
+	timeout time.Duration
+}
+
+// NewClient returns a client of the upstream called name at baseURL (http or https, no query). timeout
+// bounds each call on top of the caller's own deadline; 0 means only the caller's deadline applies.
+func (t *Transport) NewClient(name, baseURL string, timeout time.Duration) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: url: %w", name, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("upstream %s: url %q: want http(s)://host[:port][/path] without query", name, baseURL)
+	}
+	return &Client{t: t, name: name, base: strings.TrimSuffix(u.String(), "/"), timeout: timeout}, nil
+}
+
+// Name returns the upstream's name.
+func (c *Client) Name() string { return c.name }
+
+// Path joins literal route segments and escapes each one, so that an id such as "../admin" or "1?x=2"
+// stays one literal segment: Path("users", id) is "/users/..%2Fadmin".
+func Path(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// Get calls GET path?query and decodes a 2xx JSON body into out. op names the route for errors and
+// metrics, e.g. "GET /users". path must come from Path or be a constant.
+func (c *Client) Get(ctx context.Context, op, path string, query url.Values, out any) error {
+	return c.do(ctx, http.MethodGet, op, path, query, nil, out)
+}
+
+// Post calls POST path with body encoded as JSON and decodes a 2xx JSON body into out.
+func (c *Client) Post(ctx context.Context, op, path string, body, out any) error {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return c.fail(op, upstreamerr.Failed, fmt.Errorf("encode request: %w", err))
+	}
+	return c.do(ctx, http.MethodPost, op, path, nil, buf, out)
+}
+
+func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	target := c.base + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return c.fail(op, upstreamerr.Failed, fmt.Errorf("build request: %w", err))
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.t.http.Do(req)
+	if err != nil {
+		return c.fail(op, upstreamerr.Classify(ctx, err), err)
+	}
+	defer resp.Body.Close()
+	lr := &io.LimitedReader{R: resp.Body, N: c.t.maxBytes + 1}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.statusError(op, resp, lr)
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, lr)
+		return nil
+	}
+	if err := json.NewDecoder(lr).Decode(out); err != nil {
+		if lr.N <= 0 {
+			return c.fail(op, upstreamerr.Failed, fmt.Errorf("response body over %d bytes", c.t.maxBytes))
+		}
+		if ctx.Err() != nil {
+			return c.fail(op, upstreamerr.Classify(ctx, ctx.Err()), err)
+		}
+		return c.fail(op, upstreamerr.Failed, fmt.Errorf("decode response: %w", err))
+	}
+	// Drain the rest (at most the bound) so the connection returns to the pool.
+	_, _ = io.Copy(io.Discard, lr)
+	return nil
+}
+
+// errorBody is the error shape every sample service uses; other upstreams' bodies are kept as text.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+	} `json:"error"`
+}
+
+// maxErrorBody bounds how much of an error body is read and kept for logs.
+const maxErrorBody = 4 << 10
+
+func (c *Client) statusError(op string, resp *http.Response, body io.Reader) error {
+	raw, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	var eb errorBody
+	_ = json.Unmarshal(raw, &eb)
+	cause := fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(raw))
+	switch s := resp.StatusCode; {
+	case s == http.StatusBadRequest || s == http.StatusUnprocessableEntity:
+		e := c.fail(op, upstreamerr.BadInput, cause)
+		e.Message, e.Field = userMessage(eb.Error.Message), eb.Error.Field
+		return e
+	case s == http.StatusNotFound:
+		return c.fail(op, upstreamerr.NotFound, cause)
+	case s == http.StatusServiceUnavailable || s == http.StatusBadGateway || s == http.StatusTooManyRequests:
+		return c.fail(op, upstreamerr.Unavailable, cause)
+	case s == http.StatusGatewayTimeout:
+		return c.fail(op, upstreamerr.Timeout, cause)
+	default:
+		return c.fail(op, upstreamerr.Failed, cause)
+	}
+}
+
+// userMessage keeps an upstream's validation message only when it is short, printable text; anything
+// else is replaced, so that no upstream internals can leak through BAD_USER_INPUT.
+func userMessage(m string) string {
+	const fallback = "invalid input"
+	if m == "" || len(m) > 200 {
+		return fallback
+	}
+	for _, r := range m {
+		if r < 0x20 || r == 0x7f {
+			return fallback
+		}
+	}
+	return m
+}
+
+func (c *Client) fail(op string, code upstreamerr.Code, err error) *upstreamerr.Error {
+	return &upstreamerr.Error{Upstream: c.name, Op: op, Code: code, Err: err}
+}

@@ -1,0 +1,91 @@
+// Package upstreamerr classifies failed upstream calls into the stable error codes clients see
+// (UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, UPSTREAM_ERROR, BAD_USER_INPUT) while keeping the details
+// (addresses, status lines, bodies) for logs only.
+package upstreamerr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+)
+
+// Code is the stable, client-visible classification of an upstream failure.
+type Code string
+
+// The codes of DESIGN.md §3 that upstream failures map to.
+const (
+	// Unavailable: the upstream could not be reached or said it is unavailable.
+	Unavailable Code = "UPSTREAM_UNAVAILABLE"
+	// Timeout: the call ran past its deadline.
+	Timeout Code = "UPSTREAM_TIMEOUT"
+	// Failed: the upstream answered with an error that is not the caller's fault.
+	Failed Code = "UPSTREAM_ERROR"
+	// BadInput: the upstream refused the caller's input; Message says why and may be shown.
+	BadInput Code = "BAD_USER_INPUT"
+	// NotFound: the upstream does not know the requested object. Typed clients usually turn it into a
+	// missing result rather than an error.
+	NotFound Code = "NOT_FOUND"
+)
+
+// Error is a failed upstream call. Error() carries every detail for logs; only Code and, for BadInput,
+// Message and Field are meant for clients.
+type Error struct {
+	// Upstream names the service, e.g. "accounts".
+	Upstream string
+	// Op names the call, e.g. "GET /users" or "/trellis.orders.v1.OrderService/PlaceOrder".
+	Op string
+	// Code classifies the failure.
+	Code Code
+	// Message is a short, user-facing explanation; set only for BadInput.
+	Message string
+	// Field names the offending input field when the upstream said which one.
+	Field string
+	// Err is the underlying cause (transport error, status, decoded body). Never shown to clients.
+	Err error
+}
+
+// Error implements error with the full detail, for logs.
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("upstream %s %s: %s", e.Upstream, e.Op, e.Code)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// CodeOf returns the Code of the first *Error in err's chain, or "" when there is none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// IsNotFound reports whether err is an upstream NotFound.
+func IsNotFound(err error) bool { return CodeOf(err) == NotFound }
+
+// Classify maps a transport-level failure (no answer from the upstream) to Timeout or Unavailable.
+// ctx is the caller's context: a call that failed because the caller gave up is a Timeout when its
+// deadline passed and Unavailable otherwise.
+func Classify(ctx context.Context, err error) Code {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return Timeout
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return Unavailable
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return Timeout
+	}
+	return Unavailable
+}
