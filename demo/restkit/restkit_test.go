@@ -95,7 +95,7 @@ func TestParsePage(t *testing.T) {
 
 func TestWindow(t *testing.T) {
 	for _, tc := range []struct {
-		p                Page
+		p               Page
 		total, from, to int
 	}{
 		{Page{Limit: 10}, 100, 0, 10},
