@@ -1,0 +1,48 @@
+package faults
+
+import "net/http"
+
+// injectedBody is the body of the answer to a call failed on purpose.
+const injectedBody = `{"error":{"code":"UNAVAILABLE","message":"injected fault"}}` + "\n"
+
+// Router is implemented by handlers that can name the route of a request without serving it, as
+// *http.ServeMux does. Middleware uses it to count calls failed on purpose under their route.
+type Router interface {
+	Handler(r *http.Request) (h http.Handler, pattern string)
+}
+
+// Middleware applies the current fault to every call of next and counts the call by route.
+//
+// The route is r.Pattern after next returns (next must route with an http.ServeMux on the same
+// *http.Request), or Unmatched. Calls failed on purpose never reach next; they are counted under
+// the pattern next's Router method names, when next implements Router, else under Unmatched.
+// The added latency ends early when the request's context is done, and nothing is written then.
+func (s *State) Middleware(next http.Handler) http.Handler {
+	router, _ := next.(Router)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		latency, fail := s.decide()
+		if err := sleep(r.Context(), latency); err != nil {
+			s.Count(route(router, r))
+			return
+		}
+		if fail {
+			s.Count(route(router, r))
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(injectedBody))
+			return
+		}
+		defer func() { s.Count(r.Pattern) }()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// route names the route of r without serving it.
+func route(router Router, r *http.Request) string {
+	if router == nil {
+		return Unmatched
+	}
+	_, pattern := router.Handler(r)
+	return pattern
+}
