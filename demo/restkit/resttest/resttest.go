@@ -17,9 +17,21 @@ import (
 )
 
 // Do serves one request to h and returns the recorded answer. A non-empty body is sent with
-// Content-Type application/json unless header overrides it; header entries are set as given.
+// Content-Type application/json unless header overrides it; header holds name, value pairs.
 func Do(t testing.TB, h http.Handler, method, target, body string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
+	return Serve(h, Request(method, target, body, header...))
+}
+
+// Serve serves r to h and returns the recorded answer.
+func Serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// Request builds a server request as Do sends it.
+func Request(method, target, body string, header ...string) *http.Request {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -31,9 +43,20 @@ func Do(t testing.TB, h http.Handler, method, target, body string, header ...str
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
+	return r
+}
+
+// CheckServed fails the test unless h routes a request for each of routes to that route, as told by
+// r.Pattern after h returns. Path wildcards are filled with "x".
+func CheckServed(t testing.TB, h http.Handler, routes []restkit.Route) {
+	t.Helper()
+	for _, rt := range routes {
+		r := Request(rt.Method, wildcard.ReplaceAllString(rt.Path, "x"), "{}")
+		Serve(h, r)
+		if r.Pattern != rt.Pattern() {
+			t.Errorf("%s %s was routed to %q, want %q", rt.Method, r.URL.Path, r.Pattern, rt.Pattern())
+		}
+	}
 }
 
 // Decode decodes the JSON answer in w into a new T, failing the test on a non-JSON answer.
