@@ -188,3 +188,16 @@ func keys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Server serves h on a real listener at a random free port of 127.0.0.1 until the test ends, and
+// returns its base URL.
+func Server(t testing.TB, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		http.DefaultClient.CloseIdleConnections()
+	})
+	return srv.URL
+}
