@@ -19,7 +19,8 @@ type Clients struct {
 	Orders    *Orders
 
 	transport *rest.Transport
-	conns     []*grpc.ClientConn
+	rest      []*rest.Client
+	conns     map[string]*grpc.ClientConn
 }
 
 // New builds every client from cfg (defaults applied). It does no I/O: connections are made on first use.
@@ -28,11 +29,12 @@ func New(cfg Config) (*Clients, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Clients{transport: rest.NewTransport(cfg.Transport)}
+	c := &Clients{transport: rest.NewTransport(cfg.Transport), conns: map[string]*grpc.ClientConn{}}
 	var errs []error
 	restClient := func(name string, r RESTConfig) *rest.Client {
 		rc, err := c.transport.NewClient(name, r.URL, r.Timeout)
 		errs = append(errs, err)
+		c.rest = append(c.rest, rc)
 		return rc
 	}
 	c.Accounts = NewAccounts(restClient("accounts", cfg.Accounts))
@@ -48,13 +50,13 @@ func New(cfg Config) (*Clients, error) {
 		c.Close()
 		return nil, err
 	}
-	c.conns = append(c.conns, inv)
+	c.conns["inventory"] = inv
 	ord, err := grpcconn.Dial("orders", cfg.Orders.Target, cfg.Orders.Timeout)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	c.conns = append(c.conns, ord)
+	c.conns["orders"] = ord
 	c.Inventory = NewInventory(inv)
 	c.Orders = NewOrders(ord)
 	return c, nil

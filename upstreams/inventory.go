@@ -9,7 +9,9 @@ import (
 )
 
 // Inventory is the typed client of the inventory gRPC service.
-type Inventory struct{ c inventoryv1.InventoryServiceClient }
+type Inventory struct {
+	c inventoryv1.InventoryServiceClient
+}
 
 // NewInventory wraps a connection to the inventory service.
 func NewInventory(conn grpc.ClientConnInterface) *Inventory {

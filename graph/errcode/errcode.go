@@ -1,0 +1,39 @@
+// Package errcode names the stable `extensions.code` values of the gateway's GraphQL errors
+// (DESIGN.md §3) and builds errors that carry them.
+package errcode
+
+import "github.com/vektah/gqlparser/v2/gqlerror"
+
+// The error codes clients may rely on.
+const (
+	ParseFailed         = "GRAPHQL_PARSE_FAILED"
+	ValidationFailed    = "GRAPHQL_VALIDATION_FAILED"
+	BadUserInput        = "BAD_USER_INPUT"
+	Unauthenticated     = "UNAUTHENTICATED"
+	Forbidden           = "FORBIDDEN"
+	UpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	UpstreamTimeout     = "UPSTREAM_TIMEOUT"
+	UpstreamError       = "UPSTREAM_ERROR"
+	Internal            = "INTERNAL_SERVER_ERROR"
+)
+
+// New returns a GraphQL error with message and extensions.code set to code. The message is shown to
+// clients as is: never put internal details in it.
+func New(code, message string) *gqlerror.Error {
+	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
+}
+
+// BadInput returns a BAD_USER_INPUT error about the named argument or input field.
+func BadInput(field, message string) *gqlerror.Error {
+	e := New(BadUserInput, message)
+	if field != "" {
+		e.Extensions["field"] = field
+	}
+	return e
+}
+
+// Code returns the extensions.code of err, or "" when it has none.
+func Code(err *gqlerror.Error) string {
+	c, _ := err.Extensions["code"].(string)
+	return c
+}
