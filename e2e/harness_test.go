@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/trellisgw/trellis/demo"
+	"github.com/trellisgw/trellis/demo/data"
+	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/graph/identity"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// testUserHeader names the header through which tests act as a signed-in user. It exists only in this
+// test harness: the gateway itself has no such header.
+const testUserHeader = "X-Test-User"
+
+// env is one running sample cluster with a gateway in front of it.
+type env struct {
+	cluster *demo.Cluster
+	gateway *gateway.Gateway
+	server  *httptest.Server
+	index   *data.Index
+}
+
+// newEnv starts the sample services with the default data set and a gateway over them; both stop at
+// the end of the test.
+func newEnv(t *testing.T, tweak ...func(*gateway.Config)) *env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dcfg := data.DefaultConfig()
+	cluster, err := demo.Start(ctx, demo.Config{Data: dcfg})
+	if err != nil {
+		t.Fatalf("start sample services: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := cluster.Close(); err != nil {
+			t.Errorf("close sample services: %v", err)
+		}
+	})
+
+	cfg := gateway.DefaultConfig()
+	cfg.Upstreams.Accounts.URL = "http://" + cluster.Addrs(demo.Accounts)[0]
+	cfg.Upstreams.Products.URL = "http://" + cluster.Addrs(demo.Products)[0]
+	cfg.Upstreams.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
+	cfg.Upstreams.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
+	cfg.Upstreams.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(actAsTestUser))
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		if err := gw.Close(); err != nil {
+			t.Errorf("close gateway: %v", err)
+		}
+	})
+	return &env{cluster: cluster, gateway: gw, server: srv, index: newIndex()}
+}
+
+func actAsTestUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get(testUserHeader); id != "" {
+			r = r.WithContext(identity.NewContext(r.Context(), &identity.Caller{UserID: id}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// gqlError is one entry of a response's errors.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// response is a GraphQL response with its HTTP status and raw body.
+type response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+	Raw    []byte
+}
+
+// query posts a GraphQL request and decodes the response. as, when not empty, is the test user's id.
+func (e *env) query(t *testing.T, as, query string, vars map[string]any) response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, e.server.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if as != "" {
+		req.Header.Set(testUserHeader, as)
+	}
+	resp, err := e.server.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST /graphql: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := response{Status: resp.StatusCode, Raw: raw}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON (%v): %s", err, raw)
+	}
+	return out
+}
+
+// decode unmarshals the response's data into v.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("data: %v: %s", err, r.Data)
+	}
+}
+
+// newIndex indexes the default data set, as the services generate it.
+func newIndex() *data.Index { return data.NewIndex(data.Generate(data.DefaultConfig())) }
