@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/trellisgw/trellis/demo/admin"
@@ -389,4 +391,34 @@ func TestFixedPorts(t *testing.T) {
 		return
 	}
 	t.Skip("no three consecutive free ports found")
+}
+
+func TestClusterGRPCReflection(t *testing.T) {
+	c := startCluster(t, 1)
+	for svc, want := range map[string]string{
+		Inventory: inventoryv1.InventoryService_ServiceDesc.ServiceName,
+		Orders:    ordersv1.OrderService_ServiceDesc.ServiceName,
+	} {
+		stream, err := reflectionpb.NewServerReflectionClient(dial(t, c.Addrs(svc)[0])).ServerReflectionInfo(t.Context())
+		if err != nil {
+			t.Fatalf("%s reflection: %v", svc, err)
+		}
+		if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+			MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+		}); err != nil {
+			t.Fatalf("%s reflection send: %v", svc, err)
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("%s reflection recv: %v", svc, err)
+		}
+		_ = stream.CloseSend()
+		var names []string
+		for _, s := range resp.GetListServicesResponse().GetService() {
+			names = append(names, s.GetName())
+		}
+		if !slices.Contains(names, want) || !slices.Contains(names, "grpc.health.v1.Health") {
+			t.Errorf("%s lists services %v, want %s and grpc.health.v1.Health", svc, names, want)
+		}
+	}
 }
