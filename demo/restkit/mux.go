@@ -130,3 +130,7 @@ func (f *fallbackWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (f *fallbackWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// Handler names the route r would be served by, without serving it (faults.Router), so that calls
+// turned away by an injected fault are still counted under their route.
+func (h *handler) Handler(r *http.Request) (http.Handler, string) { return h.mux.Handler(r) }
