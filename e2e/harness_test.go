@@ -36,9 +36,14 @@ type env struct {
 // the end of the test.
 func newEnv(t *testing.T, tweak ...func(*gateway.Config)) *env {
 	t.Helper()
+	return newEnvWithData(t, data.DefaultConfig(), tweak...)
+}
+
+// newEnvWithData is newEnv over the data set dcfg.
+func newEnvWithData(t *testing.T, dcfg data.Config, tweak ...func(*gateway.Config)) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dcfg := data.DefaultConfig()
 	cluster, err := demo.Start(ctx, demo.Config{Data: dcfg})
 	if err != nil {
 		t.Fatalf("start sample services: %v", err)
@@ -69,7 +74,7 @@ func newEnv(t *testing.T, tweak ...func(*gateway.Config)) *env {
 			t.Errorf("close gateway: %v", err)
 		}
 	})
-	return &env{cluster: cluster, gateway: gw, server: srv, index: newIndex()}
+	return &env{cluster: cluster, gateway: gw, server: srv, index: data.NewIndex(data.Generate(dcfg))}
 }
 
 func actAsTestUser(next http.Handler) http.Handler {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/cache"
@@ -64,17 +65,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
-	withLoaders := loaders.Middleware(clients, cfg.Loaders)
 	perRequest := func(next http.Handler) http.Handler {
-		h := withLoaders(next)
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
-			h = o.perRequest[i](h)
+			next = o.perRequest[i](next)
 		}
-		return h
+		return next
 	}
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
+		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)},
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
 		Logger:     o.logger,

@@ -20,8 +20,10 @@ type Deps struct {
 	Schema graphql.ExecutableSchema
 	// Documents caches parsed and validated documents across requests.
 	Documents graphql.Cache[*ast.QueryDocument]
-	// PerRequest wraps the GraphQL handler with what each request needs before execution (per-request
-	// loaders). Nil means none.
+	// Extensions are added to the executor after the built-in ones (per-operation loaders, …).
+	Extensions []graphql.HandlerExtension
+	// PerRequest wraps the GraphQL handler with what each request needs before execution (identity).
+	// Nil means none.
 	PerRequest func(http.Handler) http.Handler
 	// Ready reports whether the gateway can serve (its upstreams are reachable); nil means always.
 	Ready func(context.Context) error
@@ -47,6 +49,9 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		gql.SetQueryCache(d.Documents)
 	}
 	gql.Use(extension.Introspection{})
+	for _, ext := range d.Extensions {
+		gql.Use(ext)
+	}
 	gql.SetErrorPresenter(presentError(log))
 	gql.SetRecoverFunc(recoverPanic(log))
 

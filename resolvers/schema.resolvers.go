@@ -21,8 +21,10 @@ func (r *mutationResolver) AddReview(ctx context.Context, input model.AddReviewI
 	if caller == nil || caller.UserID == "" {
 		return nil, errcode.New(errcode.Unauthenticated, "addReview needs a signed-in user")
 	}
-	review, err := r.Clients.Reviews.Add(ctx, upstreams.NewReview{
-		ProductUPC: input.ProductUpc, AuthorID: caller.UserID, Body: input.Body, Rating: input.Rating,
+	review, err := loaders.Do(ctx, func(ctx context.Context) (upstreams.Review, error) {
+		return r.Clients.Reviews.Add(ctx, upstreams.NewReview{
+			ProductUPC: input.ProductUpc, AuthorID: caller.UserID, Body: input.Body, Rating: input.Rating,
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -39,7 +41,9 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrde
 	for i, it := range input.Items {
 		items[i] = upstreams.NewOrderItem{UPC: it.ProductUpc, Quantity: it.Quantity}
 	}
-	order, err := r.Clients.Orders.PlaceOrder(ctx, caller.UserID, items)
+	order, err := loaders.Do(ctx, func(ctx context.Context) (upstreams.Order, error) {
+		return r.Clients.Orders.PlaceOrder(ctx, caller.UserID, items)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +71,9 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Clients.Accounts.ListUsers(ctx, offset, max(n, 1))
+	page, err := loaders.Do(ctx, func(ctx context.Context) (upstreams.Page[upstreams.User], error) {
+		return r.Clients.Accounts.ListUsers(ctx, offset, max(n, 1))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +93,9 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Clients.Products.ListProducts(ctx, offset, max(n, 1))
+	page, err := loaders.Do(ctx, func(ctx context.Context) (upstreams.Page[upstreams.Product], error) {
+		return r.Clients.Products.ListProducts(ctx, offset, max(n, 1))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +107,9 @@ func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]upstream
 	if err != nil || n == 0 {
 		return []upstreams.Product{}, err
 	}
-	return r.Clients.Products.TopProducts(ctx, n)
+	return loaders.Do(ctx, func(ctx context.Context) ([]upstreams.Product, error) {
+		return r.Clients.Products.TopProducts(ctx, n)
+	})
 }
 
 func (r *queryResolver) Order(ctx context.Context, id string) (*upstreams.Order, error) {

@@ -6,26 +6,19 @@ import (
 	"time"
 )
 
-// Config tunes per-request batching. It is the `loaders` section of the gateway's config file.
+// Config tunes batching. It is the `loaders` section of the gateway's config file.
 type Config struct {
-	// BatchWait is how long a loader collects keys after the first Load of a batch before it calls the
-	// upstream. Default 500µs; see the package doc for why.
-	BatchWait time.Duration `yaml:"batch_wait"`
-	// MaxBatch dispatches a batch early once it holds this many keys. Default 500, the sample services'
-	// batch limit.
-	MaxBatch int `yaml:"max_batch"`
+	// MaxWait is the longest a queued key waits for its batch to be sent. Batches are normally sent the
+	// moment the operation has no running field left (see the package doc), long before this; the timer
+	// only guards against a miscount, so it is generous: a busy level of a large query can take tens of
+	// milliseconds of CPU before its fields are all waiting. Default 100ms.
+	MaxWait time.Duration `yaml:"max_wait"`
 }
-
-// DefaultBatchWait is the default batch window.
-const DefaultBatchWait = 500 * time.Microsecond
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
-	if c.BatchWait == 0 {
-		c.BatchWait = DefaultBatchWait
-	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 500
+	if c.MaxWait == 0 {
+		c.MaxWait = 100 * time.Millisecond
 	}
 	return c
 }
@@ -33,11 +26,8 @@ func (c Config) WithDefaults() Config {
 // Validate reports every invalid field, each named by its YAML key.
 func (c Config) Validate() error {
 	var errs []error
-	if c.BatchWait < 0 || c.BatchWait > 100*time.Millisecond {
-		errs = append(errs, fmt.Errorf("batch_wait: must be between 0 and 100ms, got %s", c.BatchWait))
-	}
-	if c.MaxBatch < 0 {
-		errs = append(errs, fmt.Errorf("max_batch: must be > 0, got %d", c.MaxBatch))
+	if c.MaxWait < 0 || c.MaxWait > time.Second {
+		errs = append(errs, fmt.Errorf("max_wait: must be between 0 and 1s, got %s", c.MaxWait))
 	}
 	return errors.Join(errs...)
 }

@@ -1,58 +1,71 @@
-// Package loaders batches the resolvers' upstream look-ups per request with graph-gophers/dataloader/v7:
-// one loader per (upstream, key kind), created for each request and dropped with it, so that a query
-// level costs one upstream call per key kind and identical objects are fetched once per request.
-//
-// The batch window. dataloader's default 16 ms window starts at the first Load and is paid once per
-// query level, so a six-level query would idle ~100 ms. gqlgen starts the resolvers of one level as
-// goroutines in a tight loop, so on an idle machine all of a level's Loads arrive within tens of
-// microseconds; under load (or -race) a wide level of hundreds of objects takes a few hundred. A 500 µs
-// window keeps every level in one batch with margin while adding at most half a millisecond per level;
-// MaxBatch dispatches full batches at once. The window is configurable (Config.BatchWait).
-//
-// Loaders are per request on purpose: dataloader hands the batch function the context of the first Load
-// of a window, and its cache never expires; sharing loaders would mix callers and serve stale data.
 package loaders
 
 import (
 	"context"
-	"net/http"
+	"errors"
 
-	"github.com/graph-gophers/dataloader/v7"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-// Loaders holds one request's loaders, one per upstream key kind.
+// Loaders holds one operation's loaders, one per upstream key kind, and their scheduler.
 type Loaders struct {
-	usersByID        *dataloader.Loader[string, *upstreams.User]
-	productsByUPC    *dataloader.Loader[string, *upstreams.Product]
-	stockByUPC       *dataloader.Loader[string, *upstreams.Stock]
-	reviewsByProduct *dataloader.Loader[string, []upstreams.Review]
-	reviewsByAuthor  *dataloader.Loader[string, []upstreams.Review]
-	ordersByID       *dataloader.Loader[string, *upstreams.Order]
-	ordersByBuyer    *dataloader.Loader[string, []upstreams.Order]
+	s                *scheduler
+	usersByID        *loader[*upstreams.User]
+	productsByUPC    *loader[*upstreams.Product]
+	stockByUPC       *loader[*upstreams.Stock]
+	reviewsByProduct *loader[[]upstreams.Review]
+	reviewsByAuthor  *loader[[]upstreams.Review]
+	ordersByID       *loader[*upstreams.Order]
+	ordersByBuyer    *loader[[]upstreams.Order]
 }
 
-// New returns fresh loaders over the clients c for one request. cfg's zero fields take their defaults.
-func New(c *upstreams.Clients, cfg Config) *Loaders {
-	cfg = cfg.WithDefaults()
-	return &Loaders{
-		usersByID:        newLoader(cfg, byKey(c.Accounts.UsersByID, func(u upstreams.User) string { return u.ID })),
-		productsByUPC:    newLoader(cfg, byKey(c.Products.ProductsByUPC, func(p upstreams.Product) string { return p.UPC })),
-		stockByUPC:       newLoader(cfg, byKey(c.Inventory.StockByUPC, func(s upstreams.Stock) string { return s.UPC })),
-		reviewsByProduct: newLoader(cfg, grouped(c.Reviews.ByProducts, func(r upstreams.Review) string { return r.ProductUPC })),
-		reviewsByAuthor:  newLoader(cfg, grouped(c.Reviews.ByAuthors, func(r upstreams.Review) string { return r.AuthorID })),
-		ordersByID:       newLoader(cfg, byKey(c.Orders.OrdersByID, func(o upstreams.Order) string { return o.ID })),
-		ordersByBuyer:    newLoader(cfg, mapped(c.Orders.OrdersByBuyers)),
+// instruments are the loaders' metrics, created once per Extension.
+type instruments struct {
+	batchSizes metric.Int64Histogram
+	forced     metric.Int64Counter
+}
+
+func newInstruments() instruments {
+	meter := otel.Meter("github.com/trellisgw/trellis/resolvers/loaders")
+	// The OpenTelemetry API only fails on invalid instrument names; these are constants.
+	sizes, _ := meter.Int64Histogram("trellis.loader.batch_size",
+		metric.WithDescription("Keys per batched upstream call."),
+		metric.WithExplicitBucketBoundaries(1, 2, 5, 10, 20, 50, 100, 200, 500))
+	forced, _ := meter.Int64Counter("trellis.loader.forced_flushes",
+		metric.WithDescription("Batches sent by the safety timer instead of at quiescence; non-zero means a miscount."))
+	return instruments{batchSizes: sizes, forced: forced}
+}
+
+// New returns the loaders of one operation whose context is ctx, over the clients c. Call close when
+// the operation has finished.
+func New(ctx context.Context, c *upstreams.Clients, cfg Config) (l *Loaders, close func()) {
+	return newLoaders(ctx, c, cfg.WithDefaults(), newInstruments())
+}
+
+func newLoaders(ctx context.Context, c *upstreams.Clients, cfg Config, in instruments) (*Loaders, func()) {
+	s := newScheduler(ctx, cfg.MaxWait, func() { in.forced.Add(ctx, 1) })
+	l := &Loaders{
+		s:                s,
+		usersByID:        newLoader(s, in, "users_by_id", byKey(c.Accounts.UsersByID, func(u upstreams.User) string { return u.ID })),
+		productsByUPC:    newLoader(s, in, "products_by_upc", byKey(c.Products.ProductsByUPC, func(p upstreams.Product) string { return p.UPC })),
+		stockByUPC:       newLoader(s, in, "stock_by_upc", byKey(c.Inventory.StockByUPC, func(s upstreams.Stock) string { return s.UPC })),
+		reviewsByProduct: newLoader(s, in, "reviews_by_product", grouped(c.Reviews.ByProducts, func(r upstreams.Review) string { return r.ProductUPC })),
+		reviewsByAuthor:  newLoader(s, in, "reviews_by_author", grouped(c.Reviews.ByAuthors, func(r upstreams.Review) string { return r.AuthorID })),
+		ordersByID:       newLoader(s, in, "orders_by_id", byKey(c.Orders.OrdersByID, func(o upstreams.Order) string { return o.ID })),
+		ordersByBuyer:    newLoader(s, in, "orders_by_buyer", mapped(c.Orders.OrdersByBuyers)),
 	}
+	return l, s.close
 }
 
-func newLoader[V any](cfg Config, fn dataloader.BatchFunc[string, V]) *dataloader.Loader[string, V] {
-	return dataloader.NewBatchedLoader(fn,
-		dataloader.WithWait[string, V](cfg.BatchWait),
-		dataloader.WithBatchCapacity[string, V](cfg.MaxBatch),
-		dataloader.WithInputCapacity[string, V](cfg.MaxBatch),
-	)
+func newLoader[V any](s *scheduler, in instruments, name string, fetch fetchFunc[V]) *loader[V] {
+	return &loader[V]{
+		name: name, s: s, fetch: fetch, cache: map[string]*future[V]{},
+		sizes: in.batchSizes, attrs: metric.WithAttributes(attribute.String("loader", name)),
+	}
 }
 
 type ctxKey struct{}
@@ -62,17 +75,65 @@ func NewContext(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// FromContext returns the request's loaders, or nil when the request has none.
+// FromContext returns the operation's loaders, or nil when there are none.
 func FromContext(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(ctxKey{}).(*Loaders)
 	return l
 }
 
-// Middleware gives every request its own Loaders over c.
-func Middleware(c *upstreams.Clients, cfg Config) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), New(c, cfg))))
-		})
+// ErrNoLoaders means the operation did not pass through Extension: a wiring bug, not a client error.
+var ErrNoLoaders = errors.New("loaders: none in the operation context")
+
+// Do runs an upstream call that is not batched (a page, a write) on behalf of the current field,
+// telling the scheduler that the field is waiting meanwhile, so that other fields' batches need not
+// wait for it.
+func Do[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
+	if l := FromContext(ctx); l != nil {
+		defer l.s.wait()()
 	}
+	return call(ctx)
+}
+
+func get[V any](ctx context.Context, key string, pick func(*Loaders) *loader[V]) (V, error) {
+	l := FromContext(ctx)
+	if l == nil {
+		var zero V
+		return zero, ErrNoLoaders
+	}
+	return pick(l).load(ctx, key)
+}
+
+// User returns the user with id, or nil when there is none.
+func User(ctx context.Context, id string) (*upstreams.User, error) {
+	return get(ctx, id, func(l *Loaders) *loader[*upstreams.User] { return l.usersByID })
+}
+
+// Product returns the product with upc, or nil when there is none.
+func Product(ctx context.Context, upc string) (*upstreams.Product, error) {
+	return get(ctx, upc, func(l *Loaders) *loader[*upstreams.Product] { return l.productsByUPC })
+}
+
+// Stock returns the stock of the product with upc, or nil when the inventory does not know it.
+func Stock(ctx context.Context, upc string) (*upstreams.Stock, error) {
+	return get(ctx, upc, func(l *Loaders) *loader[*upstreams.Stock] { return l.stockByUPC })
+}
+
+// ReviewsOfProduct returns the reviews of the product with upc, oldest first.
+func ReviewsOfProduct(ctx context.Context, upc string) ([]upstreams.Review, error) {
+	return get(ctx, upc, func(l *Loaders) *loader[[]upstreams.Review] { return l.reviewsByProduct })
+}
+
+// ReviewsByAuthor returns the reviews the user with id wrote, oldest first.
+func ReviewsByAuthor(ctx context.Context, id string) ([]upstreams.Review, error) {
+	return get(ctx, id, func(l *Loaders) *loader[[]upstreams.Review] { return l.reviewsByAuthor })
+}
+
+// Order returns the order with id, or nil when there is none.
+func Order(ctx context.Context, id string) (*upstreams.Order, error) {
+	return get(ctx, id, func(l *Loaders) *loader[*upstreams.Order] { return l.ordersByID })
+}
+
+// OrdersOfBuyer returns the orders the user with id placed, newest first.
+func OrdersOfBuyer(ctx context.Context, id string) ([]upstreams.Order, error) {
+	return get(ctx, id, func(l *Loaders) *loader[[]upstreams.Order] { return l.ordersByBuyer })
 }

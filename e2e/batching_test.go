@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trellisgw/trellis/demo"
+	"github.com/trellisgw/trellis/demo/data"
+)
+
+// Upstream routes as the sample services count them.
+const (
+	routeUsers     = "GET /users"
+	routeProducts  = "GET /products"
+	routeTop       = "GET /products/top"
+	routeReviews   = "GET /reviews"
+	routeAddReview = "POST /reviews"
+	routeGetStock  = "/trellis.inventory.v1.InventoryService/GetStock"
+)
+
+// The batching minimum is one call per (upstream, key kind, depth level). The reference query's two
+// branches reach the services level by level:
+//
+//	level  users branch                          topProducts branch
+//	1      accounts page                         products top
+//	2      reviews by author                     stock, reviews by product
+//	3      products by upc                       users by id
+//	4      stock, reviews by product             reviews by author
+//	5      users by id                           products by upc
+//	6      reviews by author                     stock
+//	7      products by upc
+//	8      stock
+//
+// Within a branch each level waits for the one before, so a branch's count is exact. The two branches
+// run side by side and their levels need not line up: when one branch is busier (100 users cost more
+// CPU per level than 5 products), a level of the other may be sent together with it, which saves a
+// call. So the whole query costs at least the larger and at most the sum of the branches' counts.
+var (
+	usersBranchCalls = map[string]map[string]int{
+		demo.Accounts:  {routeUsers: 2},    // page, users by id
+		demo.Products:  {routeProducts: 2}, // products by upc ×2
+		demo.Reviews:   {routeReviews: 3},  // by author ×2, by product
+		demo.Inventory: {routeGetStock: 2},
+	}
+	topBranchCalls = map[string]map[string]int{
+		demo.Accounts:  {routeUsers: 1},
+		demo.Products:  {routeTop: 1, routeProducts: 1},
+		demo.Reviews:   {routeReviews: 2}, // by product, by author
+		demo.Inventory: {routeGetStock: 2},
+	}
+)
+
+// TestBatchingInvariant proves, from the services' own counters, that each branch of the reference
+// query costs exactly the batching minimum whatever the number of objects per level, and that the whole
+// reference query stays within the bounds the branches give.
+func TestBatchingInvariant(t *testing.T) {
+	// A data set wide enough that no level's keys were all fetched at an earlier level (per-request
+	// deduplication would rightly save whole calls, and 100 users would cost fewer than 10), and sparse
+	// enough that no level needs more than the services' 500 keys per call (a larger batch is rightly
+	// split).
+	e := newEnvWithData(t, data.Config{Users: 5000, Products: 5000, ReviewsPerUser: 2})
+	run := func(t *testing.T, file string, users int) map[string]map[string]int {
+		t.Helper()
+		e.cluster.ResetCalls()
+		resp := e.query(t, "", readFile(t, file), map[string]any{"users": users})
+		if resp.Status != 200 || len(resp.Errors) > 0 {
+			t.Fatalf("%s users=%d: status %d, errors %+v", file, users, resp.Status, resp.Errors)
+		}
+		return dataCalls(e.cluster.Calls())
+	}
+	for _, users := range []int{10, 100} {
+		t.Run(fmt.Sprintf("users=%d", users), func(t *testing.T) {
+			if diff := cmp.Diff(usersBranchCalls, run(t, "users_branch.graphql", users)); diff != "" {
+				t.Errorf("users branch: upstream calls (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(topBranchCalls, run(t, "top_branch.graphql", users)); diff != "" {
+				t.Errorf("topProducts branch: upstream calls (-want +got):\n%s", diff)
+			}
+			whole := run(t, "reference.graphql", users)
+			for svc, routes := range sum(usersBranchCalls, topBranchCalls) {
+				for route, most := range routes {
+					least := max(usersBranchCalls[svc][route], topBranchCalls[svc][route])
+					if got := whole[svc][route]; got < least || got > most {
+						t.Errorf("reference query: %s %s: %d calls, want %d..%d", svc, route, got, least, most)
+					}
+				}
+			}
+			if diff := cmp.Diff(keys(sum(usersBranchCalls, topBranchCalls)), keys(whole)); diff != "" {
+				t.Errorf("reference query called unexpected routes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func sum(a, b map[string]map[string]int) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for _, m := range []map[string]map[string]int{a, b} {
+		for svc, routes := range m {
+			if out[svc] == nil {
+				out[svc] = map[string]int{}
+			}
+			for route, n := range routes {
+				out[svc][route] += n
+			}
+		}
+	}
+	return out
+}
+
+func keys(m map[string]map[string]int) []string {
+	var out []string
+	for svc, routes := range m {
+		for route := range routes {
+			out = append(out, svc+" "+route)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// dataCalls drops health checks and services with no calls from a counter snapshot.
+func dataCalls(all map[string]map[string]int) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for svc, routes := range all {
+		for route, n := range routes {
+			if n == 0 || route == "GET /healthz" || route == "/grpc.health.v1.Health/Check" {
+				continue
+			}
+			if out[svc] == nil {
+				out[svc] = map[string]int{}
+			}
+			out[svc][route] = n
+		}
+	}
+	return out
+}
