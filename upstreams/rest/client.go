@@ -38,7 +38,13 @@ func NewTransport(cfg Config) *Transport {
 		ResponseHeaderTimeout: 0, // each call's context deadline bounds it
 		ForceAttemptHTTP2:     false,
 	}
-	return &Transport{http: &http.Client{Transport: tr}, maxBytes: cfg.MaxResponseBytes}
+	client := &http.Client{
+		Transport: tr,
+		// Never follow redirects: an upstream's 3xx fails the call (UPSTREAM_ERROR) instead of sending
+		// it to another route or host.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Transport{http: client, maxBytes: cfg.MaxResponseBytes}
 }
 
 // Close closes idle connections. Calls in flight are not interrupted.
@@ -69,12 +75,21 @@ func (t *Transport) NewClient(name, baseURL string, timeout time.Duration) (*Cli
 func (c *Client) Name() string { return c.name }
 
 // Path joins literal route segments and escapes each one, so that an id such as "../admin" or "1?x=2"
-// stays one literal segment: Path("users", id) is "/users/..%2Fadmin".
+// stays one literal segment: Path("users", id) is "/users/..%2Fadmin". The dot segments "." and ".."
+// are escaped too ("%2E", "%2E%2E"), since servers clean them away and would route the call elsewhere.
+// An empty segment cannot be expressed ("/users/" is another route): callers must reject empty ids.
 func Path(segments ...string) string {
 	var b strings.Builder
 	for _, s := range segments {
 		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
+		switch s {
+		case ".":
+			b.WriteString("%2E")
+		case "..":
+			b.WriteString("%2E%2E")
+		default:
+			b.WriteString(url.PathEscape(s))
+		}
 	}
 	return b.String()
 }
@@ -126,8 +141,7 @@ func (c *Client) do(ctx context.Context, method, op, path string, query url.Valu
 		return c.statusError(op, resp, lr)
 	}
 	if out == nil {
-		_, _ = io.Copy(io.Discard, lr)
-		return nil
+		return c.drain(op, lr)
 	}
 	if err := json.NewDecoder(lr).Decode(out); err != nil {
 		if lr.N <= 0 {
@@ -138,8 +152,16 @@ func (c *Client) do(ctx context.Context, method, op, path string, query url.Valu
 		}
 		return c.fail(op, upstreamerr.Failed, fmt.Errorf("decode response: %w", err))
 	}
-	// Drain the rest (at most the bound) so the connection returns to the pool.
+	return c.drain(op, lr)
+}
+
+// drain reads the rest of a 2xx body (at most the bound) so the connection returns to the pool, and
+// fails the call when the body turns out to be over the bound.
+func (c *Client) drain(op string, lr *io.LimitedReader) error {
 	_, _ = io.Copy(io.Discard, lr)
+	if lr.N <= 0 {
+		return c.fail(op, upstreamerr.Failed, fmt.Errorf("response body over %d bytes", c.t.maxBytes))
+	}
 	return nil
 }
 
