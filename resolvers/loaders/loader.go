@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
@@ -19,37 +20,47 @@ type loader[V any] struct {
 	sizes metric.Int64Histogram
 	attrs metric.MeasurementOption
 
-	mu    sync.Mutex
-	cache map[string]*future[V] // every key requested in this operation
-	queue []string              // keys not yet sent
-	futs  []*future[V]          // the futures of queue, index for index
+	mu     sync.Mutex
+	cache  map[string]*future[V] // every key requested in this operation
+	queues map[int]*keyQueue[V]  // keys not yet sent, by the depth of the field that asked first
+}
+
+type keyQueue[V any] struct {
+	keys []string
+	futs []*future[V]
 }
 
 type future[V any] struct {
-	ws   waitState // guarded by the scheduler's mutex
-	done chan struct{}
-	val  V
-	err  error
+	ws       waitState // guarded by the scheduler's mutex
+	queuedAt int       // depth of the queue holding the key, -1 once sent; guarded by the loader's mu
+	done     chan struct{}
+	val      V
+	err      error
 }
 
-// load returns the value for key, sending it with the operation's next batch unless it was requested
-// before.
+// load returns the value for key, sending it with the next batch of its depth unless it was
+// requested before in this operation.
 func (l *loader[V]) load(ctx context.Context, key string) (V, error) {
+	depth := fieldDepth(ctx)
 	l.mu.Lock()
 	f, seen := l.cache[key]
 	first := false
-	if !seen {
+	switch {
+	case !seen:
 		f = &future[V]{done: make(chan struct{})}
 		l.cache[key] = f
-		l.queue = append(l.queue, key)
-		l.futs = append(l.futs, f)
-		first = len(l.queue) == 1
+		first = l.queueLocked(key, f, depth)
+	case f.queuedAt > depth:
+		// Queued by a deeper field and not sent yet: it now belongs to this shallower level, which is
+		// sent first. Left where it was, this field would wait for a level that waits for it.
+		l.unqueueLocked(key, f.queuedAt)
+		first = l.queueLocked(key, f, depth)
 	}
 	l.mu.Unlock()
 	if first {
-		l.s.enqueue(l)
+		l.s.enqueue(l, depth)
 	}
-	if !l.s.block(&f.ws) {
+	if !l.s.block(&f.ws, depth) {
 		<-f.done // resolved: its value is being published
 		return f.val, f.err
 	}
@@ -62,16 +73,42 @@ func (l *loader[V]) load(ctx context.Context, key string) (V, error) {
 	}
 }
 
+// queueLocked queues key at depth and reports whether it is the first key there. l.mu is held.
+func (l *loader[V]) queueLocked(key string, f *future[V], depth int) bool {
+	q := l.queues[depth]
+	if q == nil {
+		q = &keyQueue[V]{}
+		l.queues[depth] = q
+	}
+	q.keys = append(q.keys, key)
+	q.futs = append(q.futs, f)
+	f.queuedAt = depth
+	return len(q.keys) == 1
+}
+
+// unqueueLocked removes key from the queue at depth. l.mu is held.
+func (l *loader[V]) unqueueLocked(key string, depth int) {
+	q := l.queues[depth]
+	i := slices.Index(q.keys, key)
+	q.keys = slices.Delete(q.keys, i, i+1)
+	q.futs = slices.Delete(q.futs, i, i+1)
+}
+
 // take implements flusher.
-func (l *loader[V]) take() func(context.Context) {
+func (l *loader[V]) take(depth int) func(context.Context) {
 	l.mu.Lock()
-	keys, futs := l.queue, l.futs
-	l.queue, l.futs = nil, nil
+	q := l.queues[depth]
+	delete(l.queues, depth)
+	if q != nil {
+		for _, f := range q.futs {
+			f.queuedAt = -1
+		}
+	}
 	l.mu.Unlock()
-	if len(keys) == 0 {
+	if q == nil || len(q.keys) == 0 {
 		return nil
 	}
-	return func(ctx context.Context) { l.send(ctx, keys, futs) }
+	return func(ctx context.Context) { l.send(ctx, q.keys, q.futs) }
 }
 
 // send fetches one batch and resolves its futures; a panic in fetch fails the batch, not the process.

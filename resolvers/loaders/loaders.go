@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/99designs/gqlgen/graphql"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -63,7 +64,7 @@ func newLoaders(ctx context.Context, c *upstreams.Clients, cfg Config, in instru
 
 func newLoader[V any](s *scheduler, in instruments, name string, fetch fetchFunc[V]) *loader[V] {
 	return &loader[V]{
-		name: name, s: s, fetch: fetch, cache: map[string]*future[V]{},
+		name: name, s: s, fetch: fetch, cache: map[string]*future[V]{}, queues: map[int]*keyQueue[V]{},
 		sizes: in.batchSizes, attrs: metric.WithAttributes(attribute.String("loader", name)),
 	}
 }
@@ -89,7 +90,7 @@ var ErrNoLoaders = errors.New("loaders: none in the operation context")
 // wait for it.
 func Do[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
 	if l := FromContext(ctx); l != nil {
-		defer l.s.wait()()
+		defer l.s.wait(fieldDepth(ctx))()
 	}
 	return call(ctx)
 }
@@ -136,4 +137,16 @@ func Order(ctx context.Context, id string) (*upstreams.Order, error) {
 // OrdersOfBuyer returns the orders the user with id placed, newest first.
 func OrdersOfBuyer(ctx context.Context, id string) ([]upstreams.Order, error) {
 	return get(ctx, id, func(l *Loaders) *loader[[]upstreams.Order] { return l.ordersByBuyer })
+}
+
+// fieldDepth returns the number of fields on the current field's response path (list indexes are not
+// counted): the depth level of the batching invariant.
+func fieldDepth(ctx context.Context) int {
+	d := 0
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if fc.Index == nil {
+			d++
+		}
+	}
+	return d
 }

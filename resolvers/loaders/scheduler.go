@@ -8,70 +8,97 @@ import (
 
 // flusher is a loader with keys queued for the next batch.
 type flusher interface {
-	// take removes and returns the queued batch, or nil when there is none.
-	take() func(context.Context)
+	// take removes and returns the batch queued at depth, or nil when there is none.
+	take(depth int) func(context.Context)
+}
+
+// queued is a loader with a batch queued at a depth.
+type queued struct {
+	f     flusher
+	depth int
 }
 
 // scheduler decides when one operation's queued keys are sent. All its fields are guarded by mu.
 //
 // pending counts the field resolutions that are expected or running and whose resolver has not
-// returned; waiting counts those of them blocked on a batch or an upstream call. A field that is
-// neither is running and may still queue keys, so batches are sent only when waiting >= pending.
+// returned; waiting counts those of them blocked on a batch or an upstream call, and waitingAt counts
+// them by depth (the number of fields on their response path). A field that is neither is running and
+// may still queue keys, so nothing is sent while waiting < pending.
+//
+// When everything waits, only the batches at the shallowest depth anything waits at are sent: a
+// shallower field still waiting (on a call in flight) may yet queue more keys at deeper depths once
+// it runs, and those must join the batches of their depth rather than follow in a second call. This
+// keeps each (loader, depth) to one call even when part of a level was answered early from the
+// request's cache.
 type scheduler struct {
 	ctx     context.Context // the operation's context: batches outlive the field that queued them first
 	maxWait time.Duration
-	onForce func() // counts flushes forced by the timer
+	onForce func() // counts flushes forced by the watchdog
 
-	mu       sync.Mutex
-	pending  int
-	waiting  int
-	queued   []flusher
-	timer    *time.Timer
-	timerGen uint64 // invalidates a timer that fired after the queue it was armed for was sent
-	closed   bool
-	inflight sync.WaitGroup
+	mu        sync.Mutex
+	pending   int
+	waiting   int
+	waitingAt []int
+	queue     []queued
+	timer     *time.Timer
+	timerGen  uint64 // invalidates a watchdog armed for a queue that has been sent since
+	progress  uint64 // counts fields finishing and batches resolving: the watchdog's sign of life
+	seen      uint64 // progress when the watchdog last looked
+	closed    bool
+	inflight  sync.WaitGroup
 }
 
 func newScheduler(ctx context.Context, maxWait time.Duration, onForce func()) *scheduler {
 	return &scheduler{ctx: ctx, maxWait: maxWait, onForce: onForce}
 }
 
-// expect announces n more field resolutions (n may be negative when a field finished).
+// expect announces n more field resolutions (n is negative by one when a field finished).
 func (s *scheduler) expect(n int) {
 	s.mu.Lock()
 	s.pending += n
+	s.progress++
 	s.flushIfIdleLocked()
 }
 
-// wait marks the calling field as blocked on an upstream call it makes itself; done must be called
-// when the call has returned.
-func (s *scheduler) wait() (done func()) {
+// addWaiting counts one field at depth as blocked (n = 1) or running again (n = -1). s.mu is held.
+func (s *scheduler) addWaitingLocked(depth, n int) {
+	for len(s.waitingAt) <= depth {
+		s.waitingAt = append(s.waitingAt, 0)
+	}
+	s.waitingAt[depth] += n
+	s.waiting += n
+}
+
+// wait marks the calling field, at depth, as blocked on an upstream call it makes itself; done must be
+// called when the call has returned.
+func (s *scheduler) wait(depth int) (done func()) {
 	s.mu.Lock()
-	s.waiting++
+	s.addWaitingLocked(depth, 1)
 	s.flushIfIdleLocked()
 	return func() {
 		s.mu.Lock()
-		s.waiting--
+		s.addWaitingLocked(depth, -1)
+		s.progress++
 		s.mu.Unlock()
 	}
 }
 
 // waitState is the part of a batched key's future the scheduler guards with its mutex.
 type waitState struct {
-	waiters  int
+	depths   []int // of the fields waiting for the key
 	resolved bool
 }
 
-// block marks the calling field as blocked until w is resolved. It returns false, without blocking,
-// when w is resolved already.
-func (s *scheduler) block(w *waitState) bool {
+// block marks the calling field, at depth, as blocked until w is resolved. It returns false, without
+// blocking, when w is resolved already.
+func (s *scheduler) block(w *waitState, depth int) bool {
 	s.mu.Lock()
 	if w.resolved {
 		s.mu.Unlock()
 		return false
 	}
-	w.waiters++
-	s.waiting++
+	w.depths = append(w.depths, depth)
+	s.addWaitingLocked(depth, 1)
 	s.flushIfIdleLocked()
 	return true
 }
@@ -82,60 +109,90 @@ func (s *scheduler) resolve(ws []*waitState) {
 	s.mu.Lock()
 	for _, w := range ws {
 		w.resolved = true
-		s.waiting -= w.waiters
+		for _, d := range w.depths {
+			s.addWaitingLocked(d, -1)
+		}
 	}
+	s.progress++
 	s.mu.Unlock()
 }
 
-// enqueue registers a loader whose queue just became non-empty.
-func (s *scheduler) enqueue(f flusher) {
+// enqueue registers a loader whose queue at depth just became non-empty.
+func (s *scheduler) enqueue(f flusher, depth int) {
 	s.mu.Lock()
-	s.queued = append(s.queued, f)
-	if len(s.queued) == 1 && s.timer == nil {
+	s.queue = append(s.queue, queued{f: f, depth: depth})
+	if s.timer == nil {
+		s.seen = s.progress
 		gen := s.timerGen
-		s.timer = time.AfterFunc(s.maxWait, func() { s.force(gen) })
+		s.timer = time.AfterFunc(s.maxWait, func() { s.watchdog(gen) })
 	}
 	s.flushIfIdleLocked()
 }
 
-// flushIfIdleLocked sends every queued batch when no field is running, then unlocks s.mu.
+// flushIfIdleLocked sends the shallowest queued batches when no field is running, then unlocks s.mu.
 func (s *scheduler) flushIfIdleLocked() {
-	if len(s.queued) == 0 || s.waiting < s.pending {
+	if len(s.queue) == 0 || s.waiting < s.pending {
 		s.mu.Unlock()
 		return
 	}
-	s.flushLocked()
+	shallowest := -1
+	for d, n := range s.waitingAt {
+		if n > 0 {
+			shallowest = d
+			break
+		}
+	}
+	s.flushLocked(func(q queued) bool { return shallowest < 0 || q.depth <= shallowest })
 }
 
-// force is the safety timer: it sends whatever is queued.
-func (s *scheduler) force(gen uint64) {
+// watchdog guards against a miscount: keys are queued, yet the count says some field is still running.
+// As long as fields keep finishing, that is true (a large level can take a while), so it looks again
+// later; after a whole maxWait without any progress it sends everything queued.
+func (s *scheduler) watchdog(gen uint64) {
 	s.mu.Lock()
-	if gen != s.timerGen || len(s.queued) == 0 {
+	if gen != s.timerGen || len(s.queue) == 0 || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if s.progress != s.seen {
+		s.seen = s.progress
+		s.timer = time.AfterFunc(s.maxWait, func() { s.watchdog(gen) })
 		s.mu.Unlock()
 		return
 	}
 	if s.onForce != nil {
 		s.onForce()
 	}
-	s.flushLocked()
+	s.flushLocked(func(queued) bool { return true })
 }
 
-// flushLocked takes every queued batch, unlocks s.mu and starts the batches, one goroutine each.
-func (s *scheduler) flushLocked() {
-	queued := s.queued
-	s.queued = nil
-	s.timerGen++
-	if s.timer != nil {
-		s.timer.Stop()
-		s.timer = nil
+// flushLocked takes the queued batches that sendNow selects, unlocks s.mu and starts them, one
+// goroutine each.
+func (s *scheduler) flushLocked(sendNow func(queued) bool) {
+	var now []queued
+	keep := s.queue[:0]
+	for _, q := range s.queue {
+		if sendNow(q) {
+			now = append(now, q)
+		} else {
+			keep = append(keep, q)
+		}
+	}
+	s.queue = keep
+	if len(s.queue) == 0 {
+		s.timerGen++
+		if s.timer != nil {
+			s.timer.Stop()
+			s.timer = nil
+		}
 	}
 	closed := s.closed
 	if !closed {
-		s.inflight.Add(len(queued))
+		s.inflight.Add(len(now))
 	}
 	s.mu.Unlock()
-	for _, f := range queued {
-		send := f.take()
+	for _, q := range now {
+		send := q.f.take(q.depth)
 		if closed {
 			if send != nil {
 				send(s.ctx) // the operation is over: nothing waits for a goroutine, so run it here
@@ -151,7 +208,7 @@ func (s *scheduler) flushLocked() {
 	}
 }
 
-// close stops the timer and waits for the batches in flight. A batch queued afterwards (a resolver
+// close stops the watchdog and waits for the batches in flight. A batch queued afterwards (a resolver
 // outliving its operation) is sent synchronously.
 func (s *scheduler) close() {
 	s.mu.Lock()
