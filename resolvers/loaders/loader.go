@@ -41,7 +41,11 @@ type future[V any] struct {
 // load returns the value for key, sending it with the next batch of its depth unless it was
 // requested before in this operation.
 func (l *loader[V]) load(ctx context.Context, key string) (V, error) {
-	depth := fieldDepth(ctx)
+	return l.loadAt(ctx, key, fieldDepth(ctx))
+}
+
+// loadAt is load for a field at depth.
+func (l *loader[V]) loadAt(ctx context.Context, key string, depth int) (V, error) {
 	l.mu.Lock()
 	f, seen := l.cache[key]
 	first := false
