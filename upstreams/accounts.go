@@ -44,8 +44,12 @@ func pageQuery(offset, limit int) url.Values {
 	return url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
 }
 
-// batched calls fetch once per MaxBatch keys and concatenates the results.
+// batched calls fetch once per MaxBatch keys and concatenates the results. No keys means no call and
+// no results: the services read a key-less batch call as a page listing or refuse it.
 func batched[T any](keys []string, fetch func([]string) ([]T, error)) ([]T, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	if len(keys) <= MaxBatch {
 		return fetch(keys)
 	}

@@ -91,11 +91,12 @@ func (r RESTConfig) validate() error {
 	var errs []error
 	if r.URL == "" {
 		errs = append(errs, errors.New("url: required, e.g. http://127.0.0.1:4101"))
-	} else if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("url: %q is not an http(s)://host[:port] URL", r.URL))
+	} else if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("url: %q is not an http(s)://host[:port][/path] URL without query", r.URL))
 	}
 	if r.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be > 0, got %s", r.Timeout))
+		errs = append(errs, fmt.Errorf("timeout: must be >= 0 (0 means %s), got %s", DefaultTimeout, r.Timeout))
 	}
 	return errors.Join(errs...)
 }
@@ -106,7 +107,7 @@ func (g GRPCConfig) validate() error {
 		errs = append(errs, errors.New("target: required, e.g. 127.0.0.1:4401"))
 	}
 	if g.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be > 0, got %s", g.Timeout))
+		errs = append(errs, fmt.Errorf("timeout: must be >= 0 (0 means %s), got %s", DefaultTimeout, g.Timeout))
 	}
 	return errors.Join(errs...)
 }

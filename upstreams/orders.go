@@ -2,11 +2,14 @@ package upstreams
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"time"
 
 	"google.golang.org/grpc"
 
 	ordersv1 "github.com/trellisgw/trellis/proto/orders/v1"
+	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
 // Orders is the typed client of the orders gRPC service.
@@ -48,6 +51,12 @@ func (o *Orders) OrdersByBuyers(ctx context.Context, buyerIDs []string) (map[str
 func (o *Orders) PlaceOrder(ctx context.Context, buyerID string, items []NewOrderItem) (Order, error) {
 	req := &ordersv1.PlaceOrderRequest{BuyerId: buyerID, Items: make([]*ordersv1.PlaceOrderItem, len(items))}
 	for i, it := range items {
+		if it.Quantity < math.MinInt32 || it.Quantity > math.MaxInt32 {
+			// The wire field is int32: a wider value would wrap into another, valid-looking quantity.
+			msg := fmt.Sprintf("items[%d].quantity is out of range", i)
+			return Order{}, &upstreamerr.Error{Upstream: "orders", Op: ordersv1.OrderService_PlaceOrder_FullMethodName,
+				Code: upstreamerr.BadInput, Message: msg, Err: fmt.Errorf("quantity %d does not fit int32", it.Quantity)}
+		}
 		req.Items[i] = &ordersv1.PlaceOrderItem{Upc: it.UPC, Quantity: int32(it.Quantity)}
 	}
 	resp, err := o.c.PlaceOrder(ctx, req)
