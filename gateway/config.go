@@ -7,11 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -77,7 +80,7 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(section string, err error) {
 		if err != nil {
-			errs = append(errs, prefixAll(section, err))
+			errs = append(errs, configerr.Prefix(section, err))
 		}
 	}
 	add("server", c.Server.Validate())
@@ -87,33 +90,87 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// prefixAll puts "section." in front of each joined error.
-func prefixAll(section string, err error) error {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		var out []error
-		for _, e := range joined.Unwrap() {
-			out = append(out, prefixAll(section, e))
-		}
-		return errors.Join(out...)
-	}
-	return fmt.Errorf("%s.%w", section, err)
-}
-
 // Parse reads a YAML config: unknown keys are errors, missing keys take their defaults, and the result
-// is validated. The error lists every problem found.
+// is validated. The error lists every problem found, each naming its key.
 func Parse(r io.Reader) (Config, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
 	var c Config
-	dec := yaml.NewDecoder(r)
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("config: %w", err)
+		var root yaml.Node // for naming the keys of the lines yaml reports
+		_ = yaml.Unmarshal(raw, &root)
+		return Config{}, fmt.Errorf("config:\n%w", nameKeys(&root, err))
 	}
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)
 	}
 	return c, nil
+}
+
+// lineMsg matches the "line N: message" entries of a yaml.TypeError.
+var lineMsg = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// nameKeys rewrites yaml's "line N: …" type errors to name the key at that line, e.g.
+// "server.max_body_bytes (line 3): cannot unmarshal !!str `lots` into int64".
+func nameKeys(root *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	errs := make([]error, 0, len(te.Errors))
+	for _, msg := range te.Errors {
+		m := lineMsg.FindStringSubmatch(msg)
+		if m == nil {
+			errs = append(errs, errors.New(msg))
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		detail := m[2]
+		if strings.HasPrefix(detail, "field ") && strings.Contains(detail, " not found in type ") {
+			detail = "unknown key"
+		}
+		if key := keyAt(root, line, ""); key != "" {
+			errs = append(errs, fmt.Errorf("%s (line %d): %s", key, line, detail))
+		} else {
+			errs = append(errs, errors.New(msg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keyAt returns the dotted path of the mapping key written at line, or "".
+func keyAt(n *yaml.Node, line int, prefix string) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if k := keyAt(c, line, prefix); k != "" {
+				return k
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			path := key.Value
+			if prefix != "" {
+				path = prefix + "." + key.Value
+			}
+			if key.Line == line && (val.Kind == yaml.ScalarNode || val.Line != line || val.Kind == yaml.MappingNode && len(val.Content) == 0) {
+				return path
+			}
+			if k := keyAt(val, line, path); k != "" {
+				return k
+			}
+			if key.Line == line {
+				return path
+			}
+		}
+	}
+	return ""
 }
 
 // LoadFile parses the config file at path; an empty path means DefaultConfig.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trellisgw/trellis/cache"
+	"github.com/trellisgw/trellis/internal/configerr"
 )
 
 // Config is the `server` section of the gateway's config file: the HTTP surface and the executor.
@@ -69,7 +70,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("max_body_bytes: must be > 0, got %d", c.MaxBodyBytes))
 	}
 	if err := c.DocumentCache.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("document_cache.%w", err))
+		errs = append(errs, configerr.Prefix("document_cache", err))
 	}
 	return errors.Join(errs...)
 }

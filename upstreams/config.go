@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
@@ -72,25 +73,22 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	if err := c.Transport.Validate(); err != nil {
-		errs = append(errs, prefix("transport", err))
+		errs = append(errs, configerr.Prefix("transport", err))
 	}
-	for name, r := range map[string]RESTConfig{"accounts": c.Accounts, "products": c.Products, "reviews": c.Reviews} {
-		if err := r.validate(); err != nil {
-			errs = append(errs, prefix(name, err))
-		}
-	}
-	for name, g := range map[string]GRPCConfig{"inventory": c.Inventory, "orders": c.Orders} {
-		if err := g.validate(); err != nil {
-			errs = append(errs, prefix(name, err))
-		}
-	}
+	errs = append(errs,
+		configerr.Prefix("accounts", c.Accounts.validate()),
+		configerr.Prefix("products", c.Products.validate()),
+		configerr.Prefix("reviews", c.Reviews.validate()),
+		configerr.Prefix("inventory", c.Inventory.validate()),
+		configerr.Prefix("orders", c.Orders.validate()),
+	)
 	return errors.Join(errs...)
 }
 
 func (r RESTConfig) validate() error {
 	var errs []error
 	if r.URL == "" {
-		errs = append(errs, errors.New("url: required, e.g. http://127.0.0.1:4101"))
+		errs = append(errs, errors.New("url: required, e.g. http://host:port"))
 	} else if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.RawQuery != "" || u.Fragment != "" {
 		errs = append(errs, fmt.Errorf("url: %q is not an http(s)://host[:port][/path] URL without query", r.URL))
@@ -104,23 +102,10 @@ func (r RESTConfig) validate() error {
 func (g GRPCConfig) validate() error {
 	var errs []error
 	if g.Target == "" {
-		errs = append(errs, errors.New("target: required, e.g. 127.0.0.1:4401"))
+		errs = append(errs, errors.New("target: required, e.g. host:port or dns:///name:port"))
 	}
 	if g.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: must be >= 0 (0 means %s), got %s", DefaultTimeout, g.Timeout))
 	}
 	return errors.Join(errs...)
-}
-
-// prefix puts key in front of every line of err, so that joined errors each name their full key.
-func prefix(key string, err error) error {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		var out []error
-		for _, e := range joined.Unwrap() {
-			out = append(out, prefix(key, e))
-		}
-		return errors.Join(out...)
-	}
-	return fmt.Errorf("%s.%w", key, err)
 }
