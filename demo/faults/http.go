@@ -11,29 +11,27 @@ type Router interface {
 	Handler(r *http.Request) (h http.Handler, pattern string)
 }
 
-// Middleware applies the current fault to every call of next and counts the call by route.
+// Middleware applies the current fault to every call of next and counts the call by route, before
+// anything is answered, so that a client that has its answer can rely on the count.
 //
-// The route is r.Pattern after next returns (next must route with an http.ServeMux on the same
-// *http.Request), or Unmatched. Calls failed on purpose never reach next; they are counted under
-// the pattern next's Router method names, when next implements Router, else under Unmatched.
-// The added latency ends early when the request's context is done, and nothing is written then.
+// The route is the pattern next's Router method names (next must route with an http.ServeMux), or
+// Unmatched when next does not implement Router or nothing matches. The added latency ends early when
+// the request's context is done, and nothing is written then.
 func (s *State) Middleware(next http.Handler) http.Handler {
 	router, _ := next.(Router)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Count(route(router, r))
 		latency, fail := s.decide()
 		if err := sleep(r.Context(), latency); err != nil {
-			s.Count(route(router, r))
 			return
 		}
 		if fail {
-			s.Count(route(router, r))
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(injectedBody))
 			return
 		}
-		defer func() { s.Count(r.Pattern) }()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -44,5 +42,8 @@ func route(router Router, r *http.Request) string {
 		return Unmatched
 	}
 	_, pattern := router.Handler(r)
+	if pattern == "" {
+		return Unmatched
+	}
 	return pattern
 }
