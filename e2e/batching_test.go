@@ -59,6 +59,12 @@ func TestBatchingInvariant(t *testing.T) {
 	// enough that no level needs more than the services' 500 keys per call (a larger batch is rightly
 	// split).
 	e := newEnvWithData(t, data.Config{Users: 5000, Products: 5000, ReviewsPerUser: 2})
+	forcedBefore := counterValue(t, "trellis.loader.forced_flushes")
+	t.Cleanup(func() {
+		if n := counterValue(t, "trellis.loader.forced_flushes") - forcedBefore; n != 0 {
+			t.Errorf("%d batches were sent by the watchdog: the scheduler's count of fields is off", n)
+		}
+	})
 	run := func(t *testing.T, file string, users int) map[string]map[string]int {
 		t.Helper()
 		e.cluster.ResetCalls()

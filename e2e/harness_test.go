@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
 	"github.com/trellisgw/trellis/demo"
@@ -18,7 +21,34 @@ import (
 	"github.com/trellisgw/trellis/graph/identity"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// metrics reads what the gateway's instruments recorded: the global OpenTelemetry meter provider is
+// the SDK's here, as cmd/gateway installs it in production.
+var metrics = sdkmetric.NewManualReader()
+
+func TestMain(m *testing.M) {
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	goleak.VerifyTestMain(m)
+}
+
+// counterValue returns the sum of the Int64 counter called name over all attributes, 0 when unset.
+func counterValue(t *testing.T, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := metrics.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
+				for _, dp := range sum.DataPoints {
+					total += dp.Value
+				}
+			}
+		}
+	}
+	return total
+}
 
 // testUserHeader names the header through which tests act as a signed-in user. It exists only in this
 // test harness: the gateway itself has no such header.
