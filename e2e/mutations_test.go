@@ -152,3 +152,16 @@ func TestPlaceOrderThenRead(t *testing.T) {
 		t.Fatalf("PlaceOrder calls = %d, want 2", calls)
 	}
 }
+
+func TestMe(t *testing.T) {
+	e := newEnv(t)
+	anon := e.query(t, "", `{ me { id } }`, nil)
+	if len(anon.Errors) > 0 || string(anon.Data) != `{"me":null}` {
+		t.Fatalf("anonymous me = %s, errors %+v; want null without errors", anon.Data, anon.Errors)
+	}
+	u, _ := e.index.User("3")
+	signed := e.query(t, "3", `{ me { id name } }`, nil)
+	if want := `{"me":{"id":"3","name":"` + u.Name + `"}}`; string(signed.Data) != want || len(signed.Errors) > 0 {
+		t.Fatalf("me as user 3 = %s, errors %+v; want %s", signed.Data, signed.Errors, want)
+	}
+}
