@@ -64,13 +64,13 @@ type env struct {
 
 // newEnv starts the sample services with the default data set and a gateway over them; both stop at
 // the end of the test.
-func newEnv(t *testing.T, tweak ...func(*gateway.Config)) *env {
+func newEnv(t testing.TB, tweak ...func(*gateway.Config)) *env {
 	t.Helper()
 	return newEnvWithData(t, data.DefaultConfig(), tweak...)
 }
 
 // newEnvWithData is newEnv over the data set dcfg.
-func newEnvWithData(t *testing.T, dcfg data.Config, tweak ...func(*gateway.Config)) *env {
+func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Config)) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
