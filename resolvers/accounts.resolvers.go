@@ -24,11 +24,7 @@ func (r *userResolver) Reviews(ctx context.Context, obj *upstreams.User, first *
 }
 
 func (r *userResolver) Orders(ctx context.Context, obj *upstreams.User, first *int, after *string) (*model.OrderConnection, error) {
-	n, err := firstArg(first, 10)
-	if err != nil {
-		return nil, err
-	}
-	offset, err := afterArg(after)
+	n, offset, err := connectionArgs(first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -63,21 +63,11 @@ func (r *queryResolver) User(ctx context.Context, id string) (*upstreams.User, e
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*model.UserConnection, error) {
-	n, err := firstArg(first, 10)
+	items, offset, total, err := fetchPage(ctx, first, after, r.Clients.Accounts.ListUsers)
 	if err != nil {
 		return nil, err
 	}
-	offset, err := afterArg(after)
-	if err != nil {
-		return nil, err
-	}
-	page, err := loaders.Do(ctx, func(ctx context.Context) (upstreams.Page[upstreams.User], error) {
-		return r.Clients.Accounts.ListUsers(ctx, offset, max(n, 1))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return userConnection(head(page.Items, n), offset, page.Total), nil
+	return userConnection(items, offset, total), nil
 }
 
 func (r *queryResolver) Product(ctx context.Context, upc string) (*upstreams.Product, error) {
@@ -85,21 +75,11 @@ func (r *queryResolver) Product(ctx context.Context, upc string) (*upstreams.Pro
 }
 
 func (r *queryResolver) Products(ctx context.Context, first *int, after *string) (*model.ProductConnection, error) {
-	n, err := firstArg(first, 10)
+	items, offset, total, err := fetchPage(ctx, first, after, r.Clients.Products.ListProducts)
 	if err != nil {
 		return nil, err
 	}
-	offset, err := afterArg(after)
-	if err != nil {
-		return nil, err
-	}
-	page, err := loaders.Do(ctx, func(ctx context.Context) (upstreams.Page[upstreams.Product], error) {
-		return r.Clients.Products.ListProducts(ctx, offset, max(n, 1))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return productConnection(head(page.Items, n), offset, page.Total), nil
+	return productConnection(items, offset, total), nil
 }
 
 func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]upstreams.Product, error) {

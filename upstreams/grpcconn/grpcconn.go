@@ -74,7 +74,7 @@ func FromStatus(ctx context.Context, name, method string, err error) *upstreamer
 	}
 	switch st.Code() {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
-		e.Code, e.Message = upstreamerr.BadInput, userMessage(st.Message())
+		e.Code, e.Message = upstreamerr.BadInput, upstreamerr.UserMessage(st.Message())
 	case codes.NotFound:
 		e.Code = upstreamerr.NotFound
 	case codes.DeadlineExceeded:
@@ -87,20 +87,4 @@ func FromStatus(ctx context.Context, name, method string, err error) *upstreamer
 		e.Code = upstreamerr.Failed
 	}
 	return e
-}
-
-// userMessage keeps an upstream's validation message only when it is short, printable text; anything
-// else is replaced, so that no upstream internals (or long echoes of client input) leak through
-// BAD_USER_INPUT. It matches the rule of the REST transport.
-func userMessage(m string) string {
-	const fallback = "invalid input"
-	if m == "" || len(m) > 200 {
-		return fallback
-	}
-	for _, r := range m {
-		if r < 0x20 || r == 0x7f {
-			return fallback
-		}
-	}
-	return m
 }

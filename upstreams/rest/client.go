@@ -186,7 +186,7 @@ func (c *Client) statusError(op string, resp *http.Response, body io.Reader) err
 	switch s := resp.StatusCode; {
 	case s == http.StatusBadRequest || s == http.StatusUnprocessableEntity:
 		e := c.fail(op, upstreamerr.BadInput, cause)
-		e.Message, e.Field = userMessage(eb.Error.Message), eb.Error.Field
+		e.Message, e.Field = upstreamerr.UserMessage(eb.Error.Message), eb.Error.Field
 		return e
 	case s == http.StatusNotFound:
 		return c.fail(op, upstreamerr.NotFound, cause)
@@ -197,21 +197,6 @@ func (c *Client) statusError(op string, resp *http.Response, body io.Reader) err
 	default:
 		return c.fail(op, upstreamerr.Failed, cause)
 	}
-}
-
-// userMessage keeps an upstream's validation message only when it is short, printable text; anything
-// else is replaced, so that no upstream internals can leak through BAD_USER_INPUT.
-func userMessage(m string) string {
-	const fallback = "invalid input"
-	if m == "" || len(m) > 200 {
-		return fallback
-	}
-	for _, r := range m {
-		if r < 0x20 || r == 0x7f {
-			return fallback
-		}
-	}
-	return m
 }
 
 func (c *Client) fail(op string, code upstreamerr.Code, err error) *upstreamerr.Error {

@@ -89,3 +89,19 @@ func Classify(ctx context.Context, err error) Code {
 	}
 	return Unavailable
 }
+
+// UserMessage returns an upstream's validation message when it is fit to show a client (short,
+// printable text) and "invalid input" otherwise, so that no upstream internals, nor long echoes of the
+// client's own input, leak through BAD_USER_INPUT.
+func UserMessage(m string) string {
+	const fallback = "invalid input"
+	if m == "" || len(m) > 200 {
+		return fallback
+	}
+	for _, r := range m {
+		if r < 0x20 || r == 0x7f {
+			return fallback
+		}
+	}
+	return m
+}
