@@ -1,0 +1,107 @@
+package graph
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/trellisgw/trellis/cache"
+)
+
+func TestWithDefaults(t *testing.T) {
+	want := Config{
+		Addr:              "127.0.0.1:8080",
+		ReadHeaderTimeout: 5 * time.Second,
+		RequestTimeout:    30 * time.Second,
+		ShutdownTimeout:   10 * time.Second,
+		MaxBodyBytes:      1 << 20,
+		DocumentCache:     cache.Config{Size: 1000},
+	}
+	if diff := cmp.Diff(Config{}.WithDefaults(), want); diff != "" {
+		t.Errorf("Config{}.WithDefaults() (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(DefaultConfig(), want); diff != "" {
+		t.Errorf("DefaultConfig() (-got +want):\n%s", diff)
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("DefaultConfig().Validate() = %v", err)
+	}
+
+	set := Config{
+		Addr:              "0.0.0.0:9000",
+		ReadHeaderTimeout: time.Second,
+		RequestTimeout:    2 * time.Second,
+		ShutdownTimeout:   3 * time.Second,
+		MaxBodyBytes:      4096,
+		DocumentCache:     cache.Config{Size: 7, TTL: time.Minute},
+	}
+	if diff := cmp.Diff(set.WithDefaults(), set); diff != "" {
+		t.Errorf("WithDefaults changed set fields (-got +want):\n%s", diff)
+	}
+	// Negative values are not defaults: they stay, for Validate to report.
+	neg := Config{MaxBodyBytes: -1, RequestTimeout: -time.Second}.WithDefaults()
+	if neg.MaxBodyBytes != -1 || neg.RequestTimeout != -time.Second {
+		t.Errorf("WithDefaults replaced negative values: %+v", neg)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	valid := DefaultConfig()
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		want   []string // every line of the error, in any order; nil means valid
+	}{
+		{name: "defaults", modify: func(*Config) {}},
+		{name: "zero durations are allowed", modify: func(c *Config) { c.RequestTimeout, c.ShutdownTimeout = 0, 0 }},
+		{name: "missing addr", modify: func(c *Config) { c.Addr = "" },
+			want: []string{"addr: required, e.g. 127.0.0.1:8080"}},
+		{name: "negative read_header_timeout", modify: func(c *Config) { c.ReadHeaderTimeout = -time.Second },
+			want: []string{"read_header_timeout: must be > 0, got -1s"}},
+		{name: "negative request_timeout", modify: func(c *Config) { c.RequestTimeout = -time.Millisecond },
+			want: []string{"request_timeout: must be > 0, got -1ms"}},
+		{name: "negative shutdown_timeout", modify: func(c *Config) { c.ShutdownTimeout = -time.Minute },
+			want: []string{"shutdown_timeout: must be > 0, got -1m0s"}},
+		{name: "negative max_body_bytes", modify: func(c *Config) { c.MaxBodyBytes = -5 },
+			want: []string{"max_body_bytes: must be > 0, got -5"}},
+		{name: "document cache size", modify: func(c *Config) { c.DocumentCache.Size = -1 },
+			want: []string{"document_cache.size: must be > 0, got -1"}},
+		{name: "document cache ttl", modify: func(c *Config) { c.DocumentCache.TTL = -time.Second },
+			want: []string{"document_cache.ttl: must be >= 0 (0 = no expiry), got -1s"}},
+		{name: "every problem at once", modify: func(c *Config) {
+			*c = Config{ReadHeaderTimeout: -1, RequestTimeout: -1, ShutdownTimeout: -1, MaxBodyBytes: -1,
+				DocumentCache: cache.Config{Size: 0, TTL: -1}}
+		}, want: []string{
+			"addr: required, e.g. 127.0.0.1:8080",
+			"read_header_timeout: must be > 0, got -1ns",
+			"request_timeout: must be > 0, got -1ns",
+			"shutdown_timeout: must be > 0, got -1ns",
+			"max_body_bytes: must be > 0, got -1",
+			"document_cache.size: must be > 0, got 0",
+			"document_cache.ttl: must be >= 0 (0 = no expiry), got -1ns",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid
+			tt.modify(&c)
+			err := c.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Errorf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want %q", tt.want)
+			}
+			got := strings.Split(err.Error(), "\n")
+			if diff := cmp.Diff(got, tt.want, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+				t.Errorf("Validate() lines (-got +want):\n%s", diff)
+			}
+		})
+	}
+}

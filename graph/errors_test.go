@@ -1,0 +1,236 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/go-cmp/cmp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.uber.org/goleak"
+
+	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/upstreams/upstreamerr"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newLog returns a logger that writes JSON lines into the returned buffer.
+func newLog() (*slog.Logger, *bytes.Buffer) {
+	var buf bytes.Buffer
+	return slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
+}
+
+// secret is detail that must reach the log and never a client.
+const secret = "dial tcp 10.9.8.7:4101: connect: connection refused (token=s3cr3t)"
+
+func TestPresentError(t *testing.T) {
+	path := ast.Path{ast.PathName("topProducts"), ast.PathIndex(1), ast.PathName("inStock")}
+	locs := []gqlerror.Location{{Line: 1, Column: 17}}
+	// wrap wraps err the way gqlgen does when a resolver returns it, with a location.
+	wrap := func(err error) error {
+		e := gqlerror.WrapPath(path, err)
+		e.Locations = locs
+		return e
+	}
+	up := func(code upstreamerr.Code) *upstreamerr.Error {
+		return &upstreamerr.Error{Upstream: "inventory", Op: "/trellis.inventory.v1.InventoryService/GetStock",
+			Code: code, Err: errors.New(secret)}
+	}
+	coded := errcode.New(errcode.Forbidden, "you may only see your own orders")
+	coded.Path, coded.Locations = path, locs
+	gqlgenMsg := gqlerror.ErrorPathf(path, "must not be null")
+	gqlgenMsg.Locations = locs
+
+	tests := []struct {
+		name     string
+		err      error
+		wantMsg  string
+		wantExt  map[string]any
+		wantSame bool     // the presented error is err itself
+		wantLog  []string // substrings of the log; nil means nothing is logged
+	}{
+		{
+			name: "upstream unavailable", err: wrap(up(upstreamerr.Unavailable)),
+			wantMsg: "the inventory service is unavailable",
+			wantExt: map[string]any{"code": errcode.UpstreamUnavailable},
+			wantLog: []string{secret, "GetStock", `"upstream":"inventory"`, `"path":"topProducts[1].inStock"`, errcode.UpstreamUnavailable},
+		},
+		{
+			name: "upstream timeout", err: wrap(up(upstreamerr.Timeout)),
+			wantMsg: "the inventory service did not answer in time",
+			wantExt: map[string]any{"code": errcode.UpstreamTimeout},
+			wantLog: []string{secret, errcode.UpstreamTimeout},
+		},
+		{
+			name: "upstream failed", err: wrap(up(upstreamerr.Failed)),
+			wantMsg: "the inventory service failed",
+			wantExt: map[string]any{"code": errcode.UpstreamError},
+			wantLog: []string{secret, errcode.UpstreamError},
+		},
+		{
+			name: "upstream not found that reached the client", err: wrap(up(upstreamerr.NotFound)),
+			wantMsg: "the inventory service failed",
+			wantExt: map[string]any{"code": errcode.UpstreamError},
+			wantLog: []string{secret},
+		},
+		{
+			name: "upstream error wrapped with context", err: wrap(fmt.Errorf("load stock: %w", up(upstreamerr.Unavailable))),
+			wantMsg: "the inventory service is unavailable",
+			wantExt: map[string]any{"code": errcode.UpstreamUnavailable},
+			wantLog: []string{secret},
+		},
+		{
+			name: "upstream bad input",
+			err: wrap(&upstreamerr.Error{Upstream: "orders", Op: "PlaceOrder", Code: upstreamerr.BadInput,
+				Message: "quantity must be between 1 and 99", Field: "quantity", Err: errors.New(secret)}),
+			wantMsg: "quantity must be between 1 and 99",
+			wantExt: map[string]any{"code": errcode.BadUserInput, "field": "quantity"},
+		},
+		{
+			name: "upstream bad input without field",
+			err: wrap(&upstreamerr.Error{Upstream: "reviews", Op: "POST /reviews", Code: upstreamerr.BadInput,
+				Message: "body is too long", Err: errors.New(secret)}),
+			wantMsg: "body is too long",
+			wantExt: map[string]any{"code": errcode.BadUserInput},
+		},
+		{
+			name: "coded error passes through", err: coded, wantSame: true,
+			wantMsg: "you may only see your own orders",
+			wantExt: map[string]any{"code": errcode.Forbidden},
+		},
+		{
+			name: "coded error wrapped by gqlgen", err: wrap(errcode.BadInput("first", "first must be between 0 and 100")),
+			wantMsg: "first must be between 0 and 100",
+			wantExt: map[string]any{"code": errcode.BadUserInput, "field": "first"},
+		},
+		{
+			name: "gqlgen execution message gets a code", err: gqlgenMsg, wantSame: true,
+			wantMsg: "must not be null",
+			wantExt: map[string]any{"code": errcode.Internal},
+		},
+		{
+			name: "plain error", err: wrap(errors.New("db password=" + secret)),
+			wantMsg: "internal error",
+			wantExt: map[string]any{"code": errcode.Internal},
+			wantLog: []string{"db password=" + secret, `"path":"topProducts[1].inStock"`},
+		},
+		{
+			name: "plain error in a gqlerror with a message of its own",
+			err: func() error {
+				e := wrap(errors.New(secret)).(*gqlerror.Error)
+				e.Message = "custom: " + secret
+				return e
+			}(),
+			wantMsg: "internal error",
+			wantExt: map[string]any{"code": errcode.Internal},
+			wantLog: []string{secret},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log, buf := newLog()
+			got := presentError(log)(context.Background(), tt.err)
+			if got == nil {
+				t.Fatal("presented nil")
+			}
+			if got.Message != tt.wantMsg {
+				t.Errorf("message = %q, want %q", got.Message, tt.wantMsg)
+			}
+			if diff := cmp.Diff(got.Extensions, tt.wantExt); diff != "" {
+				t.Errorf("extensions (-got +want):\n%s", diff)
+			}
+			if diff := cmp.Diff(got.Path, path); diff != "" {
+				t.Errorf("path (-got +want):\n%s", diff)
+			}
+			if diff := cmp.Diff(got.Locations, locs); diff != "" {
+				t.Errorf("locations (-got +want):\n%s", diff)
+			}
+			if tt.wantSame && got != tt.err {
+				t.Errorf("presented %#v, want the error itself", got)
+			}
+			shown, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, leak := range []string{secret, "s3cr3t", "10.9.8.7", "GetStock", "PlaceOrder", "password"} {
+				if strings.Contains(string(shown), leak) {
+					t.Errorf("client sees %q: %s", leak, shown)
+				}
+			}
+			logged := buf.String()
+			if tt.wantLog == nil && logged != "" {
+				t.Errorf("logged %s, want nothing", logged)
+			}
+			for _, want := range tt.wantLog {
+				if !strings.Contains(logged, want) {
+					t.Errorf("log lacks %q:\n%s", want, logged)
+				}
+			}
+			if n := strings.Count(logged, "\n"); tt.wantLog != nil && n != 1 {
+				t.Errorf("logged %d lines, want 1:\n%s", n, logged)
+			}
+		})
+	}
+}
+
+// TestPresentErrorTakesPathFromContext covers a resolver error that gqlgen hands over unwrapped, with the
+// field's path in the context.
+func TestPresentErrorTakesPathFromContext(t *testing.T) {
+	log, buf := newLog()
+	ctx := graphql.WithPathContext(context.Background(), graphql.NewPathWithField("me"))
+	got := presentError(log)(ctx, errors.New(secret))
+	if got.Message != "internal error" || errcode.Code(got) != errcode.Internal {
+		t.Errorf("presented %q %v, want internal error", got.Message, got.Extensions)
+	}
+	if diff := cmp.Diff(got.Path, ast.Path{ast.PathName("me")}); diff != "" {
+		t.Errorf("path (-got +want):\n%s", diff)
+	}
+	if !strings.Contains(buf.String(), secret) {
+		t.Errorf("log lacks the detail:\n%s", buf.String())
+	}
+
+	buf.Reset()
+	got = presentError(log)(ctx, &upstreamerr.Error{Upstream: "accounts", Op: "GET /users", Code: upstreamerr.Timeout,
+		Err: errors.New(secret)})
+	if got.Message != "the accounts service did not answer in time" || errcode.Code(got) != errcode.UpstreamTimeout {
+		t.Errorf("presented %q %v, want an upstream timeout", got.Message, got.Extensions)
+	}
+	if diff := cmp.Diff(got.Path, ast.Path{ast.PathName("me")}); diff != "" {
+		t.Errorf("path (-got +want):\n%s", diff)
+	}
+}
+
+func TestRecoverPanic(t *testing.T) {
+	log, buf := newLog()
+	ctx := graphql.WithPathContext(context.Background(), graphql.NewPathWithField("order"))
+	err := recoverPanic(log)(ctx, "runtime error: index out of range "+secret)
+	if err == nil {
+		t.Fatal("recoverPanic returned nil")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("the recovered error carries the panic: %v", err)
+	}
+	logged := buf.String()
+	for _, want := range []string{"panic in resolver", secret, "goroutine", "TestRecoverPanic"} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("log lacks %q:\n%s", want, logged)
+		}
+	}
+
+	buf.Reset()
+	got := presentError(log)(ctx, err)
+	if got.Message != "internal error" || errcode.Code(got) != errcode.Internal {
+		t.Errorf("presented %q %v, want internal error", got.Message, got.Extensions)
+	}
+	if diff := cmp.Diff(got.Path, ast.Path{ast.PathName("order")}); diff != "" {
+		t.Errorf("path (-got +want):\n%s", diff)
+	}
+}
