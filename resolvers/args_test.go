@@ -222,3 +222,33 @@ func mustDecode(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func TestConnectionArgs(t *testing.T) {
+	tests := []struct {
+		name       string
+		first      *int
+		after      *string
+		wantN      int
+		wantOffset int
+		wantField  string // the argument a BAD_USER_INPUT error names; "" means no error
+	}{
+		{name: "defaults", wantN: 10, wantOffset: 0},
+		{name: "both set", first: ptr(3), after: ptr(encodeCursor(4)), wantN: 3, wantOffset: 5},
+		{name: "first: 0", first: ptr(0), wantN: 0, wantOffset: 0},
+		{name: "bad first", first: ptr(101), after: ptr(encodeCursor(4)), wantField: "first"},
+		{name: "bad after", first: ptr(3), after: ptr("nope"), wantField: "after"},
+		{name: "both bad names first", first: ptr(-1), after: ptr("nope"), wantField: "first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, offset, err := connectionArgs(tt.first, tt.after)
+			if tt.wantField != "" {
+				wantBadInput(t, err, tt.wantField)
+				return
+			}
+			if err != nil || n != tt.wantN || offset != tt.wantOffset {
+				t.Errorf("connectionArgs = %d, %d, %v, want %d, %d, nil", n, offset, err, tt.wantN, tt.wantOffset)
+			}
+		})
+	}
+}
