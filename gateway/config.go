@@ -100,13 +100,19 @@ func Parse(r io.Reader) (Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
+	var decodeErr error
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return Config{}, fmt.Errorf("config: %w", err) // a syntax error: nothing was decoded
+		}
+		// yaml decoded everything else: report these problems together with the invalid values.
 		var root yaml.Node // for naming the keys of the lines yaml reports
 		_ = yaml.Unmarshal(raw, &root)
-		return Config{}, fmt.Errorf("config:\n%w", nameKeys(&root, err))
+		decodeErr = nameKeys(&root, err)
 	}
 	c = c.WithDefaults()
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(decodeErr, c.Validate()); err != nil {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)
 	}
 	return c, nil

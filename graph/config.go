@@ -63,11 +63,11 @@ func (c Config) Validate() error {
 		"read_header_timeout": c.ReadHeaderTimeout, "request_timeout": c.RequestTimeout, "shutdown_timeout": c.ShutdownTimeout,
 	} {
 		if d < 0 {
-			errs = append(errs, fmt.Errorf("%s: must be > 0, got %s", key, d))
+			errs = append(errs, fmt.Errorf("%s: must be >= 0 (0 = default), got %s", key, d))
 		}
 	}
 	if c.MaxBodyBytes < 0 {
-		errs = append(errs, fmt.Errorf("max_body_bytes: must be > 0, got %d", c.MaxBodyBytes))
+		errs = append(errs, fmt.Errorf("max_body_bytes: must be >= 0 (0 = default), got %d", c.MaxBodyBytes))
 	}
 	if err := c.DocumentCache.Validate(); err != nil {
 		errs = append(errs, configerr.Prefix("document_cache", err))

@@ -27,7 +27,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		out := graphql.DefaultErrorPresenter(ctx, err) // carries the path and locations
 		var up *upstreamerr.Error
 		if errors.As(err, &up) {
-			return presentUpstream(ctx, log, out, up)
+			return presentUpstream(ctx, log, out, err, up)
 		}
 		if errcode.Code(out) != "" && out.Err == nil {
 			return out // ours, or gqlgen's parse/validation errors: safe as they are
@@ -48,10 +48,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-func presentUpstream(ctx context.Context, log *slog.Logger, out *gqlerror.Error, up *upstreamerr.Error) *gqlerror.Error {
+func presentUpstream(ctx context.Context, log *slog.Logger, out *gqlerror.Error, err error, up *upstreamerr.Error) *gqlerror.Error {
 	var msg, code string
 	switch up.Code {
 	case upstreamerr.BadInput:
+		log.LogAttrs(ctx, slog.LevelDebug, "graphql: upstream refused input",
+			slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream), slog.String("error", err.Error()))
 		e := errcode.BadInput(up.Field, up.Message)
 		return withPlace(e, out, e.Extensions)
 	case upstreamerr.Timeout:
@@ -63,7 +65,7 @@ func presentUpstream(ctx context.Context, log *slog.Logger, out *gqlerror.Error,
 	}
 	log.LogAttrs(ctx, slog.LevelWarn, "graphql: upstream error",
 		slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream),
-		slog.String("op", up.Op), slog.String("code", code), slog.String("error", up.Error()))
+		slog.String("op", up.Op), slog.String("code", code), slog.String("error", err.Error()))
 	return withPlace(errcode.New(code, msg), out, nil)
 }
 

@@ -93,6 +93,7 @@ func TestPresentError(t *testing.T) {
 				Message: "quantity must be between 1 and 99", Field: "quantity", Err: errors.New(secret)}),
 			wantMsg: "quantity must be between 1 and 99",
 			wantExt: map[string]any{"code": errcode.BadUserInput, "field": "quantity"},
+			wantLog: []string{secret, `"level":"DEBUG"`, `"upstream":"orders"`},
 		},
 		{
 			name: "upstream bad input without field",
@@ -100,6 +101,7 @@ func TestPresentError(t *testing.T) {
 				Message: "body is too long", Err: errors.New(secret)}),
 			wantMsg: "body is too long",
 			wantExt: map[string]any{"code": errcode.BadUserInput},
+			wantLog: []string{secret, `"level":"DEBUG"`},
 		},
 		{
 			name: "coded error passes through", err: coded, wantSame: true,
