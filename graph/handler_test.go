@@ -208,6 +208,7 @@ func TestGraphQLEndpoint(t *testing.T) {
 		wantCode   string
 		wantMsg    string // exact message; with a leading "~", a substring of it
 		wantPath   []any
+		chunked    bool // the body's length is not announced
 	}{
 		{name: "typename", body: `{"query":"{ __typename }"}`, wantStatus: http.StatusOK,
 			wantData: map[string]any{"__typename": "Query"}},
@@ -217,9 +218,12 @@ func TestGraphQLEndpoint(t *testing.T) {
 			wantCode: errcode.ValidationFailed},
 		{name: "resolver panic", body: `{"query":"{ topProducts { name } }"}`, wantStatus: http.StatusOK,
 			wantCode: errcode.Internal, wantMsg: "internal error", wantPath: []any{"topProducts"}},
-		// gqlgen answers 200 for a body it cannot read; the body limit still stops the request.
 		{name: "body too large", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 2048) + `"}`,
-			wantStatus: http.StatusOK, wantMsg: "~request body too large"},
+			wantStatus: http.StatusRequestEntityTooLarge, wantCode: errcode.BadUserInput,
+			wantMsg: "the request body is larger than 1024 bytes"},
+		{name: "body too large, length not announced", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 2048) + `"}`,
+			wantStatus: http.StatusRequestEntityTooLarge, wantCode: errcode.BadUserInput, chunked: true,
+			wantMsg: "the request body is larger than 1024 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,12 +232,19 @@ func TestGraphQLEndpoint(t *testing.T) {
 			h := newTestHandler(t, Config{MaxBodyBytes: 1024}, Deps{PerRequest: perRequest, Logger: log})
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", "application/json")
+			if tt.chunked {
+				req.ContentLength = -1
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
 			}
-			if !sawPerRequest || !sawDeadline {
+			refused := tt.wantStatus == http.StatusRequestEntityTooLarge
+			if refused && sawPerRequest {
+				t.Errorf("a body over the limit reached the per-request middleware")
+			}
+			if !refused && (!sawPerRequest || !sawDeadline) {
 				t.Errorf("per-request middleware ran: %t, with a deadline: %t; want both", sawPerRequest, sawDeadline)
 			}
 			var resp gqlResponse
