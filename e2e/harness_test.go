@@ -21,8 +21,8 @@ import (
 	"github.com/trellisgw/trellis/graph/identity"
 )
 
-// metrics reads what the gateway's instruments recorded: the global OpenTelemetry meter provider is
-// the SDK's here, as cmd/gateway installs it in production.
+// metrics reads what the gateway's instruments recorded: the tests install the OpenTelemetry SDK as
+// the global meter provider, which the gateway's instruments (OpenTelemetry API only) report to.
 var metrics = sdkmetric.NewManualReader()
 
 func TestMain(m *testing.M) {
