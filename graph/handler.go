@@ -97,8 +97,9 @@ func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
 }
 
 // limitBody reads the request body up front, at most limit bytes, and answers 413 with a
-// BAD_USER_INPUT error when it is larger, before anything parses it. (gqlgen's POST transport would
-// read it without a limit and answer a read error with 200.)
+// BAD_USER_INPUT error when it is larger, or 400 when it is not JSON, before anything parses it.
+// (gqlgen's POST transport would read it without a limit, answer a read error with 200 and echo an
+// undecodable body back in its error.)
 func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
@@ -116,6 +117,11 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 		}
 		if int64(len(body)) > limit {
 			tooLarge(w, limit)
+			return
+		}
+		if !json.Valid(body) {
+			// Refused here so that the client gets a code, and none of its body echoed back.
+			writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, "the request body is not valid JSON"))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

@@ -221,6 +221,8 @@ func TestGraphQLEndpoint(t *testing.T) {
 		{name: "body too large", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 2048) + `"}`,
 			wantStatus: http.StatusRequestEntityTooLarge, wantCode: errcode.BadUserInput,
 			wantMsg: "the request body is larger than 1024 bytes"},
+		{name: "body not JSON", body: `{"query": "{ __typename }"`, wantStatus: http.StatusBadRequest,
+			wantCode: errcode.BadUserInput, wantMsg: "the request body is not valid JSON"},
 		{name: "body too large, length not announced", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 2048) + `"}`,
 			wantStatus: http.StatusRequestEntityTooLarge, wantCode: errcode.BadUserInput, chunked: true,
 			wantMsg: "the request body is larger than 1024 bytes"},
@@ -240,7 +242,7 @@ func TestGraphQLEndpoint(t *testing.T) {
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
 			}
-			refused := tt.wantStatus == http.StatusRequestEntityTooLarge
+			refused := tt.wantStatus == http.StatusRequestEntityTooLarge || tt.wantStatus == http.StatusBadRequest
 			if refused && sawPerRequest {
 				t.Errorf("a body over the limit reached the per-request middleware")
 			}
