@@ -36,6 +36,28 @@ func (r *userResolver) Orders(ctx context.Context, obj *upstreams.User, first *i
 	return orderConnection(page, offset, len(orders)), nil
 }
 
+func (r *userConnectionResolver) Edges(ctx context.Context, obj *model.UserConnection) ([]model.UserEdge, error) {
+	return obj.Edges, nil
+}
+
+func (r *userConnectionResolver) Nodes(ctx context.Context, obj *model.UserConnection) ([]upstreams.User, error) {
+	return obj.Nodes, nil
+}
+
+func (r *userEdgeResolver) Node(ctx context.Context, obj *model.UserEdge) (*upstreams.User, error) {
+	return obj.Node, nil
+}
+
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
-type userResolver struct{ *Resolver }
+func (r *Resolver) UserConnection() generated.UserConnectionResolver {
+	return &userConnectionResolver{r}
+}
+
+func (r *Resolver) UserEdge() generated.UserEdgeResolver { return &userEdgeResolver{r} }
+
+type (
+	userResolver           struct{ *Resolver }
+	userConnectionResolver struct{ *Resolver }
+	userEdgeResolver       struct{ *Resolver }
+)

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/graph/model"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -17,15 +18,48 @@ func (r *orderResolver) Buyer(ctx context.Context, obj *upstreams.Order) (*upstr
 	return loaders.User(ctx, obj.BuyerID)
 }
 
+func (r *orderResolver) Items(ctx context.Context, obj *upstreams.Order) ([]upstreams.OrderItem, error) {
+	return obj.Items, nil
+}
+
+func (r *orderConnectionResolver) Edges(ctx context.Context, obj *model.OrderConnection) ([]model.OrderEdge, error) {
+	return obj.Edges, nil
+}
+
+func (r *orderConnectionResolver) Nodes(ctx context.Context, obj *model.OrderConnection) ([]upstreams.Order, error) {
+	return obj.Nodes, nil
+}
+
+func (r *orderEdgeResolver) Node(ctx context.Context, obj *model.OrderEdge) (*upstreams.Order, error) {
+	return obj.Node, nil
+}
+
 func (r *orderItemResolver) Product(ctx context.Context, obj *upstreams.OrderItem) (*upstreams.Product, error) {
 	return loaders.Product(ctx, obj.UPC)
 }
 
+func (r *placeOrderPayloadResolver) Order(ctx context.Context, obj *model.PlaceOrderPayload) (*upstreams.Order, error) {
+	return obj.Order, nil
+}
+
 func (r *Resolver) Order() generated.OrderResolver { return &orderResolver{r} }
+
+func (r *Resolver) OrderConnection() generated.OrderConnectionResolver {
+	return &orderConnectionResolver{r}
+}
+
+func (r *Resolver) OrderEdge() generated.OrderEdgeResolver { return &orderEdgeResolver{r} }
 
 func (r *Resolver) OrderItem() generated.OrderItemResolver { return &orderItemResolver{r} }
 
+func (r *Resolver) PlaceOrderPayload() generated.PlaceOrderPayloadResolver {
+	return &placeOrderPayloadResolver{r}
+}
+
 type (
-	orderResolver     struct{ *Resolver }
-	orderItemResolver struct{ *Resolver }
+	orderResolver             struct{ *Resolver }
+	orderConnectionResolver   struct{ *Resolver }
+	orderEdgeResolver         struct{ *Resolver }
+	orderItemResolver         struct{ *Resolver }
+	placeOrderPayloadResolver struct{ *Resolver }
 )

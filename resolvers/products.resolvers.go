@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/graph/model"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -38,6 +39,28 @@ func (r *productResolver) Reviews(ctx context.Context, obj *upstreams.Product, f
 	return head(reviews, n), err
 }
 
+func (r *productConnectionResolver) Edges(ctx context.Context, obj *model.ProductConnection) ([]model.ProductEdge, error) {
+	return obj.Edges, nil
+}
+
+func (r *productConnectionResolver) Nodes(ctx context.Context, obj *model.ProductConnection) ([]upstreams.Product, error) {
+	return obj.Nodes, nil
+}
+
+func (r *productEdgeResolver) Node(ctx context.Context, obj *model.ProductEdge) (*upstreams.Product, error) {
+	return obj.Node, nil
+}
+
 func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
 
-type productResolver struct{ *Resolver }
+func (r *Resolver) ProductConnection() generated.ProductConnectionResolver {
+	return &productConnectionResolver{r}
+}
+
+func (r *Resolver) ProductEdge() generated.ProductEdgeResolver { return &productEdgeResolver{r} }
+
+type (
+	productResolver           struct{ *Resolver }
+	productConnectionResolver struct{ *Resolver }
+	productEdgeResolver       struct{ *Resolver }
+)

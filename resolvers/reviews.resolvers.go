@@ -9,9 +9,14 @@ import (
 	"context"
 
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/graph/model"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
+
+func (r *addReviewPayloadResolver) Review(ctx context.Context, obj *model.AddReviewPayload) (*upstreams.Review, error) {
+	return obj.Review, nil
+}
 
 func (r *reviewResolver) Author(ctx context.Context, obj *upstreams.Review) (*upstreams.User, error) {
 	return loaders.User(ctx, obj.AuthorID)
@@ -21,6 +26,13 @@ func (r *reviewResolver) Product(ctx context.Context, obj *upstreams.Review) (*u
 	return loaders.Product(ctx, obj.ProductUPC)
 }
 
+func (r *Resolver) AddReviewPayload() generated.AddReviewPayloadResolver {
+	return &addReviewPayloadResolver{r}
+}
+
 func (r *Resolver) Review() generated.ReviewResolver { return &reviewResolver{r} }
 
-type reviewResolver struct{ *Resolver }
+type (
+	addReviewPayloadResolver struct{ *Resolver }
+	reviewResolver           struct{ *Resolver }
+)

@@ -20,6 +20,13 @@ type UserResolver interface {
 	Reviews(ctx context.Context, obj *upstreams.User, first *int) ([]upstreams.Review, error)
 	Orders(ctx context.Context, obj *upstreams.User, first *int, after *string) (*model.OrderConnection, error)
 }
+type UserConnectionResolver interface {
+	Edges(ctx context.Context, obj *model.UserConnection) ([]model.UserEdge, error)
+	Nodes(ctx context.Context, obj *model.UserConnection) ([]upstreams.User, error)
+}
+type UserEdgeResolver interface {
+	Node(ctx context.Context, obj *model.UserEdge) (*upstreams.User, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -254,7 +261,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return ec.Resolvers.UserConnection().Edges(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
@@ -268,8 +275,8 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserEdge(ctx, field)
 		},
@@ -286,7 +293,7 @@ func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return ec.Resolvers.UserConnection().Nodes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.User) graphql.Marshaler {
@@ -300,8 +307,8 @@ func (ec *executionContext) fieldContext_UserConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -396,7 +403,7 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 			return ec.fieldContext_UserEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+			return ec.Resolvers.UserEdge().Node(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.User) graphql.Marshaler {
@@ -410,8 +417,8 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "UserEdge",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -503,24 +510,26 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("UserConnection")
 		case "edges":
-			out.Values[i] = ec._UserConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._UserConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._UserConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
 			out.Values[i] = ec._UserConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -553,13 +562,14 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 		case "cursor":
 			out.Values[i] = ec._UserEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "node":
-			out.Values[i] = ec._UserEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserEdge_node(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

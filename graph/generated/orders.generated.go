@@ -18,9 +18,20 @@ import (
 
 type OrderResolver interface {
 	Buyer(ctx context.Context, obj *upstreams.Order) (*upstreams.User, error)
+	Items(ctx context.Context, obj *upstreams.Order) ([]upstreams.OrderItem, error)
+}
+type OrderConnectionResolver interface {
+	Edges(ctx context.Context, obj *model.OrderConnection) ([]model.OrderEdge, error)
+	Nodes(ctx context.Context, obj *model.OrderConnection) ([]upstreams.Order, error)
+}
+type OrderEdgeResolver interface {
+	Node(ctx context.Context, obj *model.OrderEdge) (*upstreams.Order, error)
 }
 type OrderItemResolver interface {
 	Product(ctx context.Context, obj *upstreams.OrderItem) (*upstreams.Product, error)
+}
+type PlaceOrderPayloadResolver interface {
+	Order(ctx context.Context, obj *model.PlaceOrderPayload) (*upstreams.Order, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -164,7 +175,7 @@ func (ec *executionContext) _Order_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Items, nil
+			return ec.Resolvers.Order().Items(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.OrderItem) graphql.Marshaler {
@@ -178,8 +189,8 @@ func (ec *executionContext) fieldContext_Order_items(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderItem(ctx, field)
 		},
@@ -196,7 +207,7 @@ func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_OrderConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return ec.Resolvers.OrderConnection().Edges(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.OrderEdge) graphql.Marshaler {
@@ -210,8 +221,8 @@ func (ec *executionContext) fieldContext_OrderConnection_edges(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "OrderConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderEdge(ctx, field)
 		},
@@ -228,7 +239,7 @@ func (ec *executionContext) _OrderConnection_nodes(ctx context.Context, field gr
 			return ec.fieldContext_OrderConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return ec.Resolvers.OrderConnection().Nodes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.Order) graphql.Marshaler {
@@ -242,8 +253,8 @@ func (ec *executionContext) fieldContext_OrderConnection_nodes(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "OrderConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
 		},
@@ -338,7 +349,7 @@ func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.C
 			return ec.fieldContext_OrderEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+			return ec.Resolvers.OrderEdge().Node(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Order) graphql.Marshaler {
@@ -352,8 +363,8 @@ func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "OrderEdge",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
 		},
@@ -448,7 +459,7 @@ func (ec *executionContext) _PlaceOrderPayload_order(ctx context.Context, field 
 			return ec.fieldContext_PlaceOrderPayload_order(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Order, nil
+			return ec.Resolvers.PlaceOrderPayload().Order(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Order) graphql.Marshaler {
@@ -462,8 +473,8 @@ func (ec *executionContext) fieldContext_PlaceOrderPayload_order(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "PlaceOrderPayload",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
 		},
@@ -612,10 +623,11 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Order_buyer(ctx, field, obj)
 				})
 		case "items":
-			out.Values[i] = ec._Order_items(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_items(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -645,24 +657,26 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OrderConnection")
 		case "edges":
-			out.Values[i] = ec._OrderConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._OrderConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._OrderConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
 			out.Values[i] = ec._OrderConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -695,13 +709,14 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 		case "cursor":
 			out.Values[i] = ec._OrderEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "node":
-			out.Values[i] = ec._OrderEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderEdge_node(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -775,10 +790,11 @@ func (ec *executionContext) _PlaceOrderPayload(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PlaceOrderPayload")
 		case "order":
-			out.Values[i] = ec._PlaceOrderPayload_order(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlaceOrderPayload_order(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

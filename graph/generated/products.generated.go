@@ -21,6 +21,13 @@ type ProductResolver interface {
 	ShippingEstimate(ctx context.Context, obj *upstreams.Product) (*int, error)
 	Reviews(ctx context.Context, obj *upstreams.Product, first *int) ([]upstreams.Review, error)
 }
+type ProductConnectionResolver interface {
+	Edges(ctx context.Context, obj *model.ProductConnection) ([]model.ProductEdge, error)
+	Nodes(ctx context.Context, obj *model.ProductConnection) ([]upstreams.Product, error)
+}
+type ProductEdgeResolver interface {
+	Node(ctx context.Context, obj *model.ProductEdge) (*upstreams.Product, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -235,7 +242,7 @@ func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_ProductConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return ec.Resolvers.ProductConnection().Edges(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.ProductEdge) graphql.Marshaler {
@@ -249,8 +256,8 @@ func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductEdge(ctx, field)
 		},
@@ -267,7 +274,7 @@ func (ec *executionContext) _ProductConnection_nodes(ctx context.Context, field 
 			return ec.fieldContext_ProductConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return ec.Resolvers.ProductConnection().Nodes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.Product) graphql.Marshaler {
@@ -281,8 +288,8 @@ func (ec *executionContext) fieldContext_ProductConnection_nodes(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -377,7 +384,7 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 			return ec.fieldContext_ProductEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+			return ec.Resolvers.ProductEdge().Node(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Product) graphql.Marshaler {
@@ -391,8 +398,8 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "ProductEdge",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -490,24 +497,26 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProductConnection")
 		case "edges":
-			out.Values[i] = ec._ProductConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProductConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._ProductConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProductConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._ProductConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
 			out.Values[i] = ec._ProductConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -540,13 +549,14 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		case "cursor":
 			out.Values[i] = ec._ProductEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "node":
-			out.Values[i] = ec._ProductEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProductEdge_node(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -16,6 +16,9 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type AddReviewPayloadResolver interface {
+	Review(ctx context.Context, obj *model.AddReviewPayload) (*upstreams.Review, error)
+}
 type ReviewResolver interface {
 	Author(ctx context.Context, obj *upstreams.Review) (*upstreams.User, error)
 	Product(ctx context.Context, obj *upstreams.Review) (*upstreams.Product, error)
@@ -38,7 +41,7 @@ func (ec *executionContext) _AddReviewPayload_review(ctx context.Context, field 
 			return ec.fieldContext_AddReviewPayload_review(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Review, nil
+			return ec.Resolvers.AddReviewPayload().Review(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Review) graphql.Marshaler {
@@ -52,8 +55,8 @@ func (ec *executionContext) fieldContext_AddReviewPayload_review(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "AddReviewPayload",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Review(ctx, field)
 		},
@@ -274,10 +277,11 @@ func (ec *executionContext) _AddReviewPayload(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AddReviewPayload")
 		case "review":
-			out.Values[i] = ec._AddReviewPayload_review(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AddReviewPayload_review(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

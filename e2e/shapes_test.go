@@ -1,0 +1,49 @@
+package e2e
+
+import (
+	"testing"
+)
+
+// TestNoQueryShapeNeedsTheWatchdog runs queries in which every field that returns objects is followed
+// by sibling fields, and has a batched look-up below it. gqlgen resolves a plain (non-resolver) field's
+// subtree inline before its siblings start, so a plain object field with a batch below would hold back
+// siblings the scheduler counts as about to run, and the batch would wait for the watchdog
+// (resolvers/loaders). gqlgen.yml makes every such field a resolver field; this test fails when a new
+// one is forgotten.
+func TestNoQueryShapeNeedsTheWatchdog(t *testing.T) {
+	e := newEnv(t)
+	queries := []struct {
+		name, as, query string
+		vars            map[string]any
+	}{
+		{name: "user connection", query: `{ users(first: 2) {
+			edges { node { reviews(first: 1) { id } id } cursor }
+			nodes { reviews(first: 1) { id } orders(first: 1) { totalCount } id }
+			totalCount pageInfo { hasNextPage } } }`},
+		{name: "product connection", query: `{ products(first: 2) {
+			edges { node { inStock reviews(first: 1) { author { id } id } upc } cursor }
+			nodes { shippingEstimate upc } totalCount } }`},
+		{name: "order connection", query: `{ user(id: "1") { orders(first: 2) {
+			edges { node { buyer { id } items { product { inStock name } quantity } id } cursor }
+			nodes { items { product { name } unitPrice } buyer { name } status }
+			totalCount } id } }`},
+		{name: "order", query: `{ order(id: "o1") { items { product { name } } buyer { name } total } }`},
+		{name: "mixed with introspection", query: `{ __type(name: "User") { name } topProducts(first: 2) { reviews { author { name } } } __typename }`},
+		{name: "add review payload", as: "3", query: `mutation { addReview(input: {productUpc: "p2", body: "Nice", rating: 5}) {
+			review { author { name } product { inStock name } id } } }`},
+		{name: "place order payload", as: "3", query: `mutation { placeOrder(input: {items: [{productUpc: "p2", quantity: 1}]}) {
+			order { items { product { name } quantity } buyer { name } id } } }`},
+	}
+	for _, q := range queries {
+		t.Run(q.name, func(t *testing.T) {
+			before := counterValue(t, "trellis.loader.forced_flushes")
+			resp := e.query(t, q.as, q.query, q.vars)
+			if resp.Status != 200 || len(resp.Errors) > 0 {
+				t.Fatalf("status %d, errors %+v", resp.Status, resp.Errors)
+			}
+			if n := counterValue(t, "trellis.loader.forced_flushes") - before; n != 0 {
+				t.Fatalf("%d batches waited for the watchdog", n)
+			}
+		})
+	}
+}
