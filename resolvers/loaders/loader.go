@@ -41,11 +41,11 @@ type future[V any] struct {
 // load returns the value for key, sending it with the next batch of its depth unless it was
 // requested before in this operation.
 func (l *loader[V]) load(ctx context.Context, key string) (V, error) {
-	return l.loadAt(ctx, key, fieldDepth(ctx))
+	return l.loadAt(key, fieldDepth(ctx))
 }
 
 // loadAt is load for a field at depth.
-func (l *loader[V]) loadAt(ctx context.Context, key string, depth int) (V, error) {
+func (l *loader[V]) loadAt(key string, depth int) (V, error) {
 	l.mu.Lock()
 	f, seen := l.cache[key]
 	first := false
@@ -64,17 +64,12 @@ func (l *loader[V]) loadAt(ctx context.Context, key string, depth int) (V, error
 	if first {
 		l.s.enqueue(l, depth)
 	}
-	if !l.s.block(&f.ws, depth) {
-		<-f.done // resolved: its value is being published
-		return f.val, f.err
-	}
-	select {
-	case <-f.done:
-		return f.val, f.err
-	case <-ctx.Done():
-		var zero V
-		return zero, fmt.Errorf("loader %s: %w", l.name, ctx.Err())
-	}
+	// Whether this field blocks or not, the value is published on f.done. The batch runs under the
+	// operation's context, so when the request's deadline passes the upstream call fails with a
+	// classified timeout, which is what this field reports.
+	l.s.block(&f.ws, depth)
+	<-f.done
+	return f.val, f.err
 }
 
 // queueLocked queues key at depth and reports whether it is the first key there. l.mu is held.

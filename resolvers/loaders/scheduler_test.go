@@ -31,7 +31,11 @@ func (r *recorder) fetch(ctx context.Context, keys []string) ([]string, error) {
 	r.batches = append(r.batches, slices.Clone(keys))
 	r.mu.Unlock()
 	if r.release != nil {
-		<-r.release
+		select {
+		case <-r.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	out := make([]string, len(keys))
 	for i, k := range keys {
@@ -51,8 +55,14 @@ func (r *recorder) got() [][]string {
 
 func newTestLoader(t *testing.T, fetch fetchFunc[string]) (*scheduler, *loader[string], *atomic.Int32) {
 	t.Helper()
+	return newTestLoaderCtx(t, context.Background(), fetch)
+}
+
+// newTestLoaderCtx is newTestLoader for an operation whose context is ctx.
+func newTestLoaderCtx(t *testing.T, ctx context.Context, fetch fetchFunc[string]) (*scheduler, *loader[string], *atomic.Int32) {
+	t.Helper()
 	var forced atomic.Int32
-	s := newScheduler(context.Background(), 20*time.Millisecond, func() { forced.Add(1) })
+	s := newScheduler(ctx, 20*time.Millisecond, func() { forced.Add(1) })
 	t.Cleanup(s.close)
 	in := instruments{batchSizes: noop.Int64Histogram{}}
 	return s, newLoader(s, in, "test", fetch), &forced
@@ -64,7 +74,7 @@ func field(t *testing.T, s *scheduler, l *loader[string], key string, depth int,
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		v, err := l.loadAt(context.Background(), key, depth)
+		v, err := l.loadAt(key, depth)
 		if err != nil {
 			v = "err:" + err.Error()
 		}
@@ -165,7 +175,7 @@ func TestKeyMovesToShallowerLevel(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if v, err := l.loadAt(context.Background(), "k", 2); err != nil || v != "v:k" {
+		if v, err := l.loadAt("k", 2); err != nil || v != "v:k" {
 			t.Errorf("shallow load = %q, %v", v, err)
 		}
 		s.expect(-1)
@@ -184,7 +194,7 @@ func TestWatchdogForcesAfterNoProgress(t *testing.T) {
 	r := &recorder{}
 	s, l, forced := newTestLoader(t, r.fetch)
 	s.expect(2) // one field will never report: a miscount
-	v, err := l.loadAt(context.Background(), "x", 1)
+	v, err := l.loadAt("x", 1)
 	if err != nil || v != "v:x" {
 		t.Fatalf("load = %q, %v", v, err)
 	}
@@ -222,19 +232,51 @@ func TestBatchFailures(t *testing.T) {
 	}
 }
 
-func TestCanceledLoadReturns(t *testing.T) {
+// When the operation's context ends, a waiting field gets the batch's failure (the upstream clients
+// classify it as a timeout or cancellation) instead of hanging.
+func TestOperationEndFailsWaitingLoads(t *testing.T) {
 	r := &recorder{release: make(chan struct{})}
-	s, l, _ := newTestLoader(t, r.fetch)
-	s.expect(1)
 	ctx, cancel := context.WithCancel(context.Background())
+	s, l, _ := newTestLoaderCtx(t, ctx, r.fetch)
+	s.expect(1)
 	errc := make(chan error, 1)
-	go func() { _, err := l.loadAt(ctx, "slow", 1); errc <- err }()
+	go func() { _, err := l.loadAt("slow", 1); errc <- err }()
 	waitFor(t, func() bool { return len(r.got()) == 1 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	close(r.release) // let the batch finish so close() returns
+}
+
+// Keys held behind a shallower call in flight wait for it however long it takes: that is deliberate,
+// not a miscount, so the watchdog must not send them early.
+func TestWatchdogIgnoresDeliberateHolds(t *testing.T) {
+	r := &recorder{}
+	s, l, forced := newTestLoader(t, r.fetch)
+	s.expect(2)
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // a depth-1 field in a slow upstream call of its own
+		defer close(done)
+		resume := s.wait(1)
+		<-release
+		resume()
+		s.expect(1 - 1) // finishes, announcing one child at depth 2
+	}()
+	var out sync.Map
+	var wg sync.WaitGroup
+	field(t, s, l, "deep1", 2, &out, &wg)
+	time.Sleep(5 * s.maxWait) // far past the watchdog's period
+	if got := r.got(); len(got) != 0 || forced.Load() != 0 {
+		t.Fatalf("sent %q (forced %d) while a shallower call was in flight", got, forced.Load())
+	}
+	close(release)
+	<-done
+	field(t, s, l, "deep2", 2, &out, &wg)
+	wg.Wait()
+	if got := r.got(); len(got) != 1 || len(got[0]) != 2 {
+		t.Fatalf("batches = %q, want one with both depth-2 keys", got)
+	}
 }
 
 func waitFor(t *testing.T, cond func() bool) {
