@@ -20,8 +20,8 @@ var errInternal = errors.New("internal error")
 
 // presentError gives every error a stable extensions.code and a message that is safe to show:
 // upstream failures become UPSTREAM_* (or BAD_USER_INPUT with the upstream's validation message),
-// errors that already carry a code pass through, and anything else becomes INTERNAL_SERVER_ERROR.
-// Every error that hides details is logged once with them.
+// errors that already carry a code pass through, and anything else becomes INTERNAL_SERVER_ERROR with
+// a fixed message. Every error that hides details is logged once with them.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		out := graphql.DefaultErrorPresenter(ctx, err) // carries the path and locations
@@ -36,15 +36,15 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if out.Err != nil && errors.As(out.Err, &gqlErr) && errcode.Code(gqlErr) != "" {
 			return withPlace(errcode.New(errcode.Code(gqlErr), gqlErr.Message), out, gqlErr.Extensions)
 		}
-		if out.Err == nil && errcode.Code(out) == "" && !errors.Is(err, errInternal) {
-			// gqlgen's own execution messages (e.g. a non-null field that resolved to null) carry no
-			// detail worth hiding, but still need a code.
-			out.Extensions = mergeCode(out.Extensions, errcode.Internal)
-			return out
+		msg := errInternal.Error()
+		if _, ok := errors.AsType[*graphql.InvalidNullError](err); ok {
+			msg = "a field the schema declares non-null resolved to null" // a gateway bug, not the client's
 		}
+		// Anything else (a resolver's plain error, a transport message of gqlgen's that may quote the
+		// request) is shown as a fixed message only.
 		log.LogAttrs(ctx, slog.LevelError, "graphql: internal error",
 			slog.String("path", out.Path.String()), slog.String("error", err.Error()))
-		return withPlace(errcode.New(errcode.Internal, errInternal.Error()), out, nil)
+		return withPlace(errcode.New(errcode.Internal, msg), out, nil)
 	}
 }
 
@@ -78,13 +78,6 @@ func withPlace(e, from *gqlerror.Error, ext map[string]any) *gqlerror.Error {
 	return e
 }
 
-func mergeCode(ext map[string]any, code string) map[string]any {
-	if ext == nil {
-		ext = map[string]any{}
-	}
-	ext["code"] = code
-	return ext
-}
 
 // recoverPanic turns a resolver panic into an internal error, logging the panic and its stack.
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {

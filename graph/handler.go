@@ -1,11 +1,8 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,9 +12,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/trellisgw/trellis/graph/errcode"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -94,52 +88,6 @@ func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// limitBody reads the request body up front, at most limit bytes, and answers 413 with a
-// BAD_USER_INPUT error when it is larger, or 400 when it is not JSON, before anything parses it.
-// (gqlgen's POST transport would read it without a limit, answer a read error with 200 and echo an
-// undecodable body back in its error.)
-func limitBody(limit int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if r.ContentLength > limit {
-			tooLarge(w, limit)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, "the request body could not be read"))
-			return
-		}
-		if int64(len(body)) > limit {
-			tooLarge(w, limit)
-			return
-		}
-		if !json.Valid(body) {
-			// Refused here so that the client gets a code, and none of its body echoed back.
-			writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, "the request body is not valid JSON"))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
-	})
-}
-
-func tooLarge(w http.ResponseWriter, limit int64) {
-	w.Header().Set("Connection", "close") // the rest of the body is not read
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge,
-		errcode.New(errcode.BadUserInput, fmt.Sprintf("the request body is larger than %d bytes", limit)))
-}
-
-// writeGraphQLError answers with a GraphQL response holding only err.
-func writeGraphQLError(w http.ResponseWriter, status int, err *gqlerror.Error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": gqlerror.List{err}})
 }
 
 // recoverHTTP answers 500 instead of dropping the connection when a handler outside the executor panics.
