@@ -49,6 +49,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		gql.SetQueryCache(d.Documents)
 	}
 	gql.Use(extension.Introspection{})
+	gql.Use(noIncrementalDelivery{})
 	for _, ext := range d.Extensions {
 		gql.Use(ext)
 	}
