@@ -132,3 +132,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestExampleConfigIsTheDefaults keeps config/trellis.example.yaml, which documents every key at its
+// default, true: it must parse to exactly the built-in defaults.
+func TestExampleConfigIsTheDefaults(t *testing.T) {
+	c, err := LoadFile(filepath.Join("..", "config", "trellis.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(DefaultConfig(), c); diff != "" {
+		t.Fatalf("config/trellis.example.yaml differs from the defaults (-default +example):\n%s", diff)
+	}
+}

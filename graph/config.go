@@ -22,8 +22,11 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// MaxBodyBytes bounds a request body. Default 1 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxTokens bounds how many tokens the parser reads from one query; a longer query fails with
+	// GRAPHQL_PARSE_FAILED before any work grows with its size. Default 15000.
+	MaxTokens int `yaml:"max_tokens"`
 	// DocumentCache holds parsed and validated documents, keyed by query text, so that a repeated query
-	// is not parsed and validated again. Default size 1000, no TTL.
+	// is not parsed and validated again. Queries over 32 KiB are not kept. Default size 1000, no TTL.
 	DocumentCache cache.Config `yaml:"document_cache"`
 }
 
@@ -47,6 +50,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.MaxTokens == 0 {
+		c.MaxTokens = 15000
+	}
 	if c.DocumentCache.Size == 0 {
 		c.DocumentCache.Size = 1000
 	}
@@ -68,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("max_body_bytes: must be >= 0 (0 = default), got %d", c.MaxBodyBytes))
+	}
+	if c.MaxTokens < 0 {
+		errs = append(errs, fmt.Errorf("max_tokens: must be >= 0 (0 = default), got %d", c.MaxTokens))
 	}
 	if err := c.DocumentCache.Validate(); err != nil {
 		errs = append(errs, configerr.Prefix("document_cache", err))

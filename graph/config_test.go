@@ -18,6 +18,7 @@ func TestWithDefaults(t *testing.T) {
 		RequestTimeout:    30 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
 		MaxBodyBytes:      1 << 20,
+		MaxTokens:         15000,
 		DocumentCache:     cache.Config{Size: 1000},
 	}
 	if diff := cmp.Diff(Config{}.WithDefaults(), want); diff != "" {
@@ -36,6 +37,7 @@ func TestWithDefaults(t *testing.T) {
 		RequestTimeout:    2 * time.Second,
 		ShutdownTimeout:   3 * time.Second,
 		MaxBodyBytes:      4096,
+		MaxTokens:         99,
 		DocumentCache:     cache.Config{Size: 7, TTL: time.Minute},
 	}
 	if diff := cmp.Diff(set.WithDefaults(), set); diff != "" {

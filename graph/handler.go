@@ -46,8 +46,9 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	if d.Documents != nil {
-		gql.SetQueryCache(d.Documents)
+		gql.SetQueryCache(sizedDocuments{d.Documents})
 	}
+	gql.SetParserTokenLimit(cfg.MaxTokens)
 	gql.Use(extension.Introspection{})
 	gql.Use(noIncrementalDelivery{})
 	for _, ext := range d.Extensions {
@@ -80,6 +81,23 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		writeStatus(w, http.StatusOK, "ready")
 	})
 	return recoverHTTP(log, mux)
+}
+
+// maxCachedQuery is the longest query text whose parsed document is cached. A cached document costs
+// about twenty times its text in memory; without this bound, distinct large queries could pin
+// gigabytes in a cache that counts entries.
+const maxCachedQuery = 32 << 10
+
+// sizedDocuments is a document cache that does not keep documents of queries over maxCachedQuery.
+type sizedDocuments struct {
+	graphql.Cache[*ast.QueryDocument]
+}
+
+// Add implements graphql.Cache.
+func (c sizedDocuments) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
+	if len(query) <= maxCachedQuery {
+		c.Cache.Add(ctx, query, doc)
+	}
 }
 
 // withDeadline bounds every request by timeout, so that no upstream call outlives it.

@@ -218,9 +218,9 @@ func TestGraphQLEndpoint(t *testing.T) {
 			wantCode: errcode.ValidationFailed},
 		{name: "resolver panic", body: `{"query":"{ topProducts { name } }"}`, wantStatus: http.StatusOK,
 			wantCode: errcode.Internal, wantMsg: "internal error", wantPath: []any{"topProducts"}},
-		{name: "body too large", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 2048) + `"}`,
+		{name: "body too large", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 8192) + `"}`,
 			wantStatus: http.StatusRequestEntityTooLarge, wantCode: errcode.BadUserInput,
-			wantMsg: "the request body is larger than 1024 bytes"},
+			wantMsg: "the request body is larger than 4096 bytes"},
 		{name: "body not JSON", body: `{"query": "{ __typename }"`, wantStatus: http.StatusBadRequest,
 			wantCode: errcode.BadUserInput, wantMsg: "the request body is not valid JSON"},
 		{name: "query not a string", body: `{"query": 5}`, wantStatus: http.StatusBadRequest,
@@ -237,17 +237,19 @@ func TestGraphQLEndpoint(t *testing.T) {
 			wantCode: errcode.ValidationFailed, wantMsg: "@defer is not supported by this gateway"},
 		{name: "defer in a fragment refused", body: `{"query": "{ ...F } fragment F on Query { ... @defer { __typename } }"}`,
 			wantStatus: http.StatusUnprocessableEntity, wantCode: errcode.ValidationFailed, wantMsg: "@defer is not supported by this gateway"},
+		{name: "too many tokens", body: `{"query": "{ ` + strings.Repeat("__typename ", 200) + `}"}`,
+			wantStatus: http.StatusUnprocessableEntity, wantCode: errcode.ParseFailed, wantMsg: "~token"},
 		{name: "nulls allowed", body: `{"query": "{ __typename }", "operationName": null, "variables": null, "extensions": null}`,
 			wantStatus: http.StatusOK, wantData: map[string]any{"__typename": "Query"}},
-		{name: "body too large, length not announced", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 2048) + `"}`,
+		{name: "body too large, length not announced", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 8192) + `"}`,
 			wantStatus: http.StatusRequestEntityTooLarge, wantCode: errcode.BadUserInput, chunked: true,
-			wantMsg: "the request body is larger than 1024 bytes"},
+			wantMsg: "the request body is larger than 4096 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sawDeadline, sawPerRequest = false, false
 			log, buf := newLog()
-			h := newTestHandler(t, Config{MaxBodyBytes: 1024}, Deps{PerRequest: perRequest, Logger: log})
+			h := newTestHandler(t, Config{MaxBodyBytes: 4096, MaxTokens: 100}, Deps{PerRequest: perRequest, Logger: log})
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", "application/json")
 			if tt.chunked {
