@@ -62,6 +62,8 @@ func TestAddReviewThenRead(t *testing.T) {
 func TestAddReviewRefusesBadInput(t *testing.T) {
 	e := newEnv(t)
 	before := e.reviewsOf(t, "p3")
+	const authorReviews = `{ user(id: "7") { reviews(first: 100) { id } } }`
+	authorBefore := e.query(t, "", authorReviews, nil).Data
 	tests := []struct {
 		name  string
 		in    map[string]any
@@ -96,6 +98,10 @@ func TestAddReviewRefusesBadInput(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, e.reviewsOf(t, "p3")); diff != "" {
 		t.Fatalf("refused input changed the stored reviews (-before +after):\n%s", diff)
+	}
+	// The author's reviews cover the inputs aimed at other products (the unknown one included).
+	if after := e.query(t, "", authorReviews, nil).Data; string(after) != string(authorBefore) {
+		t.Fatalf("refused input changed user 7's reviews:\nbefore %s\nafter  %s", authorBefore, after)
 	}
 }
 

@@ -111,6 +111,10 @@ func Parse(r io.Reader) (Config, error) {
 		_ = yaml.Unmarshal(raw, &root)
 		decodeErr = nameKeys(&root, err)
 	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return Config{}, errors.New("config: the file holds more than one YAML document; keep one")
+	}
 	c = c.WithDefaults()
 	if err := errors.Join(decodeErr, c.Validate()); err != nil {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)

@@ -55,6 +55,7 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 		{"wrong type", "server:\n  max_body_bytes: lots\n", []string{"server.max_body_bytes (line 2)", "lots"}},
 		{"bad duration", "server:\n  request_timeout: soon\n", []string{"server.request_timeout (line 2)", "soon"}},
 		{"not a mapping", "- a\n- b\n", []string{"cannot unmarshal"}},
+		{"two documents", "server: {addr: x}\n---\nserver: {addr: y}\n", []string{"more than one YAML document"}},
 		{"negative sizes and times", "server:\n  max_body_bytes: -1\n  request_timeout: -1s\n  document_cache: {size: -5}\n",
 			[]string{"server.max_body_bytes", "server.request_timeout", "server.document_cache.size"}},
 		{"bad upstream urls", "upstreams:\n  accounts: {url: \"ftp://x\"}\n  products: {url: \"not a url\"}\n  reviews: {url: \"http://x?y=1\"}\n",

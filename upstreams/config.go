@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/trellisgw/trellis/internal/configerr"
@@ -101,8 +102,13 @@ func (r RESTConfig) validate() error {
 
 func (g GRPCConfig) validate() error {
 	var errs []error
-	if g.Target == "" {
+	switch {
+	case g.Target == "":
 		errs = append(errs, errors.New("target: required, e.g. host:port or dns:///name:port"))
+	case strings.ContainsAny(g.Target, " \t\r\n"):
+		errs = append(errs, fmt.Errorf("target: %q has white space; want host:port or dns:///name:port", g.Target))
+	case strings.HasPrefix(g.Target, "http://") || strings.HasPrefix(g.Target, "https://"):
+		errs = append(errs, fmt.Errorf("target: %q is a URL; a gRPC target is host:port or dns:///name:port", g.Target))
 	}
 	if g.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: must be >= 0 (0 means %s), got %s", DefaultTimeout, g.Timeout))

@@ -30,6 +30,8 @@ func TestConfigValidate(t *testing.T) {
 		{"accounts.url with fragment", func(c *upstreams.Config) { c.Accounts.URL = "http://127.0.0.1:4101#f" }, []string{"accounts.url"}},
 		{"products.timeout negative", func(c *upstreams.Config) { c.Products.Timeout = -time.Second }, []string{"products.timeout"}},
 		{"inventory.target missing", func(c *upstreams.Config) { c.Inventory.Target = "" }, []string{"inventory.target"}},
+		{"inventory.target with spaces", func(c *upstreams.Config) { c.Inventory.Target = "not a target ::" }, []string{"inventory.target", "white space"}},
+		{"orders.target a URL", func(c *upstreams.Config) { c.Orders.Target = "http://orders:80" }, []string{"orders.target", "is a URL"}},
 		{"orders.timeout negative", func(c *upstreams.Config) { c.Orders.Timeout = -1 }, []string{"orders.timeout"}},
 		{"transport.dial_timeout negative", func(c *upstreams.Config) { c.Transport.DialTimeout = -time.Second }, []string{"transport.dial_timeout"}},
 		{"transport.max_response_bytes negative", func(c *upstreams.Config) { c.Transport.MaxResponseBytes = -1 },
