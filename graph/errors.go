@@ -78,7 +78,6 @@ func withPlace(e, from *gqlerror.Error, ext map[string]any) *gqlerror.Error {
 	return e
 }
 
-
 // recoverPanic turns a resolver panic into an internal error, logging the panic and its stack.
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
