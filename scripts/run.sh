@@ -12,7 +12,8 @@ stop() {
 	wait 2>/dev/null || true
 	echo "stopped (logs were in $logdir)"
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 ready="$logdir/ready"
 "$bin/demo-services" >"$ready" 2>"$logdir/demo-services.log" &
