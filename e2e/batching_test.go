@@ -10,6 +10,7 @@ import (
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/demo/faults"
+	"github.com/trellisgw/trellis/gateway"
 )
 
 // Upstream routes as the sample services count them.
@@ -120,7 +121,8 @@ func dataCalls(all map[string]map[string]int) map[string]map[string]int {
 // TestSlowUpstreamKeepsBatches: a shallower call that takes long holds deeper keys back on purpose;
 // they must still go out as one call per (loader, depth) once it returns.
 func TestSlowUpstreamKeepsBatches(t *testing.T) {
-	e := newEnv(t)
+	// A watchdog far shorter than the slow call: if it sent held keys early, products would take 2 calls.
+	e := newEnv(t, func(c *gateway.Config) { c.Loaders.MaxWait = 10 * time.Millisecond })
 	if err := e.cluster.SetFault(demo.Orders, -1, faults.Fault{Latency: 80 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}

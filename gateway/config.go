@@ -112,7 +112,7 @@ func Parse(r io.Reader) (Config, error) {
 		decodeErr = nameKeys(&root, err)
 	}
 	var more yaml.Node
-	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) && !emptyDocument(&more) {
 		return Config{}, errors.New("config: the file holds more than one YAML document; keep one")
 	}
 	c = c.WithDefaults()
@@ -120,6 +120,18 @@ func Parse(r io.Reader) (Config, error) {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)
 	}
 	return c, nil
+}
+
+// emptyDocument reports whether n is a YAML document with no content (a trailing "---", comments only,
+// or an explicit null), as templating tools often emit.
+func emptyDocument(n *yaml.Node) bool {
+	if n.Kind == 0 {
+		return true
+	}
+	if n.Kind == yaml.DocumentNode {
+		return len(n.Content) == 0 || emptyDocument(n.Content[0])
+	}
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // lineMsg matches the "line N: message" entries of a yaml.TypeError.

@@ -112,6 +112,18 @@ upstreams:
 
 // Upstream addresses have no default inside a file (only the built-in config, used without -config,
 // points at the sample services): a production file must name every upstream.
+func TestTrailingEmptyDocumentIsFine(t *testing.T) {
+	golden, err := os.ReadFile(filepath.Join("testdata", "defaults.golden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tail := range []string{"---\n", "---\n# nothing here\n", "--- ~\n"} {
+		if _, err := Parse(strings.NewReader(string(golden) + tail)); err != nil {
+			t.Errorf("defaults + %q: %v", tail, err)
+		}
+	}
+}
+
 func TestEmptyFileNeedsUpstreams(t *testing.T) {
 	_, err := Parse(strings.NewReader(""))
 	if err == nil || !strings.Contains(err.Error(), "upstreams.accounts.url: required") {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -12,24 +13,33 @@ import (
 	"github.com/trellisgw/trellis/graph/errcode"
 )
 
-// limitBody reads the request body up front, at most limit bytes, and answers 413 with a
-// BAD_USER_INPUT error when it is larger, or 400 when it is not a GraphQL request object, before
-// anything parses it. (gqlgen's POST transport would read it without a limit, answer a read error with
-// 200 and echo an undecodable body back, Go type names included, in its error.)
+// limitBody checks a POST request before anything parses it: its Content-Type must be
+// application/json (else 415), its body at most limit bytes (else 413), and the body a GraphQL request
+// object (else 400), each refused with BAD_USER_INPUT and a fixed message. (gqlgen's POST transport
+// would read the body without a limit, answer a read error with 200 and echo an undecodable body back,
+// Go type names included, in its error.) Other methods pass through untouched.
 func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody {
+		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeGraphQLError(w, http.StatusUnsupportedMediaType,
+				errcode.New(errcode.BadUserInput, "the Content-Type of a POST request must be application/json"))
 			return
 		}
 		if r.ContentLength > limit {
 			tooLarge(w, limit)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, "the request body could not be read"))
-			return
+		var body []byte
+		if r.Body != nil {
+			var err error
+			if body, err = io.ReadAll(io.LimitReader(r.Body, limit+1)); err != nil {
+				writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, "the request body could not be read"))
+				return
+			}
 		}
 		if int64(len(body)) > limit {
 			tooLarge(w, limit)

@@ -26,7 +26,7 @@ type Config struct {
 	// GRAPHQL_PARSE_FAILED before any work grows with its size. Default 15000.
 	MaxTokens int `yaml:"max_tokens"`
 	// DocumentCache holds parsed and validated documents, keyed by query text, so that a repeated query
-	// is not parsed and validated again. Queries over 32 KiB are not kept. Default size 1000, no TTL.
+	// is not parsed and validated again. Queries over 8 KiB are not kept. Default size 1000, no TTL.
 	DocumentCache cache.Config `yaml:"document_cache"`
 }
 

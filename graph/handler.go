@@ -84,9 +84,10 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 }
 
 // maxCachedQuery is the longest query text whose parsed document is cached. A cached document costs
-// about twenty times its text in memory; without this bound, distinct large queries could pin
-// gigabytes in a cache that counts entries.
-const maxCachedQuery = 32 << 10
+// about fifteen times its text in memory, so the cache holds at most about
+// document_cache.size × 8 KiB × 15 (120 MiB at the default size) however its entries are chosen;
+// typical client operations are well under this length.
+const maxCachedQuery = 8 << 10
 
 // sizedDocuments is a document cache that does not keep documents of queries over maxCachedQuery.
 type sizedDocuments struct {

@@ -208,7 +208,8 @@ func TestGraphQLEndpoint(t *testing.T) {
 		wantCode   string
 		wantMsg    string // exact message; with a leading "~", a substring of it
 		wantPath   []any
-		chunked    bool // the body's length is not announced
+		chunked    bool   // the body's length is not announced
+		ctype      string // Content-Type; default application/json
 	}{
 		{name: "typename", body: `{"query":"{ __typename }"}`, wantStatus: http.StatusOK,
 			wantData: map[string]any{"__typename": "Query"}},
@@ -239,6 +240,16 @@ func TestGraphQLEndpoint(t *testing.T) {
 			wantStatus: http.StatusUnprocessableEntity, wantCode: errcode.ValidationFailed, wantMsg: "@defer is not supported by this gateway"},
 		{name: "too many tokens", body: `{"query": "{ ` + strings.Repeat("__typename ", 200) + `}"}`,
 			wantStatus: http.StatusUnprocessableEntity, wantCode: errcode.ParseFailed, wantMsg: "~token"},
+		{name: "empty body", body: ``, wantStatus: http.StatusBadRequest,
+			wantCode: errcode.BadUserInput, wantMsg: "the request body is not a JSON object"},
+		{name: "charset allowed", body: `{"query": "{ __typename }"}`, ctype: "application/json; charset=utf-8",
+			wantStatus: http.StatusOK, wantData: map[string]any{"__typename": "Query"}},
+		{name: "other content type", body: `{ __typename }`, ctype: "application/graphql",
+			wantStatus: http.StatusUnsupportedMediaType, wantCode: errcode.BadUserInput,
+			wantMsg: "the Content-Type of a POST request must be application/json"},
+		{name: "no content type", body: `{"query": "{ __typename }"}`, ctype: "-",
+			wantStatus: http.StatusUnsupportedMediaType, wantCode: errcode.BadUserInput,
+			wantMsg: "the Content-Type of a POST request must be application/json"},
 		{name: "nulls allowed", body: `{"query": "{ __typename }", "operationName": null, "variables": null, "extensions": null}`,
 			wantStatus: http.StatusOK, wantData: map[string]any{"__typename": "Query"}},
 		{name: "body too large, length not announced", body: `{"query":"{ __typename }", "x":"` + strings.Repeat("a", 8192) + `"}`,
@@ -251,7 +262,13 @@ func TestGraphQLEndpoint(t *testing.T) {
 			log, buf := newLog()
 			h := newTestHandler(t, Config{MaxBodyBytes: 4096, MaxTokens: 100}, Deps{PerRequest: perRequest, Logger: log})
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(tt.body))
-			req.Header.Set("Content-Type", "application/json")
+			switch tt.ctype {
+			case "":
+				req.Header.Set("Content-Type", "application/json")
+			case "-":
+			default:
+				req.Header.Set("Content-Type", tt.ctype)
+			}
 			if tt.chunked {
 				req.ContentLength = -1
 			}
@@ -260,7 +277,8 @@ func TestGraphQLEndpoint(t *testing.T) {
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
 			}
-			refused := tt.wantStatus == http.StatusRequestEntityTooLarge || tt.wantStatus == http.StatusBadRequest
+			refused := tt.wantStatus == http.StatusRequestEntityTooLarge || tt.wantStatus == http.StatusBadRequest ||
+				tt.wantStatus == http.StatusUnsupportedMediaType
 			if refused && sawPerRequest {
 				t.Errorf("a body over the limit reached the per-request middleware")
 			}

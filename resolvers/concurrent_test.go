@@ -11,7 +11,7 @@ import (
 )
 
 // TestObjectFieldsAreResolvers guards the rule in gqlgen.yml that resolvers/loaders relies on: a field
-// whose type has fields of its own that return objects (so a batch may wait below it) must be a
+// whose type has resolver fields or fields that return objects (so a batch may wait below it) must be a
 // resolver field, which gqlgen resolves concurrently. A plain field's subtree runs inline and holds back
 // its siblings, which the batch scheduler counts as about to run.
 func TestObjectFieldsAreResolvers(t *testing.T) {
@@ -28,8 +28,13 @@ func TestObjectFieldsAreResolvers(t *testing.T) {
 		}
 	}
 
-	hasObjectFields := func(def *ast.Definition) bool {
+	// mayWait reports whether resolving def's fields may wait on a batch: one of them is a resolver
+	// field, or returns objects (whose own fields may).
+	mayWait := func(def *ast.Definition) bool {
 		for _, f := range def.Fields {
+			if resolverFields[strings.ToLower(def.Name+"."+f.Name)] {
+				return true
+			}
 			if t := schema.Types[f.Type.Name()]; t != nil && t.Kind == ast.Object {
 				return true
 			}
@@ -43,11 +48,11 @@ func TestObjectFieldsAreResolvers(t *testing.T) {
 		}
 		for _, f := range def.Fields {
 			target := schema.Types[f.Type.Name()]
-			if target == nil || target.Kind != ast.Object || !hasObjectFields(target) {
+			if target == nil || target.Kind != ast.Object || !mayWait(target) {
 				continue
 			}
 			if !resolverFields[strings.ToLower(def.Name+"."+f.Name)] {
-				t.Errorf("%s.%s returns %s, whose fields return objects, but is a plain field: mark it `resolver: true` in gqlgen.yml",
+				t.Errorf("%s.%s returns %s, whose fields may wait on batches, but is a plain field: mark it `resolver: true` in gqlgen.yml",
 					def.Name, f.Name, f.Type.String())
 			}
 		}

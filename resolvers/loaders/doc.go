@@ -18,10 +18,14 @@
 // and then asked for by a shallower one moves up. The result is one call per (key kind, depth), with
 // no timer on any level and no dependence on how fast goroutines are scheduled.
 //
-// A watchdog (Config.MaxWait) sends queued keys anyway when the operation makes no progress at all for
-// that long, which only a miscount could cause (for instance on abstract types, whose children cannot
-// be counted ahead); such flushes are counted in the trellis.loader.forced_flushes metric, and the end-
-// to-end tests assert there are none.
+// A watchdog (Config.MaxWait) sends queued keys anyway when a field counted as running makes no
+// progress for that long, which only an over-count could cause (a field announced that never runs);
+// it leaves alone keys held on purpose while every field waits. Such flushes are counted in the
+// trellis.loader.forced_flushes metric, and the end-to-end tests assert there are none.
+//
+// Children of abstract types (interfaces, unions; the schema has none today) are not counted ahead,
+// since their fields depend on each object's concrete type: that under-count sends batches early (more
+// calls, never a stall). Counting them is for when the schema first has one.
 //
 // This scheduling is the product's own core, so it is written here rather than taken from a library:
 // no Go dataloader exposes the execution state it needs.

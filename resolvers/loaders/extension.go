@@ -93,7 +93,8 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 
 // children returns how many field resolutions gqlgen will run over res, the result of the current
 // field: the objects in res times the fields selected on their type. It returns 0 for leaves, and for
-// abstract types, whose fields depend on each object's concrete type (the safety timer covers those).
+// abstract types, whose fields depend on each object's concrete type: an under-count that can only send
+// batches early (see the package doc).
 func (e *Extension) children(ctx context.Context, res any) int {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil || e.schema == nil {
