@@ -14,6 +14,7 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+// Reviews resolves User.reviews: the user's reviews, batched by author.
 func (r *userResolver) Reviews(ctx context.Context, obj *upstreams.User, first *int) ([]upstreams.Review, error) {
 	n, err := firstArg(first, 10)
 	if err != nil {
@@ -23,6 +24,7 @@ func (r *userResolver) Reviews(ctx context.Context, obj *upstreams.User, first *
 	return head(reviews, n), err
 }
 
+// Orders resolves User.orders: a page of the user's orders, batched by buyer.
 func (r *userResolver) Orders(ctx context.Context, obj *upstreams.User, first *int, after *string) (*model.OrderConnection, error) {
 	n, offset, err := connectionArgs(first, after)
 	if err != nil {
@@ -36,14 +38,17 @@ func (r *userResolver) Orders(ctx context.Context, obj *upstreams.User, first *i
 	return orderConnection(page, offset, len(orders)), nil
 }
 
+// Edges resolves UserConnection.edges: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *userConnectionResolver) Edges(ctx context.Context, obj *model.UserConnection) ([]model.UserEdge, error) {
 	return obj.Edges, nil
 }
 
+// Nodes resolves UserConnection.nodes: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *userConnectionResolver) Nodes(ctx context.Context, obj *model.UserConnection) ([]upstreams.User, error) {
 	return obj.Nodes, nil
 }
 
+// Node resolves UserEdge.node: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *userEdgeResolver) Node(ctx context.Context, obj *model.UserEdge) (*upstreams.User, error) {
 	return obj.Node, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+// InStock resolves Product.inStock: from the product's stock, batched by UPC.
 func (r *productResolver) InStock(ctx context.Context, obj *upstreams.Product) (*bool, error) {
 	s, err := loaders.Stock(ctx, obj.UPC)
 	if err != nil || s == nil {
@@ -22,6 +23,7 @@ func (r *productResolver) InStock(ctx context.Context, obj *upstreams.Product) (
 	return &s.InStock, nil
 }
 
+// ShippingEstimate resolves Product.shippingEstimate: from the product's stock, batched by UPC.
 func (r *productResolver) ShippingEstimate(ctx context.Context, obj *upstreams.Product) (*int, error) {
 	s, err := loaders.Stock(ctx, obj.UPC)
 	if err != nil || s == nil {
@@ -30,6 +32,7 @@ func (r *productResolver) ShippingEstimate(ctx context.Context, obj *upstreams.P
 	return &s.ShippingEstimate, nil
 }
 
+// Reviews resolves Product.reviews: the product's reviews, batched by product.
 func (r *productResolver) Reviews(ctx context.Context, obj *upstreams.Product, first *int) ([]upstreams.Review, error) {
 	n, err := firstArg(first, 10)
 	if err != nil {
@@ -39,14 +42,17 @@ func (r *productResolver) Reviews(ctx context.Context, obj *upstreams.Product, f
 	return head(reviews, n), err
 }
 
+// Edges resolves ProductConnection.edges: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *productConnectionResolver) Edges(ctx context.Context, obj *model.ProductConnection) ([]model.ProductEdge, error) {
 	return obj.Edges, nil
 }
 
+// Nodes resolves ProductConnection.nodes: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *productConnectionResolver) Nodes(ctx context.Context, obj *model.ProductConnection) ([]upstreams.Product, error) {
 	return obj.Nodes, nil
 }
 
+// Node resolves ProductEdge.node: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *productEdgeResolver) Node(ctx context.Context, obj *model.ProductEdge) (*upstreams.Product, error) {
 	return obj.Node, nil
 }

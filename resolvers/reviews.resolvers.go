@@ -14,14 +14,17 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+// Review resolves AddReviewPayload.review: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
 func (r *addReviewPayloadResolver) Review(ctx context.Context, obj *model.AddReviewPayload) (*upstreams.Review, error) {
 	return obj.Review, nil
 }
 
+// Author resolves Review.author: the author, batched by user id.
 func (r *reviewResolver) Author(ctx context.Context, obj *upstreams.Review) (*upstreams.User, error) {
 	return loaders.User(ctx, obj.AuthorID)
 }
 
+// Product resolves Review.product: the product, batched by UPC.
 func (r *reviewResolver) Product(ctx context.Context, obj *upstreams.Review) (*upstreams.Product, error) {
 	return loaders.Product(ctx, obj.ProductUPC)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+// AddReview resolves Mutation.addReview: writes a review as the signed-in user through the reviews service.
 func (r *mutationResolver) AddReview(ctx context.Context, input model.AddReviewInput) (*model.AddReviewPayload, error) {
 	caller := identity.FromContext(ctx)
 	if caller == nil || caller.UserID == "" {
@@ -32,6 +33,7 @@ func (r *mutationResolver) AddReview(ctx context.Context, input model.AddReviewI
 	return &model.AddReviewPayload{Review: &review}, nil
 }
 
+// PlaceOrder resolves Mutation.placeOrder: places an order as the signed-in user through the orders service.
 func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*model.PlaceOrderPayload, error) {
 	caller := identity.FromContext(ctx)
 	if caller == nil || caller.UserID == "" {
@@ -58,10 +60,12 @@ func (r *queryResolver) Me(ctx context.Context) (*upstreams.User, error) {
 	return loaders.User(ctx, caller.UserID)
 }
 
+// User resolves Query.user: the user with id, batched.
 func (r *queryResolver) User(ctx context.Context, id string) (*upstreams.User, error) {
 	return loaders.User(ctx, id)
 }
 
+// Users resolves Query.users: a page of users from the accounts service.
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*model.UserConnection, error) {
 	items, offset, total, err := fetchPage(ctx, first, after, r.Clients.Accounts.ListUsers)
 	if err != nil {
@@ -70,10 +74,12 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 	return userConnection(items, offset, total), nil
 }
 
+// Product resolves Query.product: the product with upc, batched.
 func (r *queryResolver) Product(ctx context.Context, upc string) (*upstreams.Product, error) {
 	return loaders.Product(ctx, upc)
 }
 
+// Products resolves Query.products: a page of products from the products service.
 func (r *queryResolver) Products(ctx context.Context, first *int, after *string) (*model.ProductConnection, error) {
 	items, offset, total, err := fetchPage(ctx, first, after, r.Clients.Products.ListProducts)
 	if err != nil {
@@ -82,6 +88,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string)
 	return productConnection(items, offset, total), nil
 }
 
+// TopProducts resolves Query.topProducts: the top of the products service's ranking.
 func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]upstreams.Product, error) {
 	n, err := firstArg(first, 5)
 	if err != nil || n == 0 {
@@ -92,6 +99,7 @@ func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]upstream
 	})
 }
 
+// Order resolves Query.order: the order with id, batched.
 func (r *queryResolver) Order(ctx context.Context, id string) (*upstreams.Order, error) {
 	return loaders.Order(ctx, id)
 }
