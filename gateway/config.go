@@ -165,31 +165,31 @@ func nameKeys(root *yaml.Node, err error) error {
 	return errors.Join(errs...)
 }
 
-// keyAt returns the dotted path of the mapping key written at line, or "".
+// keyAt returns the dotted path of the mapping key written at line, or "": the deepest such key, so
+// that for `upstreams: {accounts: {uri: x}}` it names upstreams.accounts.uri.
 func keyAt(n *yaml.Node, line int, prefix string) string {
-	switch n.Kind {
-	case yaml.DocumentNode:
+	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
 			if k := keyAt(c, line, prefix); k != "" {
 				return k
 			}
 		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key, val := n.Content[i], n.Content[i+1]
-			path := key.Value
-			if prefix != "" {
-				path = prefix + "." + key.Value
-			}
-			if key.Line == line && (val.Kind == yaml.ScalarNode || val.Line != line || val.Kind == yaml.MappingNode && len(val.Content) == 0) {
-				return path
-			}
-			if k := keyAt(val, line, path); k != "" {
-				return k
-			}
-			if key.Line == line {
-				return path
-			}
+		return ""
+	}
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		path := key.Value
+		if prefix != "" {
+			path = prefix + "." + key.Value
+		}
+		if k := keyAt(val, line, path); k != "" {
+			return k
+		}
+		if key.Line == line {
+			return path
 		}
 	}
 	return ""

@@ -4,7 +4,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,9 +83,6 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 
 // Handler returns the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
-
-// Ready reports whether every upstream answers its health check.
-func (g *Gateway) Ready(ctx context.Context) error { return g.clients.Ping(ctx) }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {

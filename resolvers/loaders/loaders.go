@@ -41,12 +41,6 @@ func newInstruments() instruments {
 	return instruments{batchSizes: sizes, forced: forced}
 }
 
-// New returns the loaders of one operation whose context is ctx, over the clients c. Call close when
-// the operation has finished.
-func New(ctx context.Context, c *upstreams.Clients, cfg Config) (l *Loaders, close func()) {
-	return newLoaders(ctx, c, cfg.WithDefaults(), newInstruments())
-}
-
 func newLoaders(ctx context.Context, c *upstreams.Clients, cfg Config, in instruments) (*Loaders, func()) {
 	s := newScheduler(ctx, cfg.MaxWait, func() { in.forced.Add(ctx, 1) })
 	l := &Loaders{

@@ -71,9 +71,6 @@ func (t *Transport) NewClient(name, baseURL string, timeout time.Duration) (*Cli
 	return &Client{t: t, name: name, base: strings.TrimSuffix(u.String(), "/"), timeout: timeout}, nil
 }
 
-// Name returns the upstream's name.
-func (c *Client) Name() string { return c.name }
-
 // Path joins literal route segments and escapes each one, so that an id such as "../admin" or "1?x=2"
 // stays one literal segment: Path("users", id) is "/users/..%2Fadmin". The dot segments "." and ".."
 // are escaped too ("%2E", "%2E%2E"), since servers clean them away and would route the call elsewhere.
@@ -145,7 +142,7 @@ func (c *Client) do(ctx context.Context, method, op, path string, query url.Valu
 	}
 	if err := json.NewDecoder(lr).Decode(out); err != nil {
 		if lr.N <= 0 {
-			return c.fail(op, upstreamerr.Failed, fmt.Errorf("response body over %d bytes", c.t.maxBytes))
+			return c.tooLarge(op)
 		}
 		if ctx.Err() != nil {
 			return c.fail(op, upstreamerr.Classify(ctx, ctx.Err()), err)
@@ -160,9 +157,14 @@ func (c *Client) do(ctx context.Context, method, op, path string, query url.Valu
 func (c *Client) drain(op string, lr *io.LimitedReader) error {
 	_, _ = io.Copy(io.Discard, lr)
 	if lr.N <= 0 {
-		return c.fail(op, upstreamerr.Failed, fmt.Errorf("response body over %d bytes", c.t.maxBytes))
+		return c.tooLarge(op)
 	}
 	return nil
+}
+
+// tooLarge is the failure of a response body over the bound.
+func (c *Client) tooLarge(op string) error {
+	return c.fail(op, upstreamerr.Failed, fmt.Errorf("response body over %d bytes", c.t.maxBytes))
 }
 
 // errorBody is the error shape every sample service uses; other upstreams' bodies are kept as text.

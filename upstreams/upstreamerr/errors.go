@@ -70,9 +70,6 @@ func CodeOf(err error) Code {
 	return ""
 }
 
-// IsNotFound reports whether err is an upstream NotFound.
-func IsNotFound(err error) bool { return CodeOf(err) == NotFound }
-
 // Classify maps a transport-level failure (no answer from the upstream) to Timeout or Unavailable.
 // ctx is the caller's context: a call that failed because the caller gave up is a Timeout when its
 // deadline passed and Unavailable otherwise.

@@ -62,8 +62,8 @@ func TestCodeOf(t *testing.T) {
 			if got := upstreamerr.CodeOf(tt.err); got != tt.want {
 				t.Errorf("CodeOf = %q, want %q", got, tt.want)
 			}
-			if got := upstreamerr.IsNotFound(tt.err); got != tt.wantNotFound {
-				t.Errorf("IsNotFound = %v, want %v", got, tt.wantNotFound)
+			if got := upstreamerr.CodeOf(tt.err) == upstreamerr.NotFound; got != tt.wantNotFound {
+				t.Errorf("not found = %v, want %v", got, tt.wantNotFound)
 			}
 		})
 	}
