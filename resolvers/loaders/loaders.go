@@ -37,7 +37,7 @@ func newInstruments() instruments {
 		metric.WithDescription("Keys per batched upstream call."),
 		metric.WithExplicitBucketBoundaries(1, 2, 5, 10, 20, 50, 100, 200, 500))
 	forced, _ := meter.Int64Counter("trellis.loader.forced_flushes",
-		metric.WithDescription("Batches sent by the safety timer instead of at quiescence; non-zero means a miscount."))
+		metric.WithDescription("Batches sent by the watchdog instead of when every field waited; non-zero means a miscount."))
 	return instruments{batchSizes: sizes, forced: forced}
 }
 
