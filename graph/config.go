@@ -11,6 +11,9 @@ import (
 
 // Config is the `server` section of the gateway's config file: the HTTP surface and the executor.
 type Config struct {
+	// Mode is "development" (the default) or "production". Production turns off what helps developers
+	// and helps attackers: GraphiQL, introspection, field suggestions, the fan-out plan.
+	Mode string `yaml:"mode"`
 	// Addr is the listen address. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
 	// ReadHeaderTimeout bounds reading a request's headers. Default 5s.
@@ -30,11 +33,23 @@ type Config struct {
 	DocumentCache cache.Config `yaml:"document_cache"`
 }
 
+// The values of Config.Mode.
+const (
+	ModeDevelopment = "development"
+	ModeProduction  = "production"
+)
+
+// Production reports whether the gateway runs in production mode.
+func (c Config) Production() bool { return c.Mode == ModeProduction }
+
 // DefaultConfig returns the defaults of every field.
 func DefaultConfig() Config { return Config{}.WithDefaults() }
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
+	if c.Mode == "" {
+		c.Mode = ModeDevelopment
+	}
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
@@ -62,6 +77,9 @@ func (c Config) WithDefaults() Config {
 // Validate reports every invalid field, each named by its YAML key.
 func (c Config) Validate() error {
 	var errs []error
+	if c.Mode != ModeDevelopment && c.Mode != ModeProduction {
+		errs = append(errs, fmt.Errorf("mode: must be %q or %q, got %q", ModeDevelopment, ModeProduction, c.Mode))
+	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr: required, e.g. 127.0.0.1:8080"))
 	}

@@ -13,6 +13,7 @@ import (
 
 func TestWithDefaults(t *testing.T) {
 	want := Config{
+		Mode:              ModeDevelopment,
 		Addr:              "127.0.0.1:8080",
 		ReadHeaderTimeout: 5 * time.Second,
 		RequestTimeout:    30 * time.Second,
@@ -32,6 +33,7 @@ func TestWithDefaults(t *testing.T) {
 	}
 
 	set := Config{
+		Mode:              ModeProduction,
 		Addr:              "0.0.0.0:9000",
 		ReadHeaderTimeout: time.Second,
 		RequestTimeout:    2 * time.Second,
@@ -59,6 +61,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "defaults", modify: func(*Config) {}},
 		{name: "zero durations are allowed", modify: func(c *Config) { c.RequestTimeout, c.ShutdownTimeout = 0, 0 }},
+		{name: "unknown mode", modify: func(c *Config) { c.Mode = "prod" },
+			want: []string{`mode: must be "development" or "production", got "prod"`}},
 		{name: "missing addr", modify: func(c *Config) { c.Addr = "" },
 			want: []string{"addr: required, e.g. 127.0.0.1:8080"}},
 		{name: "negative read_header_timeout", modify: func(c *Config) { c.ReadHeaderTimeout = -time.Second },
@@ -74,7 +78,7 @@ func TestValidate(t *testing.T) {
 		{name: "document cache ttl", modify: func(c *Config) { c.DocumentCache.TTL = -time.Second },
 			want: []string{"document_cache.ttl: must be >= 0 (0 = no expiry), got -1s"}},
 		{name: "every problem at once", modify: func(c *Config) {
-			*c = Config{ReadHeaderTimeout: -1, RequestTimeout: -1, ShutdownTimeout: -1, MaxBodyBytes: -1,
+			*c = Config{Mode: ModeDevelopment, ReadHeaderTimeout: -1, RequestTimeout: -1, ShutdownTimeout: -1, MaxBodyBytes: -1,
 				DocumentCache: cache.Config{Size: 0, TTL: -1}}
 		}, want: []string{
 			"addr: required, e.g. 127.0.0.1:8080",

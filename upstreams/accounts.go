@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/trellisgw/trellis/upstreams/calltrace"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
@@ -20,7 +21,7 @@ func NewAccounts(c *rest.Client) *Accounts { return &Accounts{c: c} }
 
 // UsersByID returns the users with the given ids, in the service's order; unknown ids are absent.
 func (a *Accounts) UsersByID(ctx context.Context, ids []string) ([]User, error) {
-	return batched(ids, func(chunk []string) ([]User, error) {
+	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]User, error) {
 		var out struct {
 			Users []User `json:"users"`
 		}
@@ -45,17 +46,19 @@ func pageQuery(offset, limit int) url.Values {
 }
 
 // batched calls fetch once per MaxBatch keys and concatenates the results. No keys means no call and
-// no results: the services read a key-less batch call as a page listing or refuse it.
-func batched[T any](keys []string, fetch func([]string) ([]T, error)) ([]T, error) {
+// no results: the services read a key-less batch call as a page listing or refuse it. Each call's
+// context carries its batch size for call traces.
+func batched[T any](ctx context.Context, keys []string, fetch func(context.Context, []string) ([]T, error)) ([]T, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	if len(keys) <= MaxBatch {
-		return fetch(keys)
+		return fetch(calltrace.WithBatchSize(ctx, len(keys)), keys)
 	}
 	var all []T
 	for start := 0; start < len(keys); start += MaxBatch {
-		part, err := fetch(keys[start:min(start+MaxBatch, len(keys))])
+		chunk := keys[start:min(start+MaxBatch, len(keys))]
+		part, err := fetch(calltrace.WithBatchSize(ctx, len(chunk)), chunk)
 		if err != nil {
 			return nil, err
 		}

@@ -20,7 +20,7 @@ func NewInventory(conn grpc.ClientConnInterface) *Inventory {
 
 // StockByUPC returns the stock of the given products; unknown UPCs are absent.
 func (i *Inventory) StockByUPC(ctx context.Context, upcs []string) ([]Stock, error) {
-	return batched(upcs, func(chunk []string) ([]Stock, error) {
+	return batched(ctx, upcs, func(ctx context.Context, chunk []string) ([]Stock, error) {
 		resp, err := i.c.GetStock(ctx, &inventoryv1.GetStockRequest{Upcs: chunk})
 		if err != nil {
 			return nil, err

@@ -22,7 +22,7 @@ func NewOrders(conn grpc.ClientConnInterface) *Orders {
 
 // OrdersByID returns the orders with the given ids; unknown ids are absent.
 func (o *Orders) OrdersByID(ctx context.Context, ids []string) ([]Order, error) {
-	return batched(ids, func(chunk []string) ([]Order, error) {
+	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]Order, error) {
 		resp, err := o.c.GetOrders(ctx, &ordersv1.GetOrdersRequest{Ids: chunk})
 		if err != nil {
 			return nil, err
@@ -34,7 +34,7 @@ func (o *Orders) OrdersByID(ctx context.Context, ids []string) ([]Order, error) 
 // OrdersByBuyers returns each buyer's orders, newest first, keyed by buyer id.
 func (o *Orders) OrdersByBuyers(ctx context.Context, buyerIDs []string) (map[string][]Order, error) {
 	out := make(map[string][]Order, len(buyerIDs))
-	_, err := batched(buyerIDs, func(chunk []string) ([]struct{}, error) {
+	_, err := batched(ctx, buyerIDs, func(ctx context.Context, chunk []string) ([]struct{}, error) {
 		resp, err := o.c.ListOrdersByBuyers(ctx, &ordersv1.ListOrdersByBuyersRequest{BuyerIds: chunk})
 		if err != nil {
 			return nil, err

@@ -21,7 +21,7 @@ type productList struct {
 
 // ProductsByUPC returns the products with the given UPCs; unknown UPCs are absent.
 func (p *Products) ProductsByUPC(ctx context.Context, upcs []string) ([]Product, error) {
-	return batched(upcs, func(chunk []string) ([]Product, error) {
+	return batched(ctx, upcs, func(ctx context.Context, chunk []string) ([]Product, error) {
 		var out productList
 		err := p.c.Get(ctx, "GET /products", "/products", url.Values{"upc": chunk}, &out)
 		return out.Products, err

@@ -19,7 +19,7 @@ type reviewList struct {
 
 // ByProducts returns every review of the given products, oldest first.
 func (r *Reviews) ByProducts(ctx context.Context, upcs []string) ([]Review, error) {
-	return batched(upcs, func(chunk []string) ([]Review, error) {
+	return batched(ctx, upcs, func(ctx context.Context, chunk []string) ([]Review, error) {
 		var out reviewList
 		err := r.c.Get(ctx, "GET /reviews", "/reviews", url.Values{"product_upc": chunk}, &out)
 		return out.Reviews, err
@@ -28,7 +28,7 @@ func (r *Reviews) ByProducts(ctx context.Context, upcs []string) ([]Review, erro
 
 // ByAuthors returns every review written by the given users, oldest first.
 func (r *Reviews) ByAuthors(ctx context.Context, userIDs []string) ([]Review, error) {
-	return batched(userIDs, func(chunk []string) ([]Review, error) {
+	return batched(ctx, userIDs, func(ctx context.Context, chunk []string) ([]Review, error) {
 		var out reviewList
 		err := r.c.Get(ctx, "GET /reviews", "/reviews", url.Values{"author_id": chunk}, &out)
 		return out.Reviews, err

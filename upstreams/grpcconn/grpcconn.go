@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/trellisgw/trellis/upstreams/calltrace"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
@@ -56,11 +57,26 @@ func classify(name string, timeout time.Duration) grpc.UnaryClientInterceptor {
 			callCtx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
+		start := time.Now()
 		err := invoker(callCtx, method, req, reply, cc, opts...)
-		if err == nil {
-			return nil
+		var failure *upstreamerr.Error
+		if err != nil {
+			failure = FromStatus(callCtx, name, method, err)
 		}
-		return FromStatus(callCtx, name, method, err)
+		if rec := calltrace.FromContext(ctx); rec != nil {
+			c := calltrace.Call{
+				Upstream: name, Instance: cc.Target(), Route: method, BatchSize: calltrace.BatchSize(ctx),
+				Attempt: 1, Start: start, Duration: time.Since(start),
+			}
+			if failure != nil {
+				c.Code = string(failure.Code)
+			}
+			rec.Add(c)
+		}
+		if failure != nil {
+			return failure
+		}
+		return nil
 	}
 }
 

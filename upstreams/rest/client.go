@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trellisgw/trellis/upstreams/calltrace"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
@@ -55,6 +56,7 @@ type Client struct {
 	t       *Transport
 	name    string
 	base    string // scheme://host[:port][/prefix] without a trailing slash
+	host    string // host[:port] of base, the instance recorded in call traces
 	timeout time.Duration
 }
 
@@ -68,7 +70,7 @@ func (t *Transport) NewClient(name, baseURL string, timeout time.Duration) (*Cli
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("upstream %s: url %q: want http(s)://host[:port][/path] without query", name, baseURL)
 	}
-	return &Client{t: t, name: name, base: strings.TrimSuffix(u.String(), "/"), timeout: timeout}, nil
+	return &Client{t: t, name: name, base: strings.TrimSuffix(u.String(), "/"), host: u.Host, timeout: timeout}, nil
 }
 
 // Path joins literal route segments and escapes each one, so that an id such as "../admin" or "1?x=2"
@@ -107,6 +109,20 @@ func (c *Client) Post(ctx context.Context, op, path string, body, out any) error
 }
 
 func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
+	if rec := calltrace.FromContext(ctx); rec != nil {
+		start := time.Now()
+		err := c.attempt(ctx, method, op, path, query, body, out)
+		rec.Add(calltrace.Call{
+			Upstream: c.name, Instance: c.host, Route: op, BatchSize: calltrace.BatchSize(ctx), Attempt: 1,
+			Start: start, Duration: time.Since(start), Code: string(upstreamerr.CodeOf(err)),
+		})
+		return err
+	}
+	return c.attempt(ctx, method, op, path, query, body, out)
+}
+
+// attempt makes one request to the upstream.
+func (c *Client) attempt(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
