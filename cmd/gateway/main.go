@@ -1,6 +1,8 @@
 // Command gateway runs the Trellis GraphQL gateway.
 //
-//	gateway [-config trellis.yaml]
+//	gateway [serve] [-config trellis.yaml]
+//
+// Other subcommands are tools around the same config and schema; `gateway help` lists them.
 //
 // Without -config it serves on 127.0.0.1:8080 in front of the sample services as `make run` starts them.
 // main only wires: it reads the config, builds the gateway, serves until SIGINT or SIGTERM, then drains
@@ -33,8 +35,31 @@ func main() {
 	}
 }
 
+// run dispatches on the first argument: a subcommand's name, or a flag of serve (the default).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			return serve(ctx, args[1:], stdout, stderr)
+		case "help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+	}
+	return serve(ctx, args, stdout, stderr)
+}
+
+// usage lists the subcommands.
+const usage = `usage: gateway [subcommand] [flags]
+
+subcommands:
+  serve     run the gateway (the default): gateway serve -config trellis.yaml
+  help      print this list
+`
+
+// serve runs the gateway until ctx ends, then drains in-flight requests.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gateway serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "path of the YAML config file (default: built-in, for the sample services)")
 	if err := fs.Parse(args); err != nil {

@@ -161,7 +161,9 @@ upstreams:
 	}{
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: []string{"flag provided but not defined: -nope"},
 			wantStderr: "-config"},
-		{name: "positional argument", args: []string{"serve"}, wantErr: []string{`unexpected arguments ["serve"]`}},
+		{name: "unknown subcommand", args: []string{"bogus"}, wantErr: []string{`unexpected arguments ["bogus"]`}},
+		{name: "serve subcommand with its flags", args: []string{"serve", "-config", "/nonexistent/trellis.yaml"},
+			wantErr: []string{"/nonexistent/trellis.yaml", "no such file or directory"}},
 		{name: "argument after the flags", args: []string{"-config", badCfg, "x"}, wantErr: []string{`unexpected arguments ["x"]`}},
 		{name: "missing config file", args: []string{"-config", "/nonexistent/trellis.yaml"},
 			wantErr: []string{"/nonexistent/trellis.yaml", "no such file or directory"}},
@@ -194,6 +196,16 @@ upstreams:
 				t.Errorf("stdout = %q, want nothing", stdout.String())
 			}
 		})
+	}
+}
+
+func TestRunHelpListsSubcommands(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"help"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run help = %v", err)
+	}
+	if !strings.Contains(stdout.String(), "serve ") {
+		t.Errorf("run help: stdout %q lacks the serve subcommand", stdout.String())
 	}
 }
 

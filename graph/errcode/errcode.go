@@ -40,3 +40,21 @@ func Code(err *gqlerror.Error) string {
 	c, _ := err.Extensions["code"].(string)
 	return c
 }
+
+// HTTPStatus returns the HTTP status of a response that failed as a whole with code, before or
+// instead of execution (no data), or 0 when the response's media type decides (GraphQL over HTTP:
+// 200 for application/json, 4xx for application/graphql-response+json). Codes clients act on at the
+// HTTP level get their status whatever the media type.
+func HTTPStatus(code string) int {
+	switch code {
+	case Unauthenticated:
+		return 401
+	case Forbidden:
+		return 403
+	case RateLimited:
+		return 429
+	case Internal:
+		return 500
+	}
+	return 0
+}
