@@ -64,3 +64,12 @@ fuzz:
 
 clean:
 	rm -rf $(BIN)
+
+.PHONY: bench
+## bench: measure the gateway against the hand-written floor with wrk, a few minutes (README, "Benchmarks");
+## results in bench/results/. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-duration 5s -rounds 1'
+bench: build
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null 2>&1; } || \
+		{ echo "make bench needs wrk: apt-get install wrk (as root)"; exit 1; }
+	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(BIN)/bench run -bin $(BIN) $(BENCHFLAGS)

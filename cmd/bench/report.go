@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report is the whole benchmark's result, written as JSON and as a markdown table.
+type report struct {
+	Started   time.Time        `json:"started"`
+	Duration  string           `json:"run_duration"`
+	Rounds    int              `json:"rounds"`
+	Latency   string           `json:"upstream_latency"`
+	Data      string           `json:"data"`
+	CPUs      int              `json:"cpus"`
+	Scenarios []scenarioResult `json:"scenarios"`
+}
+
+// scenarioResult is one scenario's runs and their summary per side.
+type scenarioResult struct {
+	Name          string             `json:"name"`
+	Connections   int                `json:"connections"`
+	ResponseBytes int                `json:"response_bytes"`
+	Runs          []runResult        `json:"runs"`
+	Sides         map[string]summary `json:"summary"`
+	Ratio         summary            `json:"ratio_gateway_to_floor"`
+}
+
+// runResult is one measured run of one side.
+type runResult struct {
+	Side  string    `json:"side"`
+	Round int       `json:"round"`
+	Wrk   wrkResult `json:"wrk"`
+	// Served counts the requests the side finished during the run, those wrk left in flight included.
+	Served        int64   `json:"served"`
+	CPU           float64 `json:"cpu_ms"`
+	PeakRSS       int64   `json:"peak_rss_bytes"`
+	RSS           int64   `json:"rss_after_bytes"`
+	Non2xx        int64   `json:"non2xx"`
+	GQLErrors     int64   `json:"graphql_errors"`
+	UpstreamCalls int64   `json:"upstream_calls"`
+}
+
+// summary is a side's figures over its runs (or, in Ratio, gateway over floor).
+type summary struct {
+	RPS          float64   `json:"requests_per_second"`
+	P50          float64   `json:"p50_ms"`
+	P90          float64   `json:"p90_ms"`
+	P99          float64   `json:"p99_ms"`
+	Errors       int64     `json:"errors"`
+	CallsPerOp   float64   `json:"upstream_calls_per_op"`
+	CPUPerReq    float64   `json:"cpu_ms_per_request"`
+	PeakRSSMB    float64   `json:"peak_rss_mb"`
+	RSSAfterRuns []float64 `json:"rss_after_runs_mb,omitempty"`
+}
+
+// summarise averages rates and latencies over a side's runs and divides totals by requests served.
+func (s *scenarioResult) summarise() {
+	s.Sides = map[string]summary{}
+	for _, name := range []string{"gateway", "floor"} {
+		var sum summary
+		var n int
+		var served, calls int64
+		var cpu float64
+		for _, r := range s.Runs {
+			if r.Side != name {
+				continue
+			}
+			n++
+			sum.RPS += float64(r.Wrk.Requests) / (float64(r.Wrk.DurationUS) / 1e6)
+			sum.P50 += float64(r.Wrk.P50US) / 1000
+			sum.P90 += float64(r.Wrk.P90US) / 1000
+			sum.P99 += float64(r.Wrk.P99US) / 1000
+			sum.Errors += r.Wrk.Non2xx + r.Wrk.socketErrors() + r.GQLErrors
+			served += r.Served
+			calls += r.UpstreamCalls
+			cpu += r.CPU
+			sum.PeakRSSMB = max(sum.PeakRSSMB, float64(r.PeakRSS)/(1<<20))
+			sum.RSSAfterRuns = append(sum.RSSAfterRuns, float64(r.RSS)/(1<<20))
+		}
+		if n == 0 {
+			continue
+		}
+		sum.RPS /= float64(n)
+		sum.P50 /= float64(n)
+		sum.P90 /= float64(n)
+		sum.P99 /= float64(n)
+		if served > 0 {
+			sum.CallsPerOp = float64(calls) / float64(served)
+			sum.CPUPerReq = cpu / float64(served)
+		}
+		s.Sides[name] = sum
+	}
+	g, f := s.Sides["gateway"], s.Sides["floor"]
+	s.Ratio = summary{
+		RPS: ratio(g.RPS, f.RPS), P50: ratio(g.P50, f.P50), P90: ratio(g.P90, f.P90), P99: ratio(g.P99, f.P99),
+		CallsPerOp: ratio(g.CallsPerOp, f.CallsPerOp), CPUPerReq: ratio(g.CPUPerReq, f.CPUPerReq),
+		PeakRSSMB: ratio(g.PeakRSSMB, f.PeakRSSMB),
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// markdown renders the report as a table, one row per side and a ratio row per scenario.
+func (r report) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Trellis benchmark, %s\n\n", r.Started.Format(time.RFC3339))
+	fmt.Fprintf(&b, "%d CPUs (shared with wrk and the sample services), %s per run, %d alternations, upstream latency %s per call, data %s, %s.\n\n",
+		r.CPUs, r.Duration, r.Rounds, r.Latency, r.Data, runtime.Version())
+	b.WriteString("| scenario | side | req/s | p50 ms | p90 ms | p99 ms | errors | upstream calls/op | CPU ms/req | peak RSS MB | RSS after runs MB |\n")
+	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	for _, s := range r.Scenarios {
+		label := fmt.Sprintf("%s (c=%d, %.1f KB)", s.Name, s.Connections, float64(s.ResponseBytes)/1000)
+		for _, name := range []string{"gateway", "floor"} {
+			v := s.Sides[name]
+			rss := make([]string, len(v.RSSAfterRuns))
+			for i, x := range v.RSSAfterRuns {
+				rss[i] = fmt.Sprintf("%.0f", x)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.3f | %.0f | %s |\n",
+				label, name, v.RPS, v.P50, v.P90, v.P99, v.Errors, v.CallsPerOp, v.CPUPerReq, v.PeakRSSMB, strings.Join(rss, ", "))
+			label = ""
+		}
+		q := s.Ratio
+		fmt.Fprintf(&b, "| | **gateway/floor** | **%.2f** | %.2f | %.2f | **%.2f** | | %.2f | **%.2f** | %.2f | |\n",
+			q.RPS, q.P50, q.P90, q.P99, q.CallsPerOp, q.CPUPerReq, q.PeakRSSMB)
+	}
+	b.WriteString("\nTargets (reported, never asserted): req/s ratio >= 0.7 on the reference query, p99 ratio <= 1.5, zero errors, upstream calls/op at the batching minimum (16 for the reference query), CPU per reference request heading for 0.7 ms, no RSS growth across runs.\n")
+	return b.String()
+}
+
+// write stores the report in dir as <time>.json and <time>.md (and latest.*), and prints the table.
+func (r report) write(dir string, stdout io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	md := r.markdown()
+	stamp := r.Started.Format("20060102T150405Z")
+	for name, content := range map[string][]byte{
+		stamp + ".json": js, stamp + ".md": []byte(md), "latest.json": js, "latest.md": []byte(md),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(stdout, md)
+	fmt.Fprintf(stdout, "\nwritten to %s\n", filepath.Join(dir, stamp+".{md,json}"))
+	return nil
+}
+
+func cpuCount() int { return runtime.NumCPU() }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/trellisgw/trellis/bench/floor"
+	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/graph/identity"
+	"github.com/trellisgw/trellis/upstreams"
+)
+
+// services is the ready line of cmd/demo-services.
+type services struct {
+	Admin    string              `json:"admin"`
+	Services map[string][]string `json:"services"`
+}
+
+// gatewayConfig is the built-in config pointed at the first instance of each sample service.
+func gatewayConfig(s services) (gateway.Config, error) {
+	cfg := gateway.DefaultConfig()
+	for _, name := range []string{"accounts", "products", "reviews", "inventory", "orders"} {
+		if len(s.Services[name]) == 0 {
+			return cfg, fmt.Errorf("no address for the %s service", name)
+		}
+	}
+	cfg.Upstreams.Accounts.URL = "http://" + s.Services["accounts"][0]
+	cfg.Upstreams.Products.URL = "http://" + s.Services["products"][0]
+	cfg.Upstreams.Reviews.URL = "http://" + s.Services["reviews"][0]
+	cfg.Upstreams.Inventory.Target = s.Services["inventory"][0]
+	cfg.Upstreams.Orders.Target = s.Services["orders"][0]
+	cfg.Server.Addr = "127.0.0.1:0"
+	return cfg, nil
+}
+
+// serveRole serves the gateway or the floor on a random loopback port until ctx ends. It prints one
+// line, the base URL, to stdout once it listens.
+func serveRole(ctx context.Context, role string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench "+role, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	svcJSON := fs.String("services", "", "the ready line of demo-services (JSON)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var svcs services
+	if err := json.Unmarshal([]byte(*svcJSON), &svcs); err != nil {
+		return fmt.Errorf("-services: %w", err)
+	}
+	cfg, err := gatewayConfig(svcs)
+	if err != nil {
+		return err
+	}
+	var h http.Handler
+	switch role {
+	case "gateway":
+		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader))
+		if err != nil {
+			return err
+		}
+		defer gw.Close()
+		h = gw.Handler()
+	default:
+		clients, err := upstreams.New(cfg.WithDefaults().Upstreams)
+		if err != nil {
+			return err
+		}
+		defer clients.Close()
+		h = floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+	}
+	st := &stats{}
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: st.wrap(h), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// signInFromHeader signs the caller in as the user the X-Bench-User header names: the benchmark's
+// stand-in for authentication, in this binary only.
+func signInFromHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get(floor.UserHeader); id != "" {
+			r = r.WithContext(identity.NewContext(r.Context(), &identity.Caller{UserID: id}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// stats counts the /graphql requests a side served, so that upstream calls are divided by the
+// requests that caused them (wrk does not count those still in flight when a run ends), and the
+// responses that carried GraphQL errors. GET /_bench/stats answers them as JSON.
+type stats struct {
+	served, inflight, non2xx, gqlErrors atomic.Int64
+}
+
+// statsReport is the JSON of GET /_bench/stats.
+type statsReport struct {
+	Served    int64 `json:"served"`
+	Inflight  int64 `json:"inflight"`
+	Non2xx    int64 `json:"non2xx"`
+	GQLErrors int64 `json:"gql_errors"`
+}
+
+func (s *stats) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_bench/stats" {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
+				Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load()})
+			return
+		}
+		if r.URL.Path != "/graphql" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.inflight.Add(1)
+		sw := &sniffer{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		if sw.status < 200 || sw.status > 299 {
+			s.non2xx.Add(1)
+		}
+		if sw.hasErrors() {
+			s.gqlErrors.Add(1)
+		}
+		s.served.Add(1)
+		s.inflight.Add(-1)
+	})
+}
+
+// sniffer keeps a response's status, its first bytes and its last few KiB: enough to see a top-level
+// "errors" member, whichever side of "data" an encoder puts it, at the cost of a small copy.
+type sniffer struct {
+	http.ResponseWriter
+	status int
+	head   []byte
+	tail   []byte
+}
+
+const tailSize = 4 << 10
+
+func (s *sniffer) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *sniffer) Write(b []byte) (int, error) {
+	if len(s.head) < 16 {
+		s.head = append(s.head, b[:min(len(b), 16-len(s.head))]...)
+	}
+	if len(b) >= tailSize {
+		s.tail = append(s.tail[:0], b[len(b)-tailSize:]...)
+	} else {
+		s.tail = append(s.tail, b...)
+		if len(s.tail) > tailSize {
+			s.tail = s.tail[len(s.tail)-tailSize:]
+		}
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *sniffer) hasErrors() bool {
+	return bytes.HasPrefix(s.head, []byte(`{"errors":`)) || bytes.Contains(s.tail, []byte(`"errors":[`))
+}
