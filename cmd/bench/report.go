@@ -44,6 +44,7 @@ type runResult struct {
 	RSS           int64   `json:"rss_after_bytes"`
 	Non2xx        int64   `json:"non2xx"`
 	GQLErrors     int64   `json:"graphql_errors"`
+	Abandoned     int64   `json:"abandoned"`
 	UpstreamCalls int64   `json:"upstream_calls"`
 }
 
@@ -77,7 +78,7 @@ func (s *scenarioResult) summarise() {
 			sum.P50 += float64(r.Wrk.P50US) / 1000
 			sum.P90 += float64(r.Wrk.P90US) / 1000
 			sum.P99 += float64(r.Wrk.P99US) / 1000
-			sum.Errors += r.Wrk.Non2xx + r.Wrk.socketErrors() + r.GQLErrors
+			sum.Errors += r.Non2xx + r.Wrk.socketErrors() + r.GQLErrors // server-side counts: wrk does not see GraphQL errors
 			served += r.Served
 			calls += r.UpstreamCalls
 			cpu += r.CPU

@@ -259,6 +259,7 @@ func (m *measurer) run(ctx context.Context, s side, bodyFile string, conns int) 
 	r := runResult{
 		Wrk: w, Served: served, CPU: (cpu1 - cpu0).Seconds() * 1000, PeakRSS: peak, RSS: rss,
 		Non2xx: after.Non2xx - before.Non2xx, GQLErrors: after.GQLErrors - before.GQLErrors,
+		Abandoned: after.Abandoned - before.Abandoned,
 		UpstreamCalls: dataCalls(calls),
 	}
 	return r, nil

@@ -113,7 +113,7 @@ func signInFromHeader(next http.Handler) http.Handler {
 // requests that caused them (wrk does not count those still in flight when a run ends), and the
 // responses that carried GraphQL errors. GET /_bench/stats answers them as JSON.
 type stats struct {
-	served, inflight, non2xx, gqlErrors atomic.Int64
+	served, inflight, non2xx, gqlErrors, abandoned atomic.Int64
 }
 
 // statsReport is the JSON of GET /_bench/stats.
@@ -122,6 +122,9 @@ type statsReport struct {
 	Inflight  int64 `json:"inflight"`
 	Non2xx    int64 `json:"non2xx"`
 	GQLErrors int64 `json:"gql_errors"`
+	// Abandoned counts requests whose client had gone when they finished (wrk closes its connections
+	// at the end of a run): their failures are not errors of the side.
+	Abandoned int64 `json:"abandoned"`
 }
 
 func (s *stats) wrap(next http.Handler) http.Handler {
@@ -129,7 +132,7 @@ func (s *stats) wrap(next http.Handler) http.Handler {
 		if r.URL.Path == "/_bench/stats" {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
-				Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load()})
+				Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load(), Abandoned: s.abandoned.Load()})
 			return
 		}
 		if r.URL.Path != "/graphql" {
@@ -139,10 +142,12 @@ func (s *stats) wrap(next http.Handler) http.Handler {
 		s.inflight.Add(1)
 		sw := &sniffer{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		if sw.status < 200 || sw.status > 299 {
+		switch {
+		case r.Context().Err() != nil:
+			s.abandoned.Add(1)
+		case sw.status < 200 || sw.status > 299:
 			s.non2xx.Add(1)
-		}
-		if sw.hasErrors() {
+		case sw.hasErrors():
 			s.gqlErrors.Add(1)
 		}
 		s.served.Add(1)

@@ -1,0 +1,7 @@
+// Package hotpaths holds the Go benchmarks (testing.B) of the gateway's hot paths, one per step of a
+// request: decoding the request, parsing and validating it with the document cache, executing the
+// reference query against the sample services on loopback (and the floor doing the same work), and
+// encoding the response. Compare two commits with benchstat (README, "Benchmarks").
+//
+// It has no code of its own outside its tests.
+package hotpaths

@@ -1,0 +1,185 @@
+package hotpaths
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/ast"
+	"go.uber.org/goleak"
+
+	"github.com/trellisgw/trellis/bench/floor"
+	"github.com/trellisgw/trellis/cache"
+	"github.com/trellisgw/trellis/demo"
+	"github.com/trellisgw/trellis/demo/data"
+	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/resolvers"
+	"github.com/trellisgw/trellis/upstreams"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// benchData is make bench's data set: the reference response is about 88 KB.
+var benchData = data.Config{Seed: 1, Users: 90, Products: 35, ReviewsPerUser: 2, OrdersPerUser: 2, TopProducts: 20}
+
+func referenceBody(tb testing.TB) []byte {
+	b, err := json.Marshal(map[string]any{"query": floor.ReferenceQuery, "variables": map[string]any{"users": 10}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// BenchmarkRequestDecoding decodes a reference request body as the GraphQL transports do (numbers
+// kept as json.Number).
+func BenchmarkRequestDecoding(b *testing.B) {
+	body := referenceBody(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var p graphql.RawParams
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// newExecutor is the gqlgen executor over the gateway's schema with a document cache as the gateway
+// configures it; no upstream is called by parsing and validation.
+func newExecutor(tb testing.TB) *executor.Executor {
+	clients, err := upstreams.New(upstreams.DefaultConfig())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = clients.Close() })
+	docs, err := cache.NewMemory[*ast.QueryDocument]("documents", cache.Config{Size: 1000})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	exec := executor.New(generated.NewExecutableSchema(resolvers.New(clients).Config()))
+	exec.SetQueryCache(docs)
+	return exec
+}
+
+// BenchmarkParseValidate builds the operation context of the reference query: from the document cache
+// (hit), and parsing and validating a text never seen before (miss).
+func BenchmarkParseValidate(b *testing.B) {
+	ctx := graphql.StartOperationTrace(context.Background())
+	b.Run("hit", func(b *testing.B) {
+		exec := newExecutor(b)
+		params := &graphql.RawParams{Query: floor.ReferenceQuery, ReadTime: graphql.TraceTiming{Start: time.Now()}}
+		if _, errs := exec.CreateOperationContext(ctx, params); errs != nil {
+			b.Fatal(errs)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errs := exec.CreateOperationContext(ctx, params); errs != nil {
+				b.Fatal(errs)
+			}
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		exec := newExecutor(b)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++ // a new text each time: a comment changes the cache key, not the work
+			params := &graphql.RawParams{Query: floor.ReferenceQuery + "# " + fmt.Sprint(i)}
+			if _, errs := exec.CreateOperationContext(ctx, params); errs != nil {
+				b.Fatal(errs)
+			}
+		}
+	})
+}
+
+// sides starts the sample services (no added latency) with the benchmark's data set, and returns the
+// gateway's and the floor's handlers over them.
+func sides(tb testing.TB) (gw, fl http.Handler) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cluster, err := demo.Start(ctx, demo.Config{Data: benchData})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cluster.Close() })
+	cfg := gateway.DefaultConfig()
+	cfg.Upstreams.Accounts.URL = "http://" + cluster.Addrs(demo.Accounts)[0]
+	cfg.Upstreams.Products.URL = "http://" + cluster.Addrs(demo.Products)[0]
+	cfg.Upstreams.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
+	cfg.Upstreams.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
+	cfg.Upstreams.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	g, err := gateway.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	clients, err := upstreams.New(cfg.Upstreams)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = g.Close()
+		_ = clients.Close()
+	})
+	return g.Handler(), floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+}
+
+// BenchmarkReferenceExecution serves the reference query through the gateway's handler (no client
+// HTTP: the handler is called directly) against the sample services on loopback, and the floor's for
+// comparison. The sample services run in the same process, so their CPU is part of each figure.
+func BenchmarkReferenceExecution(b *testing.B) {
+	gw, fl := sides(b)
+	body := referenceBody(b)
+	for _, side := range []struct {
+		name string
+		h    http.Handler
+	}{{"gateway", gw}, {"floor", fl}} {
+		b.Run(side.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				side.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), `{"data"`) {
+					b.Fatalf("status %d: %.300s", rec.Code, rec.Body.String())
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size), "resp-bytes")
+		})
+	}
+}
+
+// BenchmarkResponseEncoding encodes the reference response's data (87 KB, already JSON) into the
+// GraphQL response as gqlgen's transports do: json.Marshal of graphql.Response, which compacts and
+// re-escapes the data a second time.
+func BenchmarkResponseEncoding(b *testing.B) {
+	gw, _ := sides(b)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(referenceBody(b)))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	var resp graphql.Response
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(resp.Data)))
+	for b.Loop() {
+		if _, err := json.Marshal(&resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
