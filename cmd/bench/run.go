@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trellisgw/trellis/bench/floor"
 	"github.com/trellisgw/trellis/demo/admin"
 	"github.com/trellisgw/trellis/demo/faults"
@@ -203,10 +205,16 @@ func (m *measurer) scenario(ctx context.Context, sc scenario, sides []side) (sce
 		first = b
 		res.ResponseBytes = len(b)
 	}
+	res.CallsPerOp = map[string]float64{}
 	for _, s := range sides {
 		if _, err := runWrk(ctx, m.script, bodyFile, s.url+"/graphql", sc.Connections, m.o.warmup); err != nil {
 			return res, err
 		}
+		calls, err := m.callsPerOp(ctx, s.url, body, sc.Connections)
+		if err != nil {
+			return res, fmt.Errorf("%s: upstream calls per operation: %w", s.name, err)
+		}
+		res.CallsPerOp[s.name] = calls
 	}
 	for round := range m.o.rounds {
 		for _, s := range sides {
@@ -259,10 +267,34 @@ func (m *measurer) run(ctx context.Context, s side, bodyFile string, conns int) 
 	r := runResult{
 		Wrk: w, Served: served, CPU: (cpu1 - cpu0).Seconds() * 1000, PeakRSS: peak, RSS: rss,
 		Non2xx: after.Non2xx - before.Non2xx, GQLErrors: after.GQLErrors - before.GQLErrors,
-		Abandoned: after.Abandoned - before.Abandoned,
+		Abandoned:     after.Abandoned - before.Abandoned,
 		UpstreamCalls: dataCalls(calls),
 	}
 	return r, nil
+}
+
+// callsPerOp sends one wave of conns requests at once (so at the scenario's concurrency), each checked
+// like a sample, and divides the upstream calls they caused by conns. Unlike a timed run, no request
+// is cut off half-way, so the figure is exact.
+func (m *measurer) callsPerOp(ctx context.Context, url string, body []byte, conns int) (float64, error) {
+	if err := m.adm.ResetCalls(ctx); err != nil {
+		return 0, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for range conns {
+		g.Go(func() error {
+			_, err := sample(gctx, url, body)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	calls, err := m.adm.Calls(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return float64(dataCalls(calls)) / float64(conns), nil
 }
 
 // dataCalls sums the calls of every instance and route, health checks left out.
@@ -280,6 +312,9 @@ func dataCalls(rep admin.CallsReport) int64 {
 	return n
 }
 
+// sampleClient keeps enough idle connections for a wave of the high-concurrency scenario.
+var sampleClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: time.Minute}
+
 // sample posts body once and checks the answer: 200, JSON, data present, no errors.
 func sample(ctx context.Context, url string, body []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
@@ -288,7 +323,7 @@ func sample(ctx context.Context, url string, body []byte) ([]byte, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(floor.UserHeader, "3")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := sampleClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
