@@ -37,6 +37,7 @@ type options struct {
 	products    int
 	reviews     int
 	scenarioSet string
+	profile     string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -55,6 +56,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.products, "products", 35, "products in the data set")
 	fs.IntVar(&o.reviews, "reviews-per-user", 2, "reviews per user in the data set")
 	fs.StringVar(&o.scenarioSet, "scenarios", "reference,small,mutation,reference-256", "scenarios to run, comma-separated")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway over the whole benchmark to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -145,7 +147,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	var sides []side
 	for _, role := range []string{"gateway", "floor"} {
-		p, url, err := startChild(ctx, tmp, role, self, role, "-services", ready)
+		args := []string{role, "-services", ready}
+		if role == "gateway" && o.profile != "" {
+			args = append(args, "-cpuprofile", o.profile)
+		}
+		p, url, err := startChild(ctx, tmp, role, self, args...)
 		if err != nil {
 			return err
 		}

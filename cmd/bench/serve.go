@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +50,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	fs := flag.NewFlagSet("bench "+role, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	svcJSON := fs.String("services", "", "the ready line of demo-services (JSON)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serving time to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +78,17 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 		}
 		defer clients.Close()
 		h = floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	st := &stats{}
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
