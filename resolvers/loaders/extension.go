@@ -105,7 +105,7 @@ func (e *Extension) children(ctx context.Context, res any) int {
 	if def == nil || def.Kind != ast.Object {
 		return 0
 	}
-	perObject := countFields(graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, []string{def.Name}))
+	perObject := FromContext(ctx).fieldsPerObject(ctx, fc.Field.Selections, def.Name)
 	if perObject == 0 {
 		return 0
 	}

@@ -3,8 +3,10 @@ package loaders
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -22,6 +24,40 @@ type Loaders struct {
 	reviewsByAuthor  *loader[[]upstreams.Review]
 	ordersByID       *loader[*upstreams.Order]
 	ordersByBuyer    *loader[[]upstreams.Order]
+
+	// selected caches, per selection set and object type, how many fields gqlgen resolves on each
+	// object: the same selection set is met once per object of a list, and CollectFields (with the
+	// key of its own cache) costs more than the rest of the count.
+	selectedMu sync.Mutex
+	selected   map[selectionKey]int
+}
+
+// selectionKey identifies a selection set of the operation (CollectFields returns the same merged
+// slice for the same fields of an operation) on one object type.
+type selectionKey struct {
+	first *ast.Selection
+	n     int
+	typ   string
+}
+
+// fieldsPerObject returns how many fields gqlgen resolves on each object of type typ under sel
+// (__typename excepted), computed once per operation.
+func (l *Loaders) fieldsPerObject(ctx context.Context, sel ast.SelectionSet, typ string) int {
+	if len(sel) == 0 {
+		return 0
+	}
+	key := selectionKey{first: &sel[0], n: len(sel), typ: typ}
+	l.selectedMu.Lock()
+	n, ok := l.selected[key]
+	l.selectedMu.Unlock()
+	if ok {
+		return n
+	}
+	n = countFields(graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{typ}))
+	l.selectedMu.Lock()
+	l.selected[key] = n
+	l.selectedMu.Unlock()
+	return n
 }
 
 // instruments are the loaders' metrics, created once per Extension.
@@ -52,6 +88,7 @@ func newLoaders(ctx context.Context, c *upstreams.Clients, cfg Config, in instru
 		reviewsByAuthor:  newLoader(s, in, "reviews_by_author", grouped(c.Reviews.ByAuthors, func(r upstreams.Review) string { return r.AuthorID })),
 		ordersByID:       newLoader(s, in, "orders_by_id", byKey(c.Orders.OrdersByID, func(o upstreams.Order) string { return o.ID })),
 		ordersByBuyer:    newLoader(s, in, "orders_by_buyer", mapped(c.Orders.OrdersByBuyers)),
+		selected:         map[selectionKey]int{},
 	}
 	return l, s.close
 }
