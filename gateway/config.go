@@ -15,6 +15,7 @@ import (
 
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/internal/configerr"
+	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -30,6 +31,8 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// Runtime tunes the Go garbage collector of the gateway process (package internal/gctune).
+	Runtime gctune.Config `yaml:"runtime"`
 }
 
 // LogConfig configures logging.
@@ -72,6 +75,7 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.Runtime = c.Runtime.WithDefaults()
 	return c
 }
 
@@ -87,6 +91,7 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("runtime", c.Runtime.Validate())
 	return errors.Join(errs...)
 }
 

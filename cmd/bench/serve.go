@@ -18,6 +18,7 @@ import (
 	"github.com/trellisgw/trellis/bench/floor"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/identity"
+	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -62,6 +63,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	gctune.Apply(cfg.Runtime, gctune.CgroupLimit()) // as cmd/gateway does; both sides alike
 	var h http.Handler
 	switch role {
 	case "gateway":

@@ -76,6 +76,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	applyRuntime(cfg.Runtime, log)
 
 	gw, err := gateway.New(cfg, gateway.WithLogger(log))
 	if err != nil {
