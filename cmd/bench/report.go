@@ -29,6 +29,8 @@ type scenarioResult struct {
 	ResponseBytes int    `json:"response_bytes"`
 	// CallsPerOp is measured apart from the timed runs, on one wave of requests (see callsPerOp).
 	CallsPerOp map[string]float64 `json:"upstream_calls_per_op"`
+	// WaveErrors counts the wave's answers that were not a 200 with data and no errors.
+	WaveErrors map[string]int64   `json:"wave_errors"`
 	Runs       []runResult        `json:"runs"`
 	Sides      map[string]summary `json:"summary"`
 	Ratio      summary            `json:"ratio_gateway_to_floor"`
@@ -95,6 +97,7 @@ func (s *scenarioResult) summarise() {
 		sum.P99 /= float64(n)
 		// The timed runs' calls include requests cut off at the end: calls per op come from a wave.
 		sum.CallsPerOp = s.CallsPerOp[name]
+		sum.Errors += s.WaveErrors[name]
 		if served > 0 {
 			sum.CPUPerReq = cpu / float64(served)
 		}
@@ -139,6 +142,7 @@ func (r report) markdown() string {
 		fmt.Fprintf(&b, "| | **gateway/floor** | **%.2f** | %.2f | %.2f | **%.2f** | | %.2f | **%.2f** | %.2f | |\n",
 			q.RPS, q.P50, q.P90, q.P99, q.CallsPerOp, q.CPUPerReq, q.PeakRSSMB)
 	}
+	b.WriteString("\nErrors count non-2xx answers, socket errors and answers with GraphQL errors, in the timed runs and in the wave that measures upstream calls per operation (JSON: per run).\n")
 	b.WriteString("\nTargets (reported, never asserted): req/s ratio >= 0.7 on the reference query, p99 ratio <= 1.5, zero errors, upstream calls/op at the batching minimum (16 for the reference query), CPU per reference request heading for 0.7 ms, no RSS growth across runs.\n")
 	return b.String()
 }
