@@ -240,6 +240,9 @@ func (m *measurer) scenario(ctx context.Context, sc scenario, sides []side) (sce
 
 // run is one measured run of one side.
 func (m *measurer) run(ctx context.Context, s side, bodyFile string, conns int) (runResult, error) {
+	if _, err := settle(ctx, s.url); err != nil {
+		return runResult{}, err
+	}
 	if err := m.adm.ResetCalls(ctx); err != nil {
 		return runResult{}, err
 	}
@@ -286,6 +289,9 @@ func (m *measurer) run(ctx context.Context, s side, bodyFile string, conns int) 
 // is cut off half-way, so the figure is exact. It also returns how many answers failed the check (an
 // overloaded side times out upstream calls): those are reported, not fatal.
 func (m *measurer) callsPerOp(ctx context.Context, url string, body []byte, conns int) (float64, int64, error) {
+	if _, err := settle(ctx, url); err != nil { // requests the warm-up left in flight still call upstreams
+		return 0, 0, err
+	}
 	if err := m.adm.ResetCalls(ctx); err != nil {
 		return 0, 0, err
 	}
