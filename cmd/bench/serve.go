@@ -63,7 +63,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	gctune.Apply(cfg.Runtime, gctune.CgroupLimit()) // as cmd/gateway does; both sides alike
+	gctune.Apply(cfg.Runtime, gctune.CgroupLimit(), gctune.MachineMemory()) // as cmd/gateway does; both sides alike
 	var h http.Handler
 	switch role {
 	case "gateway":

@@ -2,6 +2,7 @@ package gctune
 
 import (
 	"math"
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -31,6 +32,15 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestMachineMemory(t *testing.T) {
+	if _, err := os.Stat("/proc/meminfo"); err != nil {
+		t.Skip("no /proc/meminfo")
+	}
+	if m := MachineMemory(); m < 64<<20 {
+		t.Fatalf("MachineMemory() = %d, want the machine's memory", m)
 	}
 }
 
@@ -64,23 +74,26 @@ func TestApply(t *testing.T) {
 		env       map[string]string
 		cfg       Config
 		cgroup    int64
+		machine   int64
 		wantPct   int
 		wantLimit int64
+		wantFrom  string
 	}{
-		{"defaults, no cgroup limit", nil, Config{}, 0, DefaultGCPercent, math.MaxInt64},
-		{"defaults, cgroup limit", nil, Config{}, 1000 << 20, DefaultGCPercent, 900 << 20},
-		{"explicit limit wins over the cgroup", nil, Config{GCPercent: 150, MemoryLimitBytes: 64 << 20}, 1 << 30, 150, 64 << 20},
-		{"no limit asked", nil, Config{MemoryLimitBytes: -1}, 1 << 30, DefaultGCPercent, math.MaxInt64},
-		{"environment wins", map[string]string{"GOGC": "100", "GOMEMLIMIT": "off"}, Config{GCPercent: 800, MemoryLimitBytes: 1 << 20}, 0, 100, math.MaxInt64},
+		{"defaults, nothing known", nil, Config{}, 0, 0, DefaultGCPercent, math.MaxInt64, FromNone},
+		{"defaults, machine only", nil, Config{}, 0, 8 << 30, DefaultGCPercent, 2 << 30, FromMachine},
+		{"defaults, cgroup limit", nil, Config{}, 1000 << 20, 8 << 30, DefaultGCPercent, 900 << 20, FromCgroup},
+		{"explicit limit wins", nil, Config{GCPercent: 150, MemoryLimitBytes: 64 << 20}, 1 << 30, 8 << 30, 150, 64 << 20, FromConfig},
+		{"no limit asked", nil, Config{MemoryLimitBytes: -1}, 1 << 30, 8 << 30, DefaultGCPercent, math.MaxInt64, FromNone},
+		{"environment wins", map[string]string{"GOGC": "100", "GOMEMLIMIT": "off"}, Config{GCPercent: 800, MemoryLimitBytes: 1 << 20}, 0, 0, 100, math.MaxInt64, FromEnv},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			restore(t)
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			s := Apply(tc.cfg, tc.cgroup)
-			if s.GCPercent != tc.wantPct || s.MemoryLimit != tc.wantLimit {
-				t.Fatalf("settings %+v, want percent %d, limit %d", s, tc.wantPct, tc.wantLimit)
+			s := Apply(tc.cfg, tc.cgroup, tc.machine)
+			if s.GCPercent != tc.wantPct || s.MemoryLimit != tc.wantLimit || s.LimitFrom != tc.wantFrom {
+				t.Fatalf("settings %+v, want percent %d, limit %d from %s", s, tc.wantPct, tc.wantLimit, tc.wantFrom)
 			}
 			if got := debug.SetGCPercent(tc.wantPct); got != tc.wantPct {
 				t.Fatalf("runtime GC percent %d, want %d", got, tc.wantPct)
