@@ -85,7 +85,7 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 	res, err = next(ctx)
 	children := 0
 	if err == nil && res != nil {
-		children = e.children(ctx, res)
+		children = e.children(ctx, l, res)
 	}
 	l.s.expect(children - 1)
 	return res, err
@@ -95,7 +95,7 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 // field: the objects in res times the fields selected on their type. It returns 0 for leaves, and for
 // abstract types, whose fields depend on each object's concrete type: an under-count that can only send
 // batches early (see the package doc).
-func (e *Extension) children(ctx context.Context, res any) int {
+func (e *Extension) children(ctx context.Context, l *Loaders, res any) int {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil || e.schema == nil {
 		return 0
@@ -105,7 +105,7 @@ func (e *Extension) children(ctx context.Context, res any) int {
 	if def == nil || def.Kind != ast.Object {
 		return 0
 	}
-	perObject := FromContext(ctx).fieldsPerObject(ctx, fc.Field.Selections, def.Name)
+	perObject := l.fieldsPerObject(ctx, fc.Field.Selections, def.Name)
 	if perObject == 0 {
 		return 0
 	}
