@@ -1,0 +1,97 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestProcReadings(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	pid := os.Getpid()
+	x := 0
+	for i := range 20_000_000 { // burn a little CPU so that the reading cannot be zero
+		x += i % 7
+	}
+	_ = x
+	cpu, err := cpuTime(pid)
+	if err != nil || cpu <= 0 {
+		t.Fatalf("cpuTime = %v, %v", cpu, err)
+	}
+	peak, now, err := memory(pid)
+	if err != nil || now <= 0 || peak < now {
+		t.Fatalf("memory = peak %d, now %d, %v", peak, now, err)
+	}
+}
+
+func TestSnifferSeesErrors(t *testing.T) {
+	big := `{"data":{"x":"` + strings.Repeat("a", 3*tailSize) + `"}`
+	for _, tc := range []struct {
+		name   string
+		writes []string
+		want   bool
+	}{
+		{"data only", []string{`{"data":{"a":1}}`}, false},
+		{"errors first", []string{`{"errors":[{"message":"x"}],"data":null}`}, true},
+		{"errors after big data", []string{big, `,"errors":[{"message":"x"}]}`}, true},
+		{"errors split over writes", []string{`{"err`, `ors":[]}`}, true},
+		{"big data, no errors", []string{big, `}`}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &sniffer{ResponseWriter: httptest.NewRecorder(), status: http.StatusOK}
+			for _, w := range tc.writes {
+				if _, err := s.Write([]byte(w)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := s.hasErrors(); got != tc.want {
+				t.Fatalf("hasErrors = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSummaryAndMarkdown(t *testing.T) {
+	s := scenarioResult{
+		Name: "reference", Connections: 64, ResponseBytes: 87193,
+		CallsPerOp: map[string]float64{"gateway": 16, "floor": 16},
+		WaveErrors: map[string]int64{"gateway": 1}, WaveForced: map[string]int64{},
+		Runs: []runResult{
+			{Side: "gateway", Wrk: wrkResult{Requests: 100, DurationUS: 10e6, P99US: 30000}, Served: 100, CPU: 200, PeakRSS: 100 << 20, GQLErrors: 2},
+			{Side: "floor", Wrk: wrkResult{Requests: 200, DurationUS: 10e6, P99US: 20000}, Served: 200, CPU: 100, PeakRSS: 50 << 20},
+		},
+	}
+	s.summarise()
+	g := s.Sides["gateway"]
+	if g.RPS != 10 || g.CPUPerReq != 2 || g.Errors != 3 || s.Ratio.RPS != 0.5 || s.Ratio.P99 != 1.5 || s.Ratio.CPUPerReq != 4 {
+		t.Fatalf("summary %+v, ratio %+v", g, s.Ratio)
+	}
+	md := report{Scenarios: []scenarioResult{s}}.markdown()
+	for _, want := range []string{"| reference (c=64, 87.2 KB) | gateway | 10 |", "**gateway/floor** | **0.50**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	if _, err := parseOptions([]string{"-duration", "500ms"}, os.Stderr); err == nil {
+		t.Fatal("a run under 1s was accepted")
+	}
+	o, err := parseOptions([]string{"-scenarios", "small,reference-256"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios(o)
+	if err != nil || len(sc) != 2 || sc[1].Connections != 256 {
+		t.Fatalf("scenarios %+v, %v", sc, err)
+	}
+	o.scenarioSet = "nope"
+	if _, err := scenarios(o); err == nil {
+		t.Fatal("an unknown scenario was accepted")
+	}
+}
