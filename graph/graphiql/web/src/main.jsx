@@ -10,7 +10,7 @@ import './page.css';
 const defaultQuery = `# Welcome to the Trellis gateway.
 # Ctrl-Enter (Cmd-Enter) runs the query; the Headers tab below carries
 # {"Authorization": "Bearer <token>"} for fields that need a signed-in user.
-query TopProducts {
+{
   topProducts(first: 3) {
     upc
     name
