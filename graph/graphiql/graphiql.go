@@ -219,3 +219,6 @@ func contentSecurityPolicy(nonce, connect string) string {
 		"frame-ancestors 'none'",
 	}, "; ")
 }
+
+// Interface guard.
+var _ http.Handler = (*handler)(nil)
