@@ -90,6 +90,7 @@ type handler struct {
 	endpoint string
 	connect  string // the CSP connect-src sources
 	broken   error  // set when the embedded build output is unusable (a build bug the tests catch)
+	gz       gzipped
 }
 
 // Handler returns the GraphiQL handler: GET (and HEAD) "/" answers the page, which sends its queries to
@@ -192,6 +193,15 @@ func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	case h.broken == nil && (name == h.m.JS || name == h.m.CSS):
 		// The names carry a hash of the content: a new build has new names.
 		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+		hd.Set("Vary", "Accept-Encoding")
+		ctype := "text/javascript; charset=utf-8"
+		if name == h.m.CSS {
+			ctype = "text/css; charset=utf-8"
+		}
+		if r.Header.Get("Range") == "" && acceptsGzip(r) && h.serveGzipped(w, r, name, ctype) {
+			return
+		}
+		hd.Set("Content-Type", ctype)
 	case name == LicensesFile:
 		hd.Set("Cache-Control", "no-cache")
 		hd.Set("Content-Type", "text/plain; charset=utf-8")
