@@ -12,7 +12,8 @@ import (
 )
 
 // gzipped holds the gzip encodings of the bundle's JS and CSS, made on first use: GraphiQL's script is
-// about 1.3 MB and compresses to about a third (the CSS, mostly inlined fonts, to two thirds). A handler that never serves an asset never pays for it.
+// about 1.3 MB and compresses to about a third (the CSS, mostly inlined fonts, to two thirds). A handler
+// that never serves an asset never pays for it.
 type gzipped struct {
 	once  sync.Once
 	files map[string][]byte
