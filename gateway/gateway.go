@@ -83,10 +83,10 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		}
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
+	// authz comes after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		// authz after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
 		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz},
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
