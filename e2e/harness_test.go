@@ -156,6 +156,7 @@ type gqlError struct {
 // response is a GraphQL response with its HTTP status and raw body.
 type response struct {
 	Status int
+	Header http.Header
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
 	Raw    []byte
@@ -202,7 +203,7 @@ func (e *env) queryWith(t *testing.T, hdr http.Header, query string, vars map[st
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := response{Status: resp.StatusCode, Raw: raw}
+	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response is not JSON (%v): %s", err, raw)
 	}
