@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,8 +165,14 @@ func fieldValue(c *identity.Caller, field, authorization string) string {
 	return ""
 }
 
-// apiKey returns the caller of an API key, nil for an unknown key. Keys are compared by their
-// SHA-256, so neither the table nor the timing of the look-up reveal a key.
+// apiKey returns the caller of an API key (a copy per request), nil for an unknown key. Keys are
+// compared by their SHA-256, so neither the table nor the timing of the look-up reveal a key.
 func (a *Authenticator) apiKey(key string) *identity.Caller {
-	return a.apiKeys[sha256.Sum256([]byte(key))]
+	c := a.apiKeys[sha256.Sum256([]byte(key))]
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	cp.Scopes = slices.Clone(c.Scopes)
+	return &cp
 }
