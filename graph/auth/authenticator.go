@@ -39,15 +39,6 @@ type Option func(*Authenticator)
 // WithLogger sets the logger of rejections (debug) and key-set failures (warn); default discard.
 func WithLogger(l *slog.Logger) Option { return func(a *Authenticator) { a.log = l } }
 
-// WithHTTPClient sets the client that fetches the JWKS; default a plain client with the jwks_timeout.
-func WithHTTPClient(c *http.Client) Option {
-	return func(a *Authenticator) {
-		if a.verify.keys != nil {
-			a.verify.keys.client = c
-		}
-	}
-}
-
 // WithClock sets the clock tokens are checked against; default time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(a *Authenticator) {

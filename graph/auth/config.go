@@ -112,10 +112,10 @@ const DevSecret Secret = "trellis-development-secret-do-not-use-in-production"
 // SecretEnv is the environment variable that overrides jwt.hs256_secret.
 const SecretEnv = "TRELLIS_AUTH_HS256_SECRET"
 
-// Upstreams are the names of the upstreams Propagate may list.
+// upstreamNames are the upstreams Propagate may list.
 var upstreamNames = []string{"accounts", "products", "reviews", "inventory", "orders"}
 
-// The caller fields Propagate may send.
+// The caller fields Propagate may send (the values of auth.propagate.<upstream>.<header>).
 const (
 	FieldUserID        = "user_id"
 	FieldClientID      = "client_id"
