@@ -105,6 +105,9 @@ func New(cfg Config, production bool, opts ...Option) (*Authenticator, error) {
 	for _, opt := range opts {
 		opt(a)
 	}
+	if a.verify.keys != nil {
+		a.verify.keys.log = a.log
+	}
 	return a, nil
 }
 

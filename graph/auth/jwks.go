@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -31,6 +32,7 @@ type jwks struct {
 	timeout     time.Duration
 	now         func() time.Time
 	in          instruments
+	log         *slog.Logger
 
 	fetches singleflight.Group
 
@@ -86,6 +88,8 @@ func (s *jwks) fetchIfAllowed(ctx context.Context) (jwk.Set, error) {
 		set, err := s.fetch(fctx)
 		s.in.jwksFetch(ctx, err)
 		if err != nil {
+			// Logged here, once per attempt (at most one per minInterval), not per refused token.
+			s.log.LogAttrs(ctx, slog.LevelWarn, "auth: JWKS fetch failed", slog.String("error", err.Error()))
 			return jwk.Set(nil), err
 		}
 		s.mu.Lock()

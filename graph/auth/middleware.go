@@ -81,18 +81,18 @@ func bearer(v string) (string, bool) {
 	return token, token != ""
 }
 
-// logRejection logs why credentials were refused: the reason and the library's error, which never
-// quotes the token (jwx reports claims by name and signatures as "could not verify").
+// logRejection logs, at debug level, why credentials were refused: the reason and the library's
+// error, which never quotes the token (jwx reports claims by name and signatures as "could not
+// verify"). A key server that is down is logged at warn by the fetch itself, once per attempt.
 func (a *Authenticator) logRejection(ctx context.Context, r *http.Request, kind string, rej *rejection) {
-	level := slog.LevelDebug
-	if rej.reason == reasonKeyUnavailable {
-		level = slog.LevelWarn // the key server is down: operators must know
+	if !a.log.Enabled(ctx, slog.LevelDebug) {
+		return
 	}
 	attrs := []slog.Attr{slog.String("kind", kind), slog.String("reason", rej.reason), slog.String("remote", r.RemoteAddr)}
 	if rej.err != nil {
 		attrs = append(attrs, slog.String("error", rej.err.Error()))
 	}
-	a.log.LogAttrs(ctx, level, "auth: credentials refused", attrs...)
+	a.log.LogAttrs(ctx, slog.LevelDebug, "auth: credentials refused", attrs...)
 }
 
 // writeUnauthenticated answers 401 with the RFC 6750 challenge and a GraphQL error body.
