@@ -108,6 +108,9 @@ func New(cfg Config, production bool, opts ...Option) (*Authenticator, error) {
 	if a.verify.keys != nil {
 		a.verify.keys.log = a.log
 	}
+	if _, hs := a.verify.algs["HS256"]; hs && !production && cfg.JWT.HS256Secret == "" {
+		a.log.Warn("auth: development mode accepts HS256 tokens signed with the well-known development secret (`gateway token` mints them)")
+	}
 	return a, nil
 }
 
