@@ -20,8 +20,11 @@
 //
 // A watchdog (Config.MaxWait) sends queued keys anyway when a field counted as running makes no
 // progress for that long, which only an over-count could cause (a field announced that never runs);
-// it leaves alone keys held on purpose while every field waits. Such flushes are counted in the
-// trellis.loader.forced_flushes metric, and the end-to-end tests assert there are none.
+// it leaves alone keys held on purpose while every field waits. While other operations of the process
+// progress and this one does not, its fields are most likely waiting for a CPU (an overloaded gateway),
+// so it looks again, up to ten times MaxWait in all, before it takes the stall for a miscount. Such
+// flushes are counted in the trellis.loader.forced_flushes metric, and the end-to-end tests assert
+// there are none.
 //
 // Children of abstract types (interfaces, unions; the schema has none today) are not counted ahead,
 // since their fields depend on each object's concrete type: that under-count sends batches early (more

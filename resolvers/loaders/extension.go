@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -18,6 +19,9 @@ type Extension struct {
 	cfg     Config
 	in      instruments
 	schema  *ast.Schema
+	// progress counts the progress of every operation's scheduler: the watchdogs' sign that the process
+	// is busy rather than an operation miscounted.
+	progress atomic.Uint64
 }
 
 // NewExtension returns the extension over the clients c; cfg's zero fields take their defaults.
@@ -46,7 +50,7 @@ func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 // which gqlgen resolves concurrently. The loaders are closed once the response is complete.
 func (e *Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
-	l, closeLoaders := newLoaders(ctx, e.clients, e.cfg, e.in)
+	l, closeLoaders := newLoaders(ctx, e.clients, e.cfg, e.in, &e.progress)
 	ctx = NewContext(ctx, l)
 	if oc.Operation.Operation == ast.Query {
 		l.s.expect(countFields(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"})))

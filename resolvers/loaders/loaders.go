@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -77,8 +78,8 @@ func newInstruments() instruments {
 	return instruments{batchSizes: sizes, forced: forced}
 }
 
-func newLoaders(ctx context.Context, c *upstreams.Clients, cfg Config, in instruments) (*Loaders, func()) {
-	s := newScheduler(ctx, cfg.MaxWait, func() { in.forced.Add(ctx, 1) })
+func newLoaders(ctx context.Context, c *upstreams.Clients, cfg Config, in instruments, shared *atomic.Uint64) (*Loaders, func()) {
+	s := newScheduler(ctx, cfg.MaxWait, func() { in.forced.Add(ctx, 1) }, shared)
 	l := &Loaders{
 		s:                s,
 		usersByID:        newLoader(s, in, "users_by_id", byKey(c.Accounts.UsersByID, func(u upstreams.User) string { return u.ID })),

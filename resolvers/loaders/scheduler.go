@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,10 @@ type scheduler struct {
 	ctx     context.Context // the operation's context: batches outlive the field that queued them first
 	maxWait time.Duration
 	onForce func() // counts flushes forced by the watchdog
+	// shared counts the progress of every operation of the process (nil: this one's only). While other
+	// operations progress and this one does not, its fields are most likely waiting for a CPU, not
+	// miscounted: the watchdog then waits up to starvedLooks × maxWait.
+	shared *atomic.Uint64
 
 	mu        sync.Mutex
 	pending   int
@@ -44,19 +49,41 @@ type scheduler struct {
 	timerGen  uint64 // invalidates a watchdog armed for a queue that has been sent since
 	progress  uint64 // counts fields finishing and batches resolving: the watchdog's sign of life
 	seen      uint64 // progress when the watchdog last looked
+	seenAll   uint64 // shared progress when the watchdog last looked
+	idleLooks int    // consecutive looks of the watchdog that found no progress of this operation
 	closed    bool
 	inflight  sync.WaitGroup
 }
 
-func newScheduler(ctx context.Context, maxWait time.Duration, onForce func()) *scheduler {
-	return &scheduler{ctx: ctx, maxWait: maxWait, onForce: onForce}
+// starvedLooks bounds how many times the watchdog looks again, while only other operations progress,
+// before it takes the stall for a miscount (10 × loaders.max_wait, 1s by default).
+const starvedLooks = 10
+
+func newScheduler(ctx context.Context, maxWait time.Duration, onForce func(), shared *atomic.Uint64) *scheduler {
+	return &scheduler{ctx: ctx, maxWait: maxWait, onForce: onForce, shared: shared}
+}
+
+// tickLocked records progress of the operation (a field finishing, a call or a batch returning). s.mu is held.
+func (s *scheduler) tickLocked() {
+	s.progress++
+	if s.shared != nil {
+		s.shared.Add(1)
+	}
+}
+
+// sharedProgress returns the process-wide progress count, 0 without one.
+func (s *scheduler) sharedProgress() uint64 {
+	if s.shared == nil {
+		return 0
+	}
+	return s.shared.Load()
 }
 
 // expect announces n more field resolutions (n is negative by one when a field finished).
 func (s *scheduler) expect(n int) {
 	s.mu.Lock()
 	s.pending += n
-	s.progress++
+	s.tickLocked()
 	s.flushIfIdleLocked()
 }
 
@@ -78,7 +105,7 @@ func (s *scheduler) wait(depth int) (done func()) {
 	return func() {
 		s.mu.Lock()
 		s.addWaitingLocked(depth, -1)
-		s.progress++
+		s.tickLocked()
 		s.mu.Unlock()
 	}
 }
@@ -113,7 +140,7 @@ func (s *scheduler) resolve(ws []*waitState) {
 			s.addWaitingLocked(d, -1)
 		}
 	}
-	s.progress++
+	s.tickLocked()
 	s.mu.Unlock()
 }
 
@@ -122,7 +149,7 @@ func (s *scheduler) enqueue(f flusher, depth int) {
 	s.mu.Lock()
 	s.queue = append(s.queue, queued{f: f, depth: depth})
 	if s.timer == nil {
-		s.seen = s.progress
+		s.seen, s.seenAll, s.idleLooks = s.progress, s.sharedProgress(), 0
 		gen := s.timerGen
 		s.timer = time.AfterFunc(s.maxWait, func() { s.watchdog(gen) })
 	}
@@ -148,17 +175,27 @@ func (s *scheduler) flushIfIdleLocked() {
 // watchdog guards against a miscount: keys are queued, yet the count says some field is still running.
 // As long as fields keep finishing, that may well be true (a large level can take a while), so it looks
 // again later; after a whole maxWait in which a field counted as running made no progress at all, it
-// sends everything queued.
+// sends everything queued. When meanwhile other operations of the process progressed, the CPU was busy
+// with them and this operation's fields are most likely waiting to be scheduled (an overloaded
+// gateway): it looks again, up to starvedLooks times in a row, before it takes the stall for a miscount.
 func (s *scheduler) watchdog(gen uint64) {
 	s.mu.Lock()
 	if gen != s.timerGen || len(s.queue) == 0 || s.closed {
 		s.mu.Unlock()
 		return
 	}
-	if s.progress != s.seen || s.waiting >= s.pending {
-		// Fields are finishing, or every field waits and the queued keys are held on purpose behind a
-		// shallower call in flight (bounded by its own timeout): nothing is miscounted. Look again later.
-		s.seen = s.progress
+	all := s.sharedProgress()
+	idle := s.progress == s.seen && s.waiting < s.pending
+	if idle {
+		s.idleLooks++
+	} else {
+		s.idleLooks = 0
+	}
+	if !idle || (all != s.seenAll && s.idleLooks < starvedLooks) {
+		// Fields are finishing; or every field waits and the queued keys are held on purpose behind a
+		// shallower call in flight (bounded by its own timeout); or only other operations progressed:
+		// nothing is known to be miscounted. Look again later.
+		s.seen, s.seenAll = s.progress, all
 		s.timer = time.AfterFunc(s.maxWait, func() { s.watchdog(gen) })
 		s.mu.Unlock()
 		return

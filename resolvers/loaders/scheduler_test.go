@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ func newTestLoader(t *testing.T, fetch fetchFunc[string]) (*scheduler, *loader[s
 func newTestLoaderCtx(t *testing.T, ctx context.Context, fetch fetchFunc[string]) (*scheduler, *loader[string], *atomic.Int32) {
 	t.Helper()
 	var forced atomic.Int32
-	s := newScheduler(ctx, 20*time.Millisecond, func() { forced.Add(1) })
+	s := newScheduler(ctx, 20*time.Millisecond, func() { forced.Add(1) }, nil)
 	t.Cleanup(s.close)
 	in := instruments{batchSizes: noop.Int64Histogram{}}
 	return s, newLoader(s, in, "test", fetch), &forced
@@ -287,5 +288,42 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// While other operations of the process progress, a stall of this one is taken for CPU starvation for
+// up to starvedLooks looks of the watchdog; then it is a miscount and the keys are sent. The watchdog is
+// driven by hand (its own timer is an hour away), so nothing here depends on speed.
+func TestWatchdogWaitsLongerWhileOthersProgress(t *testing.T) {
+	var shared atomic.Uint64
+	var forced atomic.Int32
+	s := newScheduler(context.Background(), time.Hour, func() { forced.Add(1) }, &shared)
+	t.Cleanup(s.close)
+	r := &recorder{}
+	l := newLoader(s, instruments{batchSizes: noop.Int64Histogram{}}, "test", r.fetch)
+	s.expect(2) // one field will never report: a miscount
+	done := make(chan string)
+	go func() {
+		v, _ := l.loadAt("x", 1)
+		done <- v
+	}()
+	var gen uint64
+	for queued := false; !queued; {
+		s.mu.Lock()
+		queued, gen = len(s.queue) > 0 && s.waiting == 1, s.timerGen
+		s.mu.Unlock()
+		runtime.Gosched()
+	}
+	for look := 1; look < starvedLooks; look++ {
+		shared.Add(1) // another operation progressed
+		s.watchdog(gen)
+		if n := forced.Load(); n != 0 {
+			t.Fatalf("look %d: forced %d flushes while other operations progressed", look, n)
+		}
+	}
+	shared.Add(1)
+	s.watchdog(gen)
+	if v := <-done; v != "v:x" || forced.Load() != 1 {
+		t.Fatalf("load = %q, forced = %d; want v:x after one forced flush", v, forced.Load())
 	}
 }
