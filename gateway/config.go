@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -30,6 +31,8 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// PersistedQueries configures automatic persisted queries and trusted documents (package graph/persisted).
+	PersistedQueries persisted.Config `yaml:"persisted_queries"`
 }
 
 // LogConfig configures logging.
@@ -72,6 +75,7 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.PersistedQueries = c.PersistedQueries.WithDefaults()
 	return c
 }
 
@@ -87,6 +91,7 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("persisted_queries", c.PersistedQueries.Validate())
 	return errors.Join(errs...)
 }
 
