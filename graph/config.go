@@ -27,7 +27,8 @@ type Config struct {
 	// MaxBodyBytes bounds a request body. Default 1 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxTokens bounds how many tokens the parser reads from one query; a longer query fails with
-	// GRAPHQL_PARSE_FAILED before any work grows with its size. Default 15000.
+	// GRAPHQL_PARSE_FAILED before any work grows with its size. Default 5000 (the
+	// standard introspection query has about 180 tokens, the reference query about 100).
 	MaxTokens int `yaml:"max_tokens"`
 	// DocumentCache holds parsed and validated documents, keyed by query text, so that a repeated query
 	// is not parsed and validated again. Queries over 8 KiB are not kept. Default size 1000, no TTL.
@@ -60,7 +61,8 @@ func (c Config) IntrospectionEnabled() bool {
 // GRAPHQL_VALIDATION_FAILED and extensions.limit naming the key. Fragment spreads count as the
 // selections they stand for. Each is > 0.
 type Limits struct {
-	// MaxDepth is the deepest nesting of fields (`{ a { b } }` is 2). Default 15.
+	// MaxDepth is the deepest nesting of fields (`{ a { b } }` is 2). Default 20 (the standard introspection
+	// query is 15 deep, the reference query 9).
 	MaxDepth int `yaml:"max_depth"`
 	// MaxAliases is the most aliased fields in one operation. Default 30.
 	MaxAliases int `yaml:"max_aliases"`
@@ -126,7 +128,7 @@ func (c Config) WithDefaults() Config {
 		c.MaxBodyBytes = 1 << 20
 	}
 	if c.MaxTokens == 0 {
-		c.MaxTokens = 15000
+		c.MaxTokens = 5000
 	}
 	if c.DocumentCache.Size == 0 {
 		c.DocumentCache.Size = 1000
@@ -153,7 +155,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct {
 		v   *int
 		def int
-	}{{&l.MaxDepth, 15}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}} {
+	}{{&l.MaxDepth, 20}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}} {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
