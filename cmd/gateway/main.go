@@ -109,6 +109,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("gateway: shutting down")
+	// Unready first, so that load balancers stop sending requests while the listener still accepts
+	// them; then stop accepting and let in-flight requests finish within server.shutdown_timeout.
+	gw.Drain()
+	srv.SetKeepAlivesEnabled(false)
+	if d := cfg.Server.ShutdownDelay; d > 0 {
+		log.Info("gateway: draining", slog.Duration("shutdown_delay", d))
+		time.Sleep(d)
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
