@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := $(CURDIR)/bin
 PROTOS  := $(wildcard proto/*/v1/*.proto)
 
-.PHONY: all build run test lint generate proto gqlgen check-generated tools fuzz clean
+.PHONY: all build run test lint generate proto gqlgen check-generated tools fuzz clean fuzz-short
 
 all: build
 
@@ -21,6 +21,7 @@ run: build
 ## test: lint, check that generated code is fresh, and run every test with the race detector
 test: lint check-generated
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz-short
 
 ## lint: gofmt and go vet
 lint:
@@ -61,6 +62,11 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
 		done; \
 	done
+
+## fuzz-short: the HTTP surface's fuzz targets (request decoding, the whole handler, the limits), 10s each, in turn
+FUZZ_SHORT := FuzzDecodeBody FuzzDecodeQueryString FuzzGraphQLHandler FuzzLimits
+fuzz-short:
+	@for f in $(FUZZ_SHORT); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s ./graph || exit 1; done
 
 clean:
 	rm -rf $(BIN)
