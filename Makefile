@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := $(CURDIR)/bin
 PROTOS  := $(wildcard proto/*/v1/*.proto)
 
-.PHONY: all build run test lint generate proto gqlgen check-generated tools fuzz clean fuzz-short
+.PHONY: all build run test lint generate proto gqlgen check-generated tools fuzz clean
 
 all: build
 
@@ -64,6 +64,7 @@ fuzz:
 	done
 
 ## fuzz-short: the HTTP surface's fuzz targets (request decoding, the whole handler, the limits), 10s each, in turn
+.PHONY: fuzz-short
 FUZZ_SHORT := FuzzDecodeBody FuzzDecodeQueryString FuzzGraphQLHandler FuzzLimits
 fuzz-short:
 	@for f in $(FUZZ_SHORT); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s ./graph || exit 1; done
