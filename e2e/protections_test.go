@@ -112,6 +112,7 @@ func TestMaliciousRequestsReachNoUpstream(t *testing.T) {
 		{"100 operations, batching off", e, rawRequest{method: http.MethodPost, body: jsonBody(t, hundred), headers: post}, 400, "BAD_USER_INPUT"},
 		{"100 operations, batching on", eBatch, rawRequest{method: http.MethodPost, body: jsonBody(t, hundred), headers: post}, 400, "BAD_USER_INPUT"},
 	}
+	refusedBefore := counterValue(t, "trellis.graphql.refused")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.env.cluster.ResetCalls()
@@ -123,6 +124,10 @@ func TestMaliciousRequestsReachNoUpstream(t *testing.T) {
 				t.Errorf("upstream calls: %v, want none", calls)
 			}
 		})
+	}
+
+	if n := counterValue(t, "trellis.graphql.refused") - refusedBefore; n != int64(len(tests)) {
+		t.Errorf("trellis.graphql.refused grew by %d, want %d", n, len(tests))
 	}
 
 	// The same services do answer a legitimate request (the counters work).

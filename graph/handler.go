@@ -64,11 +64,12 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetErrorPresenter(presentError(log))
 	exec.SetRecoverFunc(recoverPanic(log))
 
-	var api http.Handler = executeHandler{exec: exec, persisted: d.Persisted, log: log}
+	ins := newInstruments()
+	var api http.Handler = executeHandler{exec: exec, persisted: d.Persisted, log: log, ins: ins}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
-	api = withDeadline(cfg.RequestTimeout, recoverGraphQL(log, decodeRequest(cfg, api)))
+	api = withDeadline(cfg.RequestTimeout, recoverGraphQL(log, decodeRequest(cfg, ins, api)))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

@@ -39,10 +39,11 @@ type httpRequestKey struct{}
 // middleware included): the Accept header (406), the method (405), the CSRF rule (400), the
 // Content-Type of a POST (415), the body's size (413) and shape (400). Each refusal is a GraphQL
 // response with one BAD_USER_INPUT error and a fixed message.
-func decodeRequest(cfg Config, next http.Handler) http.Handler {
+func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		media := negotiate(r.Header.Get("Accept"))
 		if media == "" {
+			ins.refuse(r.Context(), "not_acceptable")
 			writeError(w, mediaJSON, http.StatusNotAcceptable, badInput(
 				"the Accept header allows neither application/graphql-response+json nor application/json"))
 			return
@@ -51,27 +52,32 @@ func decodeRequest(cfg Config, next http.Handler) http.Handler {
 		switch r.Method {
 		case http.MethodGet, http.MethodPost:
 		default:
+			ins.refuse(r.Context(), "method")
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, media, http.StatusMethodNotAllowed, badInput("GraphQL requests use GET or POST"))
 			return
 		}
 		if err := csrfRefusal(cfg.CSRFPrevention, r); err != nil {
+			ins.refuse(r.Context(), "csrf")
 			writeError(w, media, http.StatusBadRequest, err)
 			return
 		}
 		if r.Method == http.MethodGet {
 			op, err := decodeQueryString(r.URL.RawQuery)
 			if err != nil {
+				ins.refuse(r.Context(), "bad_user_input")
 				writeError(w, media, http.StatusBadRequest, err)
 				return
 			}
 			req.ops = []operation{op}
 		} else {
 			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
+				ins.refuse(r.Context(), "content_type")
 				writeError(w, media, http.StatusUnsupportedMediaType, badInput("the Content-Type of a POST request must be application/json"))
 				return
 			}
 			if r.ContentLength > cfg.MaxBodyBytes {
+				ins.refuse(r.Context(), "body_too_large")
 				tooLarge(w, media, cfg.MaxBodyBytes)
 				return
 			}
@@ -81,11 +87,13 @@ func decodeRequest(cfg Config, next http.Handler) http.Handler {
 				return
 			}
 			if over {
+				ins.refuse(r.Context(), "body_too_large")
 				tooLarge(w, media, cfg.MaxBodyBytes)
 				return
 			}
 			var gerr *gqlerror.Error
 			if req.ops, req.batched, gerr = decodeBody(body, cfg.Batching); gerr != nil {
+				ins.refuse(r.Context(), "bad_user_input")
 				writeError(w, media, http.StatusBadRequest, gerr)
 				return
 			}
@@ -104,6 +112,7 @@ type executeHandler struct {
 	exec      *executor.Executor
 	persisted PersistedQueries
 	log       *slog.Logger
+	ins       instruments
 }
 
 // ServeHTTP implements http.Handler.
@@ -158,6 +167,7 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	if h.persisted != nil {
 		if err := h.persisted.Resolve(ctx, params, op.DocumentID); err != nil {
 			errs := gqlerror.List{err}
+			h.ins.refuse(ctx, refusalReason(errs))
 			return &graphql.Response{Errors: errs}, requestStatus(req.media, errs), false
 		}
 	}
@@ -172,6 +182,11 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	ctx = withOpState(ctx, st)
 	oc, errs := h.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
+		if st.getMutation {
+			h.ins.refuse(ctx, "get_mutation")
+		} else {
+			h.ins.refuse(ctx, refusalReason(errs))
+		}
 		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
 		return resp, requestStatus(req.media, resp.Errors), st.getMutation
 	}
