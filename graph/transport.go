@@ -42,15 +42,20 @@ type httpRequestKey struct{}
 func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		media := negotiate(r.Header.Get("Accept"))
-		if media == "" {
+		if media == "" && r.Method != http.MethodOptions {
 			ins.refuse(r.Context(), "not_acceptable")
 			writeError(w, mediaJSON, http.StatusNotAcceptable, badInput(
 				"the Accept header allows neither application/graphql-response+json nor application/json"))
 			return
 		}
 		req := &httpRequest{media: media, method: r.Method}
+		w.Header().Set("Vary", "Accept")
 		switch r.Method {
 		case http.MethodGet, http.MethodPost:
+		case http.MethodOptions:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return
 		default:
 			ins.refuse(r.Context(), "method")
 			w.Header().Set("Allow", "GET, POST")

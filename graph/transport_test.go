@@ -68,6 +68,7 @@ type protoCase struct {
 	wantMsg   string // substring of errors[0].message
 	wantAllow string
 	wantRan   int64 // operations that ran
+	noBody    bool  // the response has no body (and no Content-Type)
 }
 
 func TestProtocol(t *testing.T) {
@@ -137,6 +138,7 @@ func TestProtocol(t *testing.T) {
 			status: 400, respCT: jsonCT, wantCode: errcode.BadUserInput, wantMsg: "variables"},
 		{name: "GET bad escape", method: "GET", headers: pre, status: 400, respCT: jsonCT, wantCode: errcode.BadUserInput, wantMsg: "query string"},
 		{name: "GET without query", method: "GET", headers: pre, query: q(), status: 400, respCT: jsonCT, wantCode: errcode.BadUserInput},
+		{name: "OPTIONS", method: "OPTIONS", status: 204, wantAllow: "GET, POST, OPTIONS", noBody: true},
 		{name: "PUT", method: "PUT", body: typename, status: 405, respCT: jsonCT, wantAllow: "GET, POST", wantCode: errcode.BadUserInput},
 
 		// CSRF prevention.
@@ -236,6 +238,12 @@ func checkProto(t *testing.T, tt protoCase, rec *httptest.ResponseRecorder, p *p
 	if n := p.ran.Load(); n != tt.wantRan {
 		t.Errorf("%d operations ran, want %d", n, tt.wantRan)
 	}
+	if tt.noBody {
+		if rec.Body.Len() != 0 {
+			t.Errorf("body %q, want none", rec.Body)
+		}
+		return
+	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatalf("body is not a JSON object: %v: %s", err, rec.Body)
@@ -312,5 +320,52 @@ func TestBatch(t *testing.T) {
 	}
 	if n := p.ran.Load(); n != 1 {
 		t.Errorf("%d operations ran, want 1", n)
+	}
+}
+
+// TestInternalErrorsCarryTheRequestID: a resolver panic and a panic outside the executor each answer
+// INTERNAL_SERVER_ERROR with extensions.requestId, the X-Request-Id of the response, and the log line
+// with the details has the same id. A well-formed incoming X-Request-Id is kept; another is replaced.
+func TestInternalErrorsCarryTheRequestID(t *testing.T) {
+	tests := []struct {
+		name, query, incoming string
+		wantStatus            int
+		keepIncoming          bool
+	}{
+		{name: "resolver panic", query: "{ topProducts { name } }", wantStatus: 200},
+		{name: "extension panic", query: "query Crash { __typename }", wantStatus: 500},
+		{name: "incoming id kept", query: "{ topProducts { name } }", incoming: "abc-123", wantStatus: 200, keepIncoming: true},
+		{name: "unsafe incoming id replaced", query: "{ topProducts { name } }", incoming: "a\"b", wantStatus: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log, buf := newLog()
+			h := newTestHandler(t, Config{}, Deps{Logger: log, Extensions: []graphql.HandlerExtension{&probe{}}})
+			body, _ := json.Marshal(map[string]string{"query": tt.query})
+			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/json")
+			if tt.incoming != "" {
+				req.Header.Set(RequestIDHeader, tt.incoming)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			id := rec.Header().Get(RequestIDHeader)
+			if rec.Code != tt.wantStatus || id == "" {
+				t.Fatalf("status %d, id %q; body %s", rec.Code, id, rec.Body)
+			}
+			if (id == tt.incoming) != tt.keepIncoming {
+				t.Errorf("id %q, incoming %q, want kept: %t", id, tt.incoming, tt.keepIncoming)
+			}
+			var resp gqlResponse
+			if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Errors) == 0 {
+				t.Fatalf("body %s: %v", rec.Body, err)
+			}
+			if e := resp.Errors[0]; e.Extensions["code"] != errcode.Internal || e.Extensions["requestId"] != id || e.Message != "internal error" {
+				t.Errorf("error %+v, want INTERNAL_SERVER_ERROR with requestId %s", e, id)
+			}
+			if !strings.Contains(buf.String(), `"request_id":"`+id+`"`) || !strings.Contains(buf.String(), "panic") {
+				t.Errorf("log lacks the panic with request_id %s:\n%s", id, buf.String())
+			}
+		})
 	}
 }
