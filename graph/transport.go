@@ -230,3 +230,16 @@ func internalError(ctx context.Context) *gqlerror.Error {
 	}
 	return e
 }
+
+// WriteRequestError answers a GraphQL request that an HTTP middleware refuses before execution (an
+// authentication failure, a rate limit) with err alone, in the media type the client negotiated: the
+// status is errcode.HTTPStatus of err's code when it has one (401, 403, 429, 500), else what GraphQL
+// over HTTP gives a request error in that media type. Middleware registered through Deps.PerRequest
+// runs after the request was decoded, so the negotiated type is known; elsewhere it is application/json.
+func WriteRequestError(w http.ResponseWriter, r *http.Request, err *gqlerror.Error) {
+	media := mediaJSON
+	if req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest); ok {
+		media = req.media
+	}
+	writeError(w, media, requestStatus(media, gqlerror.List{err}), err)
+}

@@ -369,3 +369,35 @@ func TestInternalErrorsCarryTheRequestID(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteRequestErrorFromMiddleware(t *testing.T) {
+	refuse := func(code string) func(http.Handler) http.Handler {
+		return func(http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				WriteRequestError(w, r, errcode.New(code, "refused"))
+			})
+		}
+	}
+	tests := []struct {
+		code, accept, wantCT string
+		wantStatus           int
+	}{
+		{errcode.Unauthenticated, "application/graphql-response+json", gqlResp, 401},
+		{errcode.RateLimited, "application/json", jsonCT, 429},
+		{errcode.BadUserInput, "application/graphql-response+json", gqlResp, 400},
+		{errcode.BadUserInput, "application/json", jsonCT, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code+" "+tt.accept, func(t *testing.T) {
+			p := &probe{}
+			h := newTestHandler(t, Config{}, Deps{PerRequest: refuse(tt.code), Extensions: []graphql.HandlerExtension{p}})
+			rec := postQuery(t, h, "{ __typename }", tt.accept)
+			if rec.Code != tt.wantStatus || rec.Header().Get("Content-Type") != tt.wantCT {
+				t.Errorf("status %d %q, want %d %q", rec.Code, rec.Header().Get("Content-Type"), tt.wantStatus, tt.wantCT)
+			}
+			if !strings.Contains(rec.Body.String(), `"code":"`+tt.code+`"`) || p.ran.Load() != 0 {
+				t.Errorf("body %s, ran %d", rec.Body, p.ran.Load())
+			}
+		})
+	}
+}
