@@ -33,8 +33,8 @@ type Config struct {
 	// DocumentCache holds parsed and validated documents, keyed by query text, so that a repeated query
 	// is not parsed and validated again. Queries over 8 KiB are not kept. Default size 1000, no TTL.
 	DocumentCache cache.Config `yaml:"document_cache"`
-	// Introspection allows __schema and __type queries, GET /schema.graphql and GraphiQL. Default on in
-	// development, off in production; set it to override the mode. Off, __schema and __type fail with
+	// Introspection allows __schema and __type queries, GET /schema.graphql and GraphiQL. Nil (the
+	// default) means on in development and off in production; set it to override the mode. Off, __schema and __type fail with
 	// GRAPHQL_VALIDATION_FAILED and __typename still works.
 	Introspection *bool `yaml:"introspection"`
 	// ShutdownDelay is how long, after a stop signal, the gateway keeps serving while /readyz answers
@@ -133,10 +133,8 @@ func (c Config) WithDefaults() Config {
 	if c.DocumentCache.Size == 0 {
 		c.DocumentCache.Size = 1000
 	}
-	if c.Introspection == nil {
-		on := !c.Production()
-		c.Introspection = &on
-	}
+	// Introspection stays nil when unset: IntrospectionEnabled derives it from the mode, so that a
+	// config written out with its defaults still follows a later change of mode.
 	c.Limits = c.Limits.withDefaults()
 	if c.CSRFPrevention.Enabled == nil {
 		on := true

@@ -22,7 +22,6 @@ func TestWithDefaults(t *testing.T) {
 		MaxBodyBytes:      1 << 20,
 		MaxTokens:         5000,
 		DocumentCache:     cache.Config{Size: 1000},
-		Introspection:     &on,
 		Limits:            Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxDirectives: 50},
 		CSRFPrevention: CSRFConfig{Enabled: &on,
 			RequiredHeaders: []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "GraphQL-Preflight"}},
