@@ -11,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trellisgw/trellis/graph/graphiql"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -89,6 +91,13 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		}
 		writeStatus(w, http.StatusOK, "ready")
 	})
+	// GraphiQL at GET / helps developers and attackers alike, so it is served only where introspection
+	// is allowed (server.introspection; by default in development mode only). Off, GET / is 404.
+	if cfg.IntrospectionEnabled() {
+		ide := graphiql.Handler("/graphql")
+		mux.Handle("GET /{$}", ide)
+		mux.Handle("GET "+graphiql.AssetPrefix, ide)
+	}
 	return withRequestID(recoverHTTP(log, mux))
 }
 

@@ -328,3 +328,26 @@ func TestSchemaEndpointOff(t *testing.T) {
 		t.Errorf("GET /schema.graphql with introspection off: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestGraphiQLFollowsIntrospection: GET / (GraphiQL) is served exactly where introspection is allowed,
+// whatever the mode.
+func TestGraphiQLFollowsIntrospection(t *testing.T) {
+	on, off := true, false
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want int
+	}{
+		{"production, introspection on", Config{Mode: ModeProduction, Introspection: &on}, 200},
+		{"development, introspection off", Config{Mode: ModeDevelopment, Introspection: &off}, 404},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newTestHandler(t, tt.cfg, Deps{})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if rec.Code != tt.want {
+				t.Errorf("GET / = %d, want %d", rec.Code, tt.want)
+			}
+		})
+	}
+}
