@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,11 +10,6 @@ import (
 
 	"github.com/trellisgw/trellis/gateway"
 )
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
 
 // apqExtensions is extensions.persistedQuery as Apollo clients send it.
 func apqExtensions(hash string) map[string]any {

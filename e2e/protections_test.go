@@ -107,7 +107,7 @@ func TestMaliciousRequestsReachNoUpstream(t *testing.T) {
 		{"form-urlencoded POST", e, rawRequest{method: http.MethodPost, body: []byte("query=" + url.QueryEscape("{ topProducts { name } }")),
 			headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 400, "BAD_USER_INPUT"},
 		{"GET mutation", e, rawRequest{method: http.MethodGet, query: url.Values{"query": {mutation}},
-			headers: map[string]string{"GraphQL-Preflight": "1", testUserHeader: "u1"}}, 405, "BAD_USER_INPUT"},
+			headers: map[string]string{"GraphQL-Preflight": "1", "Authorization": "Bearer " + token(t, e.index.Set.Users[0].ID)}}, 405, "BAD_USER_INPUT"},
 		{"GET without a preflight header", e, rawRequest{method: http.MethodGet, query: url.Values{"query": {"{ topProducts { name } }"}}}, 400, "BAD_USER_INPUT"},
 		{"100 operations, batching off", e, rawRequest{method: http.MethodPost, body: jsonBody(t, hundred), headers: post}, 400, "BAD_USER_INPUT"},
 		{"100 operations, batching on", eBatch, rawRequest{method: http.MethodPost, body: jsonBody(t, hundred), headers: post}, 400, "BAD_USER_INPUT"},

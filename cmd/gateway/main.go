@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return serve(ctx, args[1:], stdout, stderr)
 		case "schema":
 			return printSchema(ctx, args[1:], stdout, stderr)
+		case "token":
+			return token(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -57,6 +59,7 @@ const usage = `usage: gateway [subcommand] [flags]
 subcommands:
   serve     run the gateway (the default): gateway serve -config trellis.yaml
   schema    print the schema (SDL), as GET /schema.graphql serves it
+  token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
   help      print this list
 `
 
