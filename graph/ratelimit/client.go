@@ -1,0 +1,110 @@
+package ratelimit
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/trellisgw/trellis/graph/identity"
+)
+
+// request is what Middleware learns of an HTTP request for the limiter.
+type request struct {
+	header http.Header // the response's header map
+	peer   string      // the client's IP address
+}
+
+type requestKey struct{}
+
+// Middleware returns the HTTP middleware that puts the response's header map and the client's IP
+// address in every request's context, for the cost extension to read. trusted are the proxies whose
+// X-Forwarded-For is believed (Config.TrustedProxies, already validated).
+func Middleware(trustedProxies []string) (func(http.Handler) http.Handler, error) {
+	trusted, err := parsePrefixes(trustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rq := &request{header: w.Header(), peer: clientIP(r, trusted)}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, rq)))
+		})
+	}, nil
+}
+
+// ResponseHeader returns the header map of the HTTP response being built for the request in ctx, or
+// nil outside Middleware. Set fields before the body is written.
+func ResponseHeader(ctx context.Context) http.Header {
+	if rq, _ := ctx.Value(requestKey{}).(*request); rq != nil {
+		return rq.header
+	}
+	return nil
+}
+
+// clientIP returns the request's client address: the TCP peer, or, when the peer is a trusted proxy,
+// the rightmost X-Forwarded-For entry that is not one (the leftmost when all are).
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !isTrusted(peer, trusted) {
+		return peer.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed entry: nothing left of it can be believed
+		}
+		client = a.Unmap()
+		if !isTrusted(client, trusted) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Client is who an operation is charged to.
+type Client struct {
+	// Key identifies the bucket: "user:<id>" or "ip:<address>".
+	Key string
+	// Kind is "user" or "ip": bounded, safe as a metric attribute.
+	Kind string
+	// PlanName names Plan.
+	PlanName string
+	// Plan is the client's budget.
+	Plan Plan
+}
+
+// identify returns the client of the request in ctx: the signed-in user, else the IP address.
+func (l *Limiter) identify(ctx context.Context) Client {
+	if c := identity.FromContext(ctx); c != nil && c.UserID != "" {
+		return Client{Key: "user:" + c.UserID, Kind: "user", PlanName: l.cfg.DefaultPlan, Plan: l.cfg.Plans[l.cfg.DefaultPlan]}
+	}
+	ip := "unknown"
+	if rq, _ := ctx.Value(requestKey{}).(*request); rq != nil && rq.peer != "" {
+		ip = rq.peer
+	}
+	return Client{Key: "ip:" + ip, Kind: "ip", PlanName: l.cfg.AnonymousPlan, Plan: l.cfg.Plans[l.cfg.AnonymousPlan]}
+}
