@@ -14,6 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/cost"
+	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -30,6 +32,10 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// Cost prices operations and bounds the cost of one (package graph/cost).
+	Cost cost.Config `yaml:"cost"`
+	// RateLimit gives clients budgets of cost points and meters their use (package graph/ratelimit).
+	RateLimit ratelimit.Config `yaml:"rate_limit"`
 }
 
 // LogConfig configures logging.
@@ -72,6 +78,8 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.Cost = c.Cost.WithDefaults()
+	c.RateLimit = c.RateLimit.WithDefaults()
 	return c
 }
 
@@ -87,6 +95,8 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("cost", c.Cost.Validate())
+	add("rate_limit", c.RateLimit.Validate())
 	return errors.Join(errs...)
 }
 

@@ -14,7 +14,9 @@ import (
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -25,6 +27,7 @@ type Gateway struct {
 	handler   http.Handler
 	clients   *upstreams.Clients
 	documents *cache.Memory[*ast.QueryDocument]
+	limiter   *ratelimit.Limiter
 }
 
 // Option adjusts how New assembles the gateway.
@@ -64,6 +67,19 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
+	limiter, err := ratelimit.New(cfg.RateLimit, o.logger)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
+	costOpts := []cost.Option{cost.WithLimiter(limiter)}
+	if cfg.Server.Production() {
+		costOpts = append(costOpts, cost.WithoutBreakdown())
+	}
+	// cfg was validated above: trusted_proxies parse.
+	clientInfo, _ := ratelimit.Middleware(cfg.RateLimit.TrustedProxies)
+	o.perRequest = append([]func(http.Handler) http.Handler{clientInfo}, o.perRequest...)
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
 			next = o.perRequest[i](next)
@@ -73,12 +89,18 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)},
+		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), cost.NewExtension(cfg.Cost, costOpts...)},
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
 		Logger:     o.logger,
 	})
-	return &Gateway{handler: h, clients: clients, documents: docs}, nil
+	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
+		mux := http.NewServeMux()
+		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
+		mux.Handle("/", h)
+		h = mux
+	}
+	return &Gateway{handler: h, clients: clients, documents: docs, limiter: limiter}, nil
 }
 
 // Handler returns the gateway's HTTP handler.
@@ -86,5 +108,5 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {
-	return errors.Join(g.clients.Close(), g.documents.Close())
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.limiter.Close())
 }

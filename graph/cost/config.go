@@ -8,7 +8,7 @@ import (
 // Config is the `cost` section of the gateway's config file.
 type Config struct {
 	// MaxCost is the most an operation may cost; a dearer one is refused with COST_LIMIT_EXCEEDED before
-	// anything runs. Default 50000 (the reference query of DESIGN.md costs about 25 000).
+	// anything runs. Default 100000 (the reference query of DESIGN.md costs 44 526).
 	MaxCost int `yaml:"max_cost"`
 	// DefaultListSize is the size assumed for a list field with neither a slicing argument nor an
 	// assumedSize. Default 10.
@@ -23,7 +23,7 @@ func DefaultConfig() Config { return Config{}.WithDefaults() }
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
 	if c.MaxCost == 0 {
-		c.MaxCost = 50000
+		c.MaxCost = 100000
 	}
 	if c.DefaultListSize == 0 {
 		c.DefaultListSize = 10

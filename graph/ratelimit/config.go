@@ -18,7 +18,7 @@ type Config struct {
 	// instance that uses the same Redis).
 	Store string `yaml:"store"`
 	// Plans are the budgets by name: capacity (points) and restore rate (points per second).
-	// Default: "default" 100000 at 5000/s and "anonymous" 20000 at 1000/s.
+	// Default: "default" 200000 at 10000/s and "anonymous" 100000 at 2000/s.
 	Plans map[string]Plan `yaml:"plans"`
 	// DefaultPlan is the plan of signed-in users. Default "default".
 	DefaultPlan string `yaml:"default_plan"`
@@ -98,8 +98,8 @@ func (c Config) WithDefaults() Config {
 	}
 	if len(c.Plans) == 0 {
 		c.Plans = map[string]Plan{
-			"default":   {Capacity: 100000, RestoreRate: 5000},
-			"anonymous": {Capacity: 20000, RestoreRate: 1000},
+			"default":   {Capacity: 200000, RestoreRate: 10000},
+			"anonymous": {Capacity: 100000, RestoreRate: 2000},
 		}
 	}
 	if c.DefaultPlan == "" {

@@ -81,7 +81,7 @@ func New(cfg Config, log *slog.Logger) (*Limiter, error) {
 		return nil, err
 	}
 	l := &Limiter{cfg: cfg, local: local, usage: newUsage(cfg.Usage), log: log, now: time.Now}
-	if cfg.Store == StoreRedis {
+	if cfg.Enabled && cfg.Store == StoreRedis {
 		l.redis = NewRedisStore(cfg.Redis)
 	}
 	meter := otel.Meter("github.com/trellisgw/trellis/graph/ratelimit")
@@ -205,6 +205,18 @@ func (l *Limiter) redisWorked(ctx context.Context) {
 	if was {
 		l.log.LogAttrs(ctx, slog.LevelInfo, "ratelimit: redis reachable again")
 	}
+}
+
+// Enforcing reports whether budgets are enforced (Config.Enabled); a limiter that does not enforce
+// only meters, through Meter.
+func (l *Limiter) Enforcing() bool { return l.cfg.Enabled }
+
+// Meter records an operation of the request's client that ran without a charge (budgets off).
+func (l *Limiter) Meter(ctx context.Context, actual int) {
+	c := l.identify(ctx)
+	l.usage.record(l.now(), c, actual, false)
+	l.points.Add(ctx, int64(actual), metric.WithAttributes(attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind)))
+	l.ops.Add(ctx, 1, metric.WithAttributes(attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind), attribute.String("outcome", "ran")))
 }
 
 // Close releases the Redis connections.
