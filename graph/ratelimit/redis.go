@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -49,8 +50,9 @@ return {allowed, tostring(tokens)}
 
 // RedisStore is the Store shared by gateway instances: one Lua script per decision (bucketScript).
 type RedisStore struct {
-	client *redis.Client
-	prefix string
+	client  *redis.Client
+	prefix  string
+	timeout time.Duration
 }
 
 // NewRedisStore returns a store over cfg's Redis. It does no I/O; Close releases its connections.
@@ -63,8 +65,11 @@ func NewRedisStore(cfg RedisConfig) *RedisStore {
 		ReadTimeout:  cfg.Timeout,
 		WriteTimeout: cfg.Timeout,
 		MaxRetries:   -1, // a decision is not worth a second wait: the failure policy applies instead
+		// go-redis dials 5 times, 100ms apart, by default: one quick attempt, then the policy.
+		DialerRetries:      1,
+		DialerRetryTimeout: cfg.Timeout,
 	})
-	return &RedisStore{client: c, prefix: cfg.KeyPrefix}
+	return &RedisStore{client: c, prefix: cfg.KeyPrefix, timeout: cfg.Timeout}
 }
 
 // Take implements Store.
@@ -78,6 +83,9 @@ func (s *RedisStore) Refund(ctx context.Context, key string, p Plan, amount floa
 }
 
 func (s *RedisStore) run(ctx context.Context, key string, p Plan, delta float64) (Bucket, error) {
+	// Bounded on its own: EVALSHA that falls back to EVAL is two round trips.
+	ctx, cancel := context.WithTimeout(ctx, 2*s.timeout)
+	defer cancel()
 	res, err := bucketScript.Run(ctx, s.client, []string{s.prefix + key},
 		p.Capacity, p.RestoreRate, strconv.FormatFloat(delta, 'f', -1, 64)).Slice()
 	if err != nil {
