@@ -90,7 +90,9 @@ func TestCostExtensionOnEveryResponse(t *testing.T) {
 		t.Errorf("requested %d, want %d", r.Cost.Requested, 1+2*(1+50))
 	}
 	var got struct {
-		Users struct{ Nodes []struct{ Reviews []struct{ ID string } } }
+		Users struct {
+			Nodes []struct{ Reviews []struct{ ID string } }
+		}
 	}
 	r.decode(t, &got)
 	want := 1 + len(got.Users.Nodes)
@@ -212,6 +214,7 @@ func TestRateLimitRefundAnd429(t *testing.T) {
 
 func TestUsageEndpoint(t *testing.T) {
 	e := newEnv(t)
+	before := counterWith(t, "trellis.ratelimit.points", "plan", "default")
 	post(t, e.server.URL, "u1", `{ topProducts(first: 3) { upc } }`, nil, nil)
 	post(t, e.server.URL, "u1", `{ topProducts(first: 2) { upc } }`, nil, nil)
 	resp, err := http.Get(e.server.URL + "/admin/usage")
@@ -243,5 +246,8 @@ func TestUsageEndpoint(t *testing.T) {
 	}
 	if points != 5 || ops != 2 {
 		t.Errorf("user:u1 used %d points in %d operations, want 5 in 2 (%+v)", points, ops, got)
+	}
+	if got := counterWith(t, "trellis.ratelimit.points", "plan", "default") - before; got != 5 {
+		t.Errorf("trellis.ratelimit.points{plan=default} grew by %d, want 5", got)
 	}
 }
