@@ -116,7 +116,7 @@ func (c *calc) selection(set ast.SelectionSet, typ *ast.Definition, sizedOn map[
 }
 
 func (c *calc) concrete(set ast.SelectionSet, typ *ast.Definition, sizedOn map[string]bool, size, count float64, path string) float64 {
-	var groups []group
+	groups := make([]group, 0, len(set))
 	c.collect(set, typ, &groups)
 	total := 0.0
 	for _, g := range groups {
@@ -196,10 +196,12 @@ func (c *calc) field(g group, typ *ast.Definition, sizedByParent bool, parentSiz
 		return 0
 	}
 	r := c.m.rule(typ.Name, f.Name, f.Definition)
-	if path != "" {
-		path += "."
+	if c.breakdown { // paths cost an allocation per field: only for the breakdown
+		if path != "" {
+			path += "."
+		}
+		path += g.key
 	}
-	path += g.key
 
 	args := 0.0
 	for name, w := range r.args {

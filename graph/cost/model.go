@@ -14,7 +14,6 @@ import (
 type Model struct {
 	schema          *ast.Schema
 	byDef           map[*ast.FieldDefinition]*fieldRule
-	byName          map[string]*fieldRule // "Type.field"
 	possible        map[string]map[string]bool
 	defaultListSize float64
 	maxCost         float64
@@ -45,7 +44,6 @@ func NewModel(schema *ast.Schema, cfg Config) (*Model, error) {
 	m := &Model{
 		schema:          schema,
 		byDef:           map[*ast.FieldDefinition]*fieldRule{},
-		byName:          map[string]*fieldRule{},
 		possible:        map[string]map[string]bool{},
 		defaultListSize: float64(cfg.DefaultListSize),
 		maxCost:         float64(cfg.MaxCost),
@@ -85,7 +83,6 @@ func NewModel(schema *ast.Schema, cfg Config) (*Model, error) {
 				r.assumed = size
 			}
 			m.byDef[f] = r
-			m.byName[name+"."+f.Name] = r
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -223,8 +220,12 @@ func introspectionSizes(s *ast.Schema) map[string]float64 {
 // rule returns the rule of field name on the concrete type typ, falling back to def (a field of an
 // interface, or an introspection root field) priced by its type alone.
 func (m *Model) rule(typ, name string, def *ast.FieldDefinition) *fieldRule {
-	if r := m.byName[typ+"."+name]; r != nil {
-		return r
+	if t := m.schema.Types[typ]; t != nil {
+		if own := t.Fields.ForName(name); own != nil {
+			if r := m.byDef[own]; r != nil {
+				return r
+			}
+		}
 	}
 	if def != nil {
 		if r := m.byDef[def]; r != nil {
