@@ -136,6 +136,40 @@ func TestCostLimitExceededRunsNothing(t *testing.T) {
 	if r.Cost.Requested != 56 || r.Cost.Actual != 0 {
 		t.Errorf("extensions.cost %+v, want requested 56, actual 0", r.Cost)
 	}
+	// query() fails on any batch the loaders' watchdog sent: a refusal before execution leaves the
+	// scheduler's count alone, for the refused operation and the next one.
+	if resp := e.query(t, "", `{ users(first: 5) { nodes { reviews(first: 10) { id } } } }`, nil); len(resp.Errors) != 1 {
+		t.Errorf("errors %+v, want the refusal", resp.Errors)
+	}
+	if resp := e.query(t, "", `{ users(first: 2) { nodes { reviews(first: 2) { id product { name } } } } }`, nil); len(resp.Errors) != 0 {
+		t.Errorf("a cheap operation after a refusal: %+v", resp.Errors)
+	}
+}
+
+func TestProductionModeHidesBreakdownAndUsage(t *testing.T) {
+	e := newEnv(t, func(c *gateway.Config) { c.Server.Mode = "production" })
+	r := post(t, e.server.URL, "", `{ topProducts(first: 2) { upc } }`, nil, map[string]string{cost.BreakdownHeader: "1"})
+	if r.Cost.Requested != 2 || len(r.Cost.Fields) != 0 {
+		t.Errorf("extensions.cost %+v, want requested 2 and no fields", r.Cost)
+	}
+	resp, err := http.Get(e.server.URL + "/admin/usage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Errorf("GET /admin/usage in production without a token: %d", resp.StatusCode)
+	}
+	e = newEnv(t, func(c *gateway.Config) { c.Server.Mode = "production"; c.RateLimit.Usage.AdminToken = "tok" })
+	req, _ := http.NewRequest(http.MethodGet, e.server.URL+"/admin/usage", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /admin/usage in production with the token: %d", resp.StatusCode)
+	}
 }
 
 func TestRequireOneSlicingArgumentIsNotNeededWithDefaults(t *testing.T) {
