@@ -55,7 +55,9 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
-	model, err := cost.NewModel(schema, cfg.Cost)
+	priceAll := cfg.Cost
+	priceAll.MaxCost = 1 << 50 // price the whole operation, however far over the maximum
+	model, err := cost.NewModel(schema, priceAll)
 	if err != nil {
 		return err
 	}

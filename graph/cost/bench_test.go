@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -31,5 +32,35 @@ func BenchmarkCalculateReference(b *testing.B) {
 		if res, err := m.Calculate(op, nil, false); err != nil || res.Cost != 44526 {
 			b.Fatalf("cost %d, %v", res.Cost, err)
 		}
+	}
+}
+
+// TestExponentialFragmentsArePricedCheaply: fragments that spread the next one under two aliases
+// expand 2^24 times; pricing stops once the cost passes the maximum instead of walking them all.
+func TestExponentialFragmentsArePricedCheaply(t *testing.T) {
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	m, err := NewModel(schema, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const depth = 24
+	q := "{ user(id: \"1\") { ...F0 } }\n"
+	for i := range depth {
+		next := fmt.Sprintf("...F%d", i+1)
+		if i == depth-1 {
+			next = "id"
+		}
+		q += fmt.Sprintf("fragment F%d on User { a: reviews(first: 1) { author { %s } } b: reviews(first: 1) { author { %s } } }\n", i, next, next)
+	}
+	doc, gerr := gqlparser.LoadQuery(schema, q)
+	if gerr != nil {
+		t.Skipf("the validator refuses it first: %v", gerr)
+	}
+	res, cerr := m.Calculate(doc.Operations[0], nil, false)
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	if !res.Partial || res.Cost != 100001 {
+		t.Errorf("result %+v, want partial at 100001", res)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/trellisgw/trellis/graph/errcode"
 )
 
+// maxVisits bounds the fields one pricing visits (fragments expanded).
+const maxVisits = 1_000_000
+
 // maxReported caps reported costs: beyond it every cost is "too much" and float precision is lost.
 const maxReported = 1e15
 
@@ -22,6 +25,9 @@ type Result struct {
 	Cost int
 	// Fields is the per-field breakdown, in document order; only when asked for.
 	Fields []FieldCost
+	// Partial reports that pricing stopped once the cost passed Config.MaxCost (or after a million
+	// fields): Cost is then Config.MaxCost + 1, a lower bound, and Fields is incomplete.
+	Partial bool
 }
 
 // FieldCost is one field's share of an operation's cost, over all its resolutions.
@@ -61,6 +67,11 @@ func (m *Model) Calculate(op *ast.OperationDefinition, vars map[string]any, brea
 	if c.err != nil {
 		return Result{}, c.err
 	}
+	if c.stopped {
+		// Over the maximum (or too large to price): refused whatever the rest would add.
+		// One value for every such operation keeps the cost monotonic in the list sizes.
+		return Result{Cost: ceil(c.m.maxCost) + 1, Partial: true, Fields: c.fields}, nil
+	}
 	return Result{Cost: ceil(total), Fields: c.fields}, nil
 }
 
@@ -84,8 +95,15 @@ type calc struct {
 	m         *Model
 	vars      map[string]any
 	breakdown bool
-	fields    []FieldCost
-	err       *gqlerror.Error
+	// spent adds up what each visited field adds itself (its Own): the cost so far. Once it passes
+	// the model's maximum, or the walk has visited maxVisits fields, the walk stops: fragments spread
+	// under several aliases can expand a small document exponentially, and pricing must stay cheaper
+	// than refusing.
+	spent   float64
+	visits  int
+	stopped bool
+	fields  []FieldCost
+	err     *gqlerror.Error
 }
 
 // group is the fields of one response key, merged as the executor merges them.
@@ -102,9 +120,14 @@ func (c *calc) selection(set ast.SelectionSet, typ *ast.Definition, sizedOn map[
 	}
 	// The most expensive possible type decides; its breakdown is the one kept.
 	best, bestFields := 0.0, []FieldCost(nil)
-	start := len(c.fields)
+	start, spent, bestSpent := len(c.fields), c.spent, c.spent
 	for i, t := range c.m.schema.GetPossibleTypes(typ) {
+		c.spent = spent // members are alternatives: only the dearest one adds up
 		v := c.concrete(set, t, sizedOn, size, count, path)
+		if c.stopped {
+			return v
+		}
+		bestSpent = max(bestSpent, c.spent)
 		if i == 0 || v > best {
 			best = v
 			bestFields = append([]FieldCost(nil), c.fields[start:]...)
@@ -112,6 +135,7 @@ func (c *calc) selection(set ast.SelectionSet, typ *ast.Definition, sizedOn map[
 		c.fields = c.fields[:start]
 	}
 	c.fields = append(c.fields, bestFields...)
+	c.spent = bestSpent
 	return best
 }
 
@@ -123,6 +147,9 @@ func (c *calc) concrete(set ast.SelectionSet, typ *ast.Definition, sizedOn map[s
 		total += c.field(g, typ, sizedOn[g.fields[0].Name], size, count, path)
 		if c.err != nil {
 			return 0
+		}
+		if c.stopped {
+			return capped(total)
 		}
 	}
 	return capped(total)
@@ -243,6 +270,12 @@ func (c *calc) field(g group, typ *ast.Definition, sizedByParent bool, parentSiz
 	if r.sized {
 		child = r.sizedOn
 	}
+	own := capped(r.own + args + mult*r.typeWeight)
+	c.visits++
+	if c.spent = capped(c.spent + own*count); c.spent > c.m.maxCost || c.visits > maxVisits {
+		c.stopped = true
+		return own
+	}
 	at := len(c.fields)
 	if c.breakdown {
 		c.fields = append(c.fields, FieldCost{Path: path, Count: count, Size: mult})
@@ -260,7 +293,6 @@ func (c *calc) field(g group, typ *ast.Definition, sizedByParent bool, parentSiz
 			children = c.selection(set, t, child, childSize, capped(count*mult), path)
 		}
 	}
-	own := capped(r.own + args + mult*r.typeWeight)
 	total := capped(own + mult*children)
 	if c.breakdown {
 		c.fields[at].Own = capped(own * count)

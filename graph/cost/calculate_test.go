@@ -207,3 +207,17 @@ func toGQL(err error) *gqlerror.Error {
 	e, _ := err.(*gqlerror.Error)
 	return e
 }
+
+func TestPricingStopsPastTheMaximum(t *testing.T) {
+	m, err := NewModel(testSchema(t), Config{MaxCost: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := price(t, m, `{ users(first: 100) { nodes { items(first: 100) { id } } } top(first: 100000) { id } }`, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Partial || res.Cost != 1001 {
+		t.Errorf("result %+v, want a partial cost of 1001", res)
+	}
+}

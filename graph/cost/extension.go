@@ -131,8 +131,12 @@ func (e *Extension) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if res.Cost > limit {
 		st.refused = true
 		e.refused.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "cost_limit")))
+		costs := fmt.Sprintf("costs %d points", res.Cost)
+		if res.Partial {
+			costs = fmt.Sprintf("costs over %d points", res.Cost-1)
+		}
 		err := errcode.New(errcode.CostLimitExceeded, fmt.Sprintf(
-			"the operation costs %d points, more than the %d allowed per operation: ask for fewer items (smaller first arguments) or fewer fields", res.Cost, limit))
+			"the operation %s, more than the %d allowed per operation: ask for fewer items (smaller first arguments) or fewer fields", costs, limit))
 		err.Extensions["cost"] = res.Cost
 		err.Extensions["limit"] = limit
 		return err
