@@ -105,6 +105,7 @@ func sharedBudget(addr, prefix string) func(*gateway.Config) {
 		c.RateLimit.Store = ratelimit.StoreRedis
 		c.RateLimit.Redis.Addr = addr
 		c.RateLimit.Redis.KeyPrefix = prefix
+		c.RateLimit.Redis.Timeout = 2 * time.Second // a loaded test machine must not fail over by accident
 		c.RateLimit.Plans = map[string]ratelimit.Plan{"default": {Capacity: 300, RestoreRate: 1}, "anonymous": {Capacity: 300, RestoreRate: 1}}
 	}
 }

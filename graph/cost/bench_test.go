@@ -60,7 +60,7 @@ func TestExponentialFragmentsArePricedCheaply(t *testing.T) {
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
-	if !res.Partial || res.Cost != 100001 {
-		t.Errorf("result %+v, want partial at 100001", res)
+	if !res.Partial || res.Cost != 1000001 {
+		t.Errorf("result %+v, want partial at 1000001", res)
 	}
 }

@@ -13,8 +13,13 @@ import (
 	"github.com/trellisgw/trellis/graph/errcode"
 )
 
-// maxVisits bounds the fields one pricing visits (fragments expanded).
-const maxVisits = 1_000_000
+// Pricing stops once the cost passes stopFactor × Config.MaxCost, or after maxVisits fields (fragments
+// expanded): an operation up to ten times over the maximum is told its exact cost, and one that spreads
+// fragments under several aliases to expand exponentially costs at most ~100 ms to refuse.
+const (
+	stopFactor = 10
+	maxVisits  = 200_000
+)
 
 // maxReported caps reported costs: beyond it every cost is "too much" and float precision is lost.
 const maxReported = 1e15
@@ -25,8 +30,8 @@ type Result struct {
 	Cost int
 	// Fields is the per-field breakdown, in document order; only when asked for.
 	Fields []FieldCost
-	// Partial reports that pricing stopped once the cost passed Config.MaxCost (or after a million
-	// fields): Cost is then Config.MaxCost + 1, a lower bound, and Fields is incomplete.
+	// Partial reports that pricing stopped once the cost passed ten times Config.MaxCost (or after
+	// 200 000 fields): Cost is then 10 × Config.MaxCost + 1, a lower bound, and Fields is incomplete.
 	Partial bool
 }
 
@@ -68,9 +73,9 @@ func (m *Model) Calculate(op *ast.OperationDefinition, vars map[string]any, brea
 		return Result{}, c.err
 	}
 	if c.stopped {
-		// Over the maximum (or too large to price): refused whatever the rest would add.
-		// One value for every such operation keeps the cost monotonic in the list sizes.
-		return Result{Cost: ceil(c.m.maxCost) + 1, Partial: true, Fields: c.fields}, nil
+		// Far over the maximum (or too large to price): refused whatever the rest would add. One value
+		// for every such operation keeps the cost monotonic in the list sizes.
+		return Result{Cost: ceil(stopFactor*c.m.maxCost) + 1, Partial: true, Fields: c.fields}, nil
 	}
 	return Result{Cost: ceil(total), Fields: c.fields}, nil
 }
@@ -96,9 +101,9 @@ type calc struct {
 	vars      map[string]any
 	breakdown bool
 	// spent adds up what each visited field adds itself (its Own): the cost so far. Once it passes
-	// the model's maximum, or the walk has visited maxVisits fields, the walk stops: fragments spread
-	// under several aliases can expand a small document exponentially, and pricing must stay cheaper
-	// than refusing.
+	// stopFactor × the maximum, or the walk has visited maxVisits fields, the walk stops: fragments
+	// spread under several aliases can expand a small document exponentially, and pricing must stay
+	// cheap.
 	spent   float64
 	visits  int
 	stopped bool
@@ -272,7 +277,7 @@ func (c *calc) field(g group, typ *ast.Definition, sizedByParent bool, parentSiz
 	}
 	own := capped(r.own + args + mult*r.typeWeight)
 	c.visits++
-	if c.spent = capped(c.spent + own*count); c.spent > c.m.maxCost || c.visits > maxVisits {
+	if c.spent = capped(c.spent + own*count); c.spent > stopFactor*c.m.maxCost || c.visits > maxVisits {
 		c.stopped = true
 		return own
 	}

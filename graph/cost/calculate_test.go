@@ -217,7 +217,7 @@ func TestPricingStopsPastTheMaximum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Partial || res.Cost != 1001 {
-		t.Errorf("result %+v, want a partial cost of 1001", res)
+	if !res.Partial || res.Cost != 10001 {
+		t.Errorf("result %+v, want a partial cost of 10001", res)
 	}
 }

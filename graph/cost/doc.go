@@ -16,7 +16,9 @@
 // named in its parent's `sizedFields` (a Relay connection's edges and nodes) takes its parent's size.
 // A field of an abstract type costs as much as its most expensive possible type. Introspection is
 // priced like any other field, with the schema's own counts (types, fields per type, …) as list sizes.
-// An operation that breaks `requireOneSlicingArgument` is refused.
+// An operation that breaks `requireOneSlicingArgument` is refused. Pricing stops once the cost passes
+// ten times Config.MaxCost or after 200 000 fields (Result.Partial), so that a small document whose
+// fragments expand exponentially is refused cheaply.
 //
 // # Requested and actual cost
 //
