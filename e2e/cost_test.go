@@ -43,7 +43,7 @@ func post(t *testing.T, server, as, query string, vars map[string]any, hdr map[s
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if as != "" {
-		req.Header.Set(testUserHeader, as)
+		req.Header.Set("Authorization", "Bearer "+token(t, as))
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)

@@ -86,7 +86,7 @@ func (e *env) secondGateway(t *testing.T, tweak ...func(*gateway.Config)) string
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(actAsTestUser))
+	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/auth"
 	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/ratelimit"
@@ -67,6 +68,18 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
+	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
+	authz, err := auth.NewRules(schema.Schema(), cfg.Auth.AdminScope)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
 	limiter, err := ratelimit.New(cfg.RateLimit, o.logger)
 	if err != nil {
 		_ = clients.Close()
@@ -84,12 +97,13 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
 			next = o.perRequest[i](next)
 		}
-		return next
+		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
+	// authz comes after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), cost.NewExtension(cfg.Cost, costOpts...)},
+		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...)},
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
 		Logger:     o.logger,

@@ -87,24 +87,44 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 
 // Client is who an operation is charged to.
 type Client struct {
-	// Key identifies the bucket: "user:<id>" or "ip:<address>".
+	// Key identifies the bucket: "key:<client id>" for API-key clients, "user:<id>" for signed-in
+	// users, "ip:<address>" for anonymous callers.
 	Key string
-	// Kind is "user" or "ip": bounded, safe as a metric attribute.
+	// Kind is "apikey", "user" or "ip": bounded, safe as a metric attribute.
 	Kind string
+	// ClientID is the API key's client id (empty for other kinds): bounded by the configured keys, so
+	// it may label metrics; user ids and addresses never do.
+	ClientID string
 	// PlanName names Plan.
 	PlanName string
 	// Plan is the client's budget.
 	Plan Plan
 }
 
-// identify returns the client of the request in ctx: the signed-in user, else the IP address.
+// identify returns the client of the request in ctx: the API-key client, else the signed-in user,
+// else the IP address. A caller's own plan (identity.Caller.Plan) applies when the config has it;
+// otherwise signed-in callers get DefaultPlan and anonymous ones AnonymousPlan.
 func (l *Limiter) identify(ctx context.Context) Client {
-	if c := identity.FromContext(ctx); c != nil && c.UserID != "" {
-		return Client{Key: "user:" + c.UserID, Kind: "user", PlanName: l.cfg.DefaultPlan, Plan: l.cfg.Plans[l.cfg.DefaultPlan]}
+	c := identity.FromContext(ctx)
+	switch {
+	case c != nil && c.Kind == identity.APIKey && c.ClientID != "":
+		return l.withPlan(Client{Key: "key:" + c.ClientID, Kind: "apikey", ClientID: c.ClientID}, c.Plan)
+	case c != nil && c.UserID != "":
+		return l.withPlan(Client{Key: "user:" + c.UserID, Kind: "user"}, c.Plan)
 	}
 	ip := "unknown"
 	if rq, _ := ctx.Value(requestKey{}).(*request); rq != nil && rq.peer != "" {
 		ip = rq.peer
 	}
 	return Client{Key: "ip:" + ip, Kind: "ip", PlanName: l.cfg.AnonymousPlan, Plan: l.cfg.Plans[l.cfg.AnonymousPlan]}
+}
+
+// withPlan gives c the plan called name, or DefaultPlan when the config has no such plan.
+func (l *Limiter) withPlan(c Client, name string) Client {
+	p, ok := l.cfg.Plans[name]
+	if !ok {
+		name, p = l.cfg.DefaultPlan, l.cfg.Plans[l.cfg.DefaultPlan]
+	}
+	c.PlanName, c.Plan = name, p
+	return c
 }

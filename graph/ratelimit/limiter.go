@@ -143,7 +143,7 @@ func (l *Limiter) Charge(ctx context.Context, c Client, cost int) *Reservation {
 		decision = "limited"
 		r.RetryAfter = max(b.RetryAfter(c.Plan, want), time.Second)
 		l.usage.record(l.now(), c, 0, true)
-		l.ops.Add(ctx, 1, metric.WithAttributes(attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind), attribute.String("outcome", "limited")))
+		l.ops.Add(ctx, 1, metric.WithAttributes(attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind), attribute.String("client", c.ClientID), attribute.String("outcome", "limited")))
 	case r.Degraded:
 		decision = "fail_open"
 	}
@@ -169,9 +169,7 @@ func (l *Limiter) Settle(ctx context.Context, r *Reservation, actual int) Status
 		}
 	}
 	l.usage.record(l.now(), r.Client, actual, false)
-	attrs := metric.WithAttributes(attribute.String("plan", r.Client.PlanName), attribute.String("client_kind", r.Client.Kind))
-	l.points.Add(ctx, int64(actual), attrs)
-	l.ops.Add(ctx, 1, metric.WithAttributes(attribute.String("plan", r.Client.PlanName), attribute.String("client_kind", r.Client.Kind), attribute.String("outcome", "ran")))
+	l.count(ctx, r.Client, actual)
 	return r.Status
 }
 
@@ -215,8 +213,15 @@ func (l *Limiter) Enforcing() bool { return l.cfg.Enabled }
 func (l *Limiter) Meter(ctx context.Context, actual int) {
 	c := l.identify(ctx)
 	l.usage.record(l.now(), c, actual, false)
-	l.points.Add(ctx, int64(actual), metric.WithAttributes(attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind)))
-	l.ops.Add(ctx, 1, metric.WithAttributes(attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind), attribute.String("outcome", "ran")))
+	l.count(ctx, c, actual)
+}
+
+// count adds an operation that ran to the metering metrics. Attributes: plan, client kind and, for
+// API-key clients only, their client id (bounded by the configured keys; never a user id or address).
+func (l *Limiter) count(ctx context.Context, c Client, points int) {
+	plan, kind, client := attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind), attribute.String("client", c.ClientID)
+	l.points.Add(ctx, int64(points), metric.WithAttributes(plan, kind, client))
+	l.ops.Add(ctx, 1, metric.WithAttributes(plan, kind, client, attribute.String("outcome", "ran")))
 }
 
 // Close releases the Redis connections.

@@ -278,3 +278,41 @@ func TestRedisStore(t *testing.T) {
 		t.Error("no error from a Redis that is not there")
 	}
 }
+
+func TestIdentify(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Plans["gold"] = Plan{Capacity: 5, RestoreRate: 1}
+	l, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw, err := Middleware(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Client
+	h := mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = l.Client(r.Context()) }))
+	for _, tt := range []struct {
+		name   string
+		caller *identity.Caller
+		want   Client
+	}{
+		{name: "anonymous: the peer address", want: Client{Key: "ip:198.51.100.9", Kind: "ip", PlanName: "anonymous", Plan: cfg.Plans["anonymous"]}},
+		{name: "user", caller: &identity.Caller{Kind: identity.User, UserID: "42"}, want: Client{Key: "user:42", Kind: "user", PlanName: "default", Plan: cfg.Plans["default"]}},
+		{name: "user with a plan claim", caller: &identity.Caller{Kind: identity.User, UserID: "42", Plan: "gold"}, want: Client{Key: "user:42", Kind: "user", PlanName: "gold", Plan: cfg.Plans["gold"]}},
+		{name: "API key with its plan", caller: &identity.Caller{Kind: identity.APIKey, ClientID: "shop-app", Plan: "gold"}, want: Client{Key: "key:shop-app", Kind: "apikey", ClientID: "shop-app", PlanName: "gold", Plan: cfg.Plans["gold"]}},
+		{name: "unknown plan: the default", caller: &identity.Caller{Kind: identity.APIKey, ClientID: "shop-app", Plan: "platinum"}, want: Client{Key: "key:shop-app", Kind: "apikey", ClientID: "shop-app", PlanName: "default", Plan: cfg.Plans["default"]}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			r.RemoteAddr = "198.51.100.9:5555"
+			if tt.caller != nil {
+				r = r.WithContext(identity.NewContext(r.Context(), tt.caller))
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("client (-got +want):\n%s", diff)
+			}
+		})
+	}
+}

@@ -36,7 +36,7 @@ type Period struct {
 
 // ClientUsage is one client's use of one period.
 type ClientUsage struct {
-	// Client is the client's key ("user:<id>", "ip:<address>", or "other").
+	// Client is the client's key ("key:<client id>", "user:<id>", "ip:<address>", or "other").
 	Client string `json:"client"`
 	// Plan names the client's plan.
 	Plan string `json:"plan"`
