@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,6 +168,9 @@ func TestRedisStoppedFailsOpen(t *testing.T) {
 	}
 	if got := decisions(t, "fail_open") - failOpen; got != 5 {
 		t.Errorf("%d fail_open decisions, want 5", got)
+	}
+	if n := strings.Count(e.logs.String(), "ratelimit: redis unreachable"); n != 1 {
+		t.Errorf("%d log lines say Redis is unreachable, want 1:\n%s", n, e.logs.String())
 	}
 }
 
