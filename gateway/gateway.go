@@ -103,6 +103,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
+		_ = pqStore.Close()
 		return nil, err
 	}
 	costOpts := []cost.Option{cost.WithLimiter(limiter)}
