@@ -16,6 +16,7 @@ import (
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
+	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// Telemetry configures traces, metrics and the per-operation analytics (package telemetry).
+	Telemetry telemetry.Config `yaml:"telemetry"`
 }
 
 // LogConfig configures logging.
@@ -72,6 +75,7 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.Telemetry = c.Telemetry.WithDefaults()
 	return c
 }
 
@@ -87,6 +91,7 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("telemetry", c.Telemetry.Validate())
 	return errors.Join(errs...)
 }
 

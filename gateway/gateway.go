@@ -17,6 +17,7 @@ import (
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
+	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -63,6 +64,14 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = clients.Close()
 		return nil, err
 	}
+	// Every line logged with a request's context carries its request and trace ids.
+	o.logger = slog.New(telemetry.WrapHandler(o.logger.Handler()))
+	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithProduction(cfg.Server.Production()), telemetry.WithLogger(o.logger))
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
@@ -73,12 +82,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)},
+		Extensions: append(tel.Extensions(), []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)}...),
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
 		Logger:     o.logger,
 	})
-	return &Gateway{handler: h, clients: clients, documents: docs}, nil
+	return &Gateway{handler: tel.Handler(h), clients: clients, documents: docs}, nil
 }
 
 // Handler returns the gateway's HTTP handler.
