@@ -76,6 +76,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	sdk, err := setupTelemetry(ctx, cfg.Telemetry)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := sdk.shutdown(flushCtx); err != nil {
+			log.Warn("gateway: telemetry shutdown", slog.String("error", err.Error()))
+		}
+	}()
 
 	gw, err := gateway.New(cfg, gateway.WithLogger(log))
 	if err != nil {
@@ -88,7 +99,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("server.addr: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           gw.Handler(),
+		Handler:           sdk.withMetrics(gw.Handler()),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
 		IdleTimeout:       2 * time.Minute,
