@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// TestMetricsEndpoint runs the gateway as serve does, sends a known query twice and a broken one once,
+// and parses GET /metrics with the Prometheus text parser.
+func TestMetricsEndpoint(t *testing.T) {
+	cluster := startCluster(t)
+	cfgPath := writeConfig(t, clusterAddrs(cluster))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run = %v", err)
+		}
+	}()
+	hc := newHTTPClient()
+
+	named := "query Cross " + crossQuery
+	postQuery(t, hc, base, named)
+	postQuery(t, hc, base, named)
+	if _, err := tryQuery(hc, base, "{ nope }"); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Fatalf("an invalid query: %v, want a 422", err) // a validation error: outcome error, operation unknown
+	}
+	families := scrape(t, hc, base)
+
+	tests := []struct {
+		name   string
+		family string
+		labels map[string]string
+		want   float64 // counter or gauge value, or histogram sample count
+	}{
+		{"requests of Cross", "trellis_graphql_requests_total", map[string]string{"operation": "Cross", "outcome": "success"}, 2},
+		{"refused request", "trellis_graphql_requests_total", map[string]string{"operation": "unknown", "outcome": "error"}, 1},
+		{"latency of Cross", "trellis_graphql_duration_seconds", map[string]string{"operation": "Cross", "outcome": "success"}, 2},
+		{"nothing in flight", "trellis_graphql_in_flight", map[string]string{}, 0},
+		{"parsed once", "trellis_cache_misses_total", map[string]string{"cache": "documents"}, 2},
+		{"then cached", "trellis_cache_hits_total", map[string]string{"cache": "documents"}, 1},
+		{"inventory batches", "trellis_loader_batch_size", map[string]string{"loader": "stock_by_upc"}, 2},
+		{"no forced flush", "trellis_loader_forced_flushes_total", map[string]string{}, 0},
+		{"resource", "target_info", map[string]string{"service_name": "trellis-gateway"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := sample(families[tt.family], tt.labels)
+			if tt.want == 0 && !ok {
+				return // a counter never incremented may be absent
+			}
+			if !ok {
+				t.Fatalf("no %s series with labels %v; families: %v", tt.family, tt.labels, names(families))
+			}
+			if got != tt.want {
+				t.Errorf("%s%v = %g, want %g", tt.family, tt.labels, got, tt.want)
+			}
+		})
+	}
+	for name := range families {
+		if strings.HasPrefix(name, "trellis") && !strings.HasPrefix(name, "trellis_") {
+			t.Errorf("series %s is not prefixed trellis_", name)
+		}
+	}
+	for _, m := range families["trellis_graphql_requests_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if strings.HasPrefix(l.GetName(), "otel_scope") {
+				t.Errorf("scope label %s on trellis_graphql_requests_total: WithoutScopeInfo is lost", l.GetName())
+			}
+		}
+	}
+}
+
+func scrape(t *testing.T, hc *http.Client, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/plain") // the classic text format
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics = %d", resp.StatusCode)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics is not the Prometheus text format: %v", err)
+	}
+	return families
+}
+
+// sample returns the value of the first series of f that has all of labels: a counter's or gauge's
+// value, a histogram's sample count.
+func sample(f *dto.MetricFamily, labels map[string]string) (float64, bool) {
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		match := true
+		for k, v := range labels {
+			if have[k] != v {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		case m.Untyped != nil:
+			return m.Untyped.GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+func names(families map[string]*dto.MetricFamily) []string {
+	var out []string
+	for name := range families {
+		if strings.HasPrefix(name, "trellis") {
+			out = append(out, name)
+		}
+	}
+	return out
+}
