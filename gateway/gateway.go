@@ -34,6 +34,7 @@ type Option func(*options)
 type options struct {
 	logger     *slog.Logger
 	perRequest []func(http.Handler) http.Handler
+	bare       bool // no request instrumentation (WithoutTelemetry)
 }
 
 // WithLogger sets the logger; the default discards.
@@ -44,6 +45,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithRequestMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(o *options) { o.perRequest = append(o.perRequest, mw) }
 }
+
+// WithoutTelemetry leaves out the request instrumentation (spans, request metrics, access log,
+// analytics, fan-out plan), so that a benchmark can measure what it costs. Not for production.
+func WithoutTelemetry() Option { return func(o *options) { o.bare = true } }
 
 // New assembles a gateway from cfg (defaults applied, then validated). It does no network I/O.
 func New(cfg Config, opts ...Option) (*Gateway, error) {
@@ -72,6 +77,10 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = docs.Close()
 		return nil, err
 	}
+	exts, wrap := tel.Extensions(), tel.Handler
+	if o.bare {
+		exts, wrap = nil, func(h http.Handler) http.Handler { return h }
+	}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
@@ -82,12 +91,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: append(tel.Extensions(), []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)}...),
+		Extensions: append(exts, []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)}...),
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
 		Logger:     o.logger,
 	})
-	return &Gateway{handler: tel.Handler(h), clients: clients, documents: docs}, nil
+	return &Gateway{handler: wrap(h), clients: clients, documents: docs}, nil
 }
 
 // Handler returns the gateway's HTTP handler.
