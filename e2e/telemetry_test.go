@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
@@ -315,7 +316,7 @@ func (b *logBuffer) String() string {
 }
 
 // gatewayOver starts a second gateway over e's services with opts and returns its URL.
-func (e *env) gatewayOver(t *testing.T, tweak func(*gateway.Config), opts ...gateway.Option) string {
+func (e *env) gatewayOver(t testing.TB, tweak func(*gateway.Config), opts ...gateway.Option) string {
 	t.Helper()
 	cfg := gateway.DefaultConfig()
 	cfg.Upstreams.Accounts.URL = "http://" + e.cluster.Addrs(demo.Accounts)[0]
@@ -323,6 +324,7 @@ func (e *env) gatewayOver(t *testing.T, tweak func(*gateway.Config), opts ...gat
 	cfg.Upstreams.Reviews.URL = "http://" + e.cluster.Addrs(demo.Reviews)[0]
 	cfg.Upstreams.Inventory.Target = e.cluster.Addrs(demo.Inventory)[0]
 	cfg.Upstreams.Orders.Target = e.cluster.Addrs(demo.Orders)[0]
+	cfg.Loaders.MaxWait = time.Second // as the harness: only a real miscount trips the watchdog
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -445,6 +447,43 @@ func getJSON(t *testing.T, url string, headers map[string]string, wantStatus int
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("GET %s: %v: %s", url, err, raw)
+		}
+	}
+}
+
+func TestFieldSpansAreOptIn(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		e := newEnv(t, func(c *gateway.Config) { c.Telemetry.Traces.FieldSpans = on })
+		id := "e2e-field-spans-" + map[bool]string{false: "off", true: "on"}[on]
+		if status, _, raw := e.post(t, `query Top { topProducts(first: 2) { name reviews { body } } }`,
+			map[string]string{telemetry.RequestIDHeader: id}); status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, raw)
+		}
+		_, all := spansOf(t, id)
+		var op sdktrace.ReadOnlySpan
+		byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+		for _, s := range all {
+			byID[s.SpanContext().SpanID()] = s
+			if s.Name() == "query Top" {
+				op = s
+			}
+		}
+		fields := map[string]int{}
+		for _, s := range all {
+			if attr(s, "graphql.field.path") == "" {
+				continue
+			}
+			fields[s.Name()]++
+			if op == nil || !below(s, op, byID) {
+				t.Errorf("field span %s is not below the operation span", s.Name())
+			}
+		}
+		want := map[string]int{}
+		if on {
+			want = map[string]int{"Query.topProducts": 1, "Product.reviews": 2} // resolver fields only
+		}
+		if diff := cmp.Diff(fields, want); diff != "" {
+			t.Errorf("field_spans=%v: field spans (-got +want):\n%s", on, diff)
 		}
 	}
 }
