@@ -64,3 +64,9 @@ fuzz:
 
 clean:
 	rm -rf $(BIN)
+
+## check-alerts: promtool check rules + unit tests of ops/prometheus (skipped with one line without promtool and root)
+.PHONY: check-alerts
+check-alerts:
+	@scripts/check-alerts.sh
+test: check-alerts
