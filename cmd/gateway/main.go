@@ -108,7 +108,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
-	log.Info("gateway: serving", slog.String("url", url+"/graphql"))
+	log.Info("gateway: serving", slog.String("url", url+"/graphql"), slog.Bool("traces_exported", sdk.exporting))
 	fmt.Fprintf(stdout, "Trellis gateway listening on %s/graphql\n", url)
 
 	select {

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"go.opentelemetry.io/otel"
+
+	"github.com/trellisgw/trellis/telemetry"
 )
 
 // TestMetricsEndpoint runs the gateway as serve does, sends a known query twice and a broken one once,
@@ -142,4 +146,63 @@ func names(families map[string]*dto.MetricFamily) []string {
 		}
 	}
 	return out
+}
+
+func TestOTLPEndpoint(t *testing.T) {
+	tests := []struct {
+		name       string
+		configured string
+		env        map[string]string
+		want       string
+		wantOn     bool
+	}{
+		{"nothing", "", nil, "", false},
+		{"config", "http://c:4318/v1/traces", nil, "http://c:4318/v1/traces", true},
+		{"standard variable", "", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, "", true},
+		{"traces variable", "", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, "", true},
+		{"exporter none wins", "http://c:4318/v1/traces", map[string]string{"OTEL_TRACES_EXPORTER": "none"}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"} {
+				t.Setenv(k, tt.env[k])
+			}
+			got, on := otlpEndpoint(tt.configured)
+			if got != tt.want || on != tt.wantOn {
+				t.Errorf("otlpEndpoint(%q) = %q, %v; want %q, %v", tt.configured, got, on, tt.want, tt.wantOn)
+			}
+		})
+	}
+}
+
+// TestTracesReachTheCollector points the exporter at a fake OTLP/HTTP collector and checks that a span
+// arrives there when the SDK shuts down.
+func TestTracesReachTheCollector(t *testing.T) {
+	got := make(chan string, 16)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer collector.Close()
+	cfg := telemetry.Config{Traces: telemetry.TracesConfig{Endpoint: collector.URL + "/v1/traces"}}
+	sdk, err := setupTelemetry(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sdk.exporting {
+		t.Fatal("an endpoint is configured but nothing is exported")
+	}
+	_, span := otel.Tracer("test").Start(context.Background(), "probe")
+	span.End()
+	if err := sdk.shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		if req != "POST /v1/traces application/x-protobuf" {
+			t.Errorf("collector got %q", req)
+		}
+	default:
+		t.Fatal("the collector received nothing")
+	}
 }
