@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -204,5 +206,58 @@ func TestTracesReachTheCollector(t *testing.T) {
 		}
 	default:
 		t.Fatal("the collector received nothing")
+	}
+}
+
+// seriesOfOtherPackages are the series the alert rules and the dashboard use that a query of
+// TestOpsKitNamesExist may not produce: upstream traffic management (issue 4), rate limits (issue 6),
+// and counters that only appear once incremented.
+var seriesOfOtherPackages = map[string]bool{
+	"trellis_upstream_requests_total":     true,
+	"trellis_upstream_duration_seconds":   true,
+	"trellis_upstream_ejections_total":    true,
+	"trellis_upstream_retries_total":      true,
+	"trellis_upstream_breaker_state":      true,
+	"trellis_upstream_instance_healthy":   true,
+	"trellis_ratelimit_decisions_total":   true,
+	"trellis_loader_forced_flushes_total": true,
+}
+
+// TestOpsKitNamesExist checks that every trellis_ series the alert rules and the dashboard query is
+// one the gateway serves (or one of seriesOfOtherPackages), so that a renamed instrument cannot leave
+// an alert silently watching nothing.
+func TestOpsKitNamesExist(t *testing.T) {
+	cluster := startCluster(t)
+	cfgPath := writeConfig(t, clusterAddrs(cluster))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	defer func() {
+		cancel()
+		<-done
+	}()
+	hc := newHTTPClient()
+	checkCrossQuery(t, hc, base)
+	checkCrossQuery(t, hc, base) // a document cache hit
+	served := scrape(t, hc, base)
+
+	name := regexp.MustCompile(`trellis_[a-z_]+`)
+	for _, file := range []string{"../../ops/prometheus/alerts.yml", "../../ops/grafana/trellis.json"} {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range name.FindAllString(string(raw), -1) {
+			family := n
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if f, ok := strings.CutSuffix(n, suffix); ok && (served[f] != nil || seriesOfOtherPackages[f]) {
+					family = f
+				}
+			}
+			if served[family] == nil && !seriesOfOtherPackages[family] {
+				t.Errorf("%s uses %s, which the gateway does not serve", file, n)
+			}
+		}
 	}
 }
