@@ -75,6 +75,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg, err = telemetrySecretsFromEnv(cfg); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
 	sdk, err := setupTelemetry(ctx, cfg.Telemetry)
 	if err != nil {
