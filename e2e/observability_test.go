@@ -155,9 +155,9 @@ func TestAccessLogLine(t *testing.T) {
 	base := e.gatewayOver(t, nil, gateway.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	const token = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJl"
 	const id = "e2e-access-1"
-	status, _, raw := postTo(t, base, referenceQuery(t), map[string]string{
-		"Authorization": "Bearer " + token, testUserHeader: "u1", telemetry.RequestIDHeader: id,
-	})
+	status, _, raw := postTo(t, base, referenceQuery(t), tracedHeaders(id, map[string]string{
+		"Authorization": "Bearer " + token, testUserHeader: "u1",
+	}))
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, raw)
 	}

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -58,6 +60,21 @@ func postTo(t *testing.T, base, query string, headers map[string]string) (int, h
 	return resp.StatusCode, resp.Header, raw
 }
 
+// tracedHeaders returns headers that make the request's trace recorded (a sampled W3C traceparent with
+// a new trace id, see spans) and give it the request id id, plus extra.
+func tracedHeaders(id string, extra map[string]string) map[string]string {
+	var tid [16]byte
+	_, _ = rand.Read(tid[:])
+	h := map[string]string{
+		"Traceparent":             "00-" + hex.EncodeToString(tid[:]) + "-00f067aa0ba902b7-01",
+		telemetry.RequestIDHeader: id,
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	return h
+}
+
 // spansOf returns the ended spans of the trace whose server span carries requestID.
 func spansOf(t *testing.T, requestID string) (server sdktrace.ReadOnlySpan, all []sdktrace.ReadOnlySpan) {
 	t.Helper()
@@ -92,7 +109,8 @@ func TestTraceOfTheReferenceQuery(t *testing.T) {
 	e.cluster.ResetCalls()
 	q := referenceQuery(t)
 	const id = "e2e-trace-reference-1"
-	status, hdr, raw := e.post(t, q, map[string]string{telemetry.RequestIDHeader: id})
+	headers := tracedHeaders(id, nil)
+	status, hdr, raw := e.post(t, q, headers)
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, raw)
 	}
@@ -100,8 +118,8 @@ func TestTraceOfTheReferenceQuery(t *testing.T) {
 		t.Errorf("X-Request-Id echoed as %q, want %q", got, id)
 	}
 	server, all := spansOf(t, id)
-	if server.Parent().IsValid() {
-		t.Errorf("the server span has a parent %v: the request carried no traceparent", server.Parent())
+	if got, want := server.Parent().TraceID().String(), headers["Traceparent"][3:35]; got != want || !server.Parent().IsRemote() {
+		t.Errorf("the server span's parent is in trace %s (remote %v), want the caller's %s", got, server.Parent().IsRemote(), want)
 	}
 	var ops []sdktrace.ReadOnlySpan
 	for _, s := range all {
@@ -210,7 +228,7 @@ func TestFieldSpansAreOptIn(t *testing.T) {
 		e := newEnv(t, func(c *gateway.Config) { c.Telemetry.Traces.FieldSpans = on })
 		id := "e2e-field-spans-" + map[bool]string{false: "off", true: "on"}[on]
 		if status, _, raw := e.post(t, `query Top { topProducts(first: 2) { name reviews { body } } }`,
-			map[string]string{telemetry.RequestIDHeader: id}); status != http.StatusOK {
+			tracedHeaders(id, nil)); status != http.StatusOK {
 			t.Fatalf("status %d: %s", status, raw)
 		}
 		_, all := spansOf(t, id)
