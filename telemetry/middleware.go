@@ -14,6 +14,20 @@ import (
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
 
+// serverSpan is the span kind option of the server span, made once.
+var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
+
+// spanName returns the server span's name without allocating for the common methods.
+func spanName(method string) string {
+	switch method {
+	case http.MethodPost:
+		return "POST /graphql"
+	case http.MethodGet:
+		return "GET /graphql"
+	}
+	return method + " /graphql"
+}
+
 // middleware instruments one GraphQL endpoint request from arrival to the last byte written.
 func (t *Telemetry) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -25,15 +39,15 @@ func (t *Telemetry) middleware(next http.Handler) http.Handler {
 		w.Header().Set(RequestIDHeader, req.id)
 
 		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := t.tracer.Start(ctx, r.Method+" /graphql",
-			trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithTimestamp(start),
-			trace.WithAttributes(
+		ctx, span := t.tracer.Start(ctx, spanName(r.Method), serverSpan, trace.WithTimestamp(start))
+		if span.IsRecording() { // attributes cost allocations: only for spans that are kept
+			span.SetAttributes(
 				attribute.String("http.request.method", r.Method),
 				attribute.String("url.path", "/graphql"),
 				attribute.String("http.route", "/graphql"),
 				attribute.String("trellis.request_id", req.id),
-			))
+			)
+		}
 		ctx = calltrace.NewContext(withRequest(ctx, req), req.calls)
 
 		t.inFlight.Add(ctx, 1)
@@ -72,9 +86,11 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	t.duration.Record(ctx, d.Seconds(), attrs)
 	op.stats.add(d, outcome != OutcomeSuccess, calls, cost)
 
-	span.SetAttributes(attribute.Int("http.response.status_code", status))
-	if status >= 500 {
-		span.SetStatus(codes.Error, http.StatusText(status))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
 	}
 	span.End()
 
