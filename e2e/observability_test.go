@@ -3,12 +3,11 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,24 +105,6 @@ func TestFanOutPlanIsRefusedInProduction(t *testing.T) {
 	}
 }
 
-// logBuffer is a concurrency-safe log destination.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gatewayOver starts a second gateway over e's services with opts and returns its URL.
 func (e *env) gatewayOver(t testing.TB, tweak func(*gateway.Config), opts ...gateway.Option) string {
 	t.Helper()
@@ -137,7 +118,7 @@ func (e *env) gatewayOver(t testing.TB, tweak func(*gateway.Config), opts ...gat
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	gw, err := gateway.New(cfg, append(opts, gateway.WithRequestMiddleware(actAsTestUser))...)
+	gw, err := gateway.New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,51 +130,78 @@ func (e *env) gatewayOver(t testing.TB, tweak func(*gateway.Config), opts ...gat
 	return srv.URL
 }
 
+// TestAccessLogLine checks the access line of authenticated requests: its fields, and no credential
+// anywhere in the log.
 func TestAccessLogLine(t *testing.T) {
-	e := newEnv(t)
-	var logs logBuffer
-	base := e.gatewayOver(t, nil, gateway.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-	const token = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJl"
-	const id = "e2e-access-1"
-	status, _, raw := postTo(t, base, referenceQuery(t), tracedHeaders(id, map[string]string{
-		"Authorization": "Bearer " + token, testUserHeader: "u1",
-	}))
-	if status != http.StatusOK {
-		t.Fatalf("status %d: %s", status, raw)
+	const apiKey = "machine-key-for-access-log-0123"
+	e := newEnv(t, withAPIKey(apiKey, "mobile-app")) // its gateway logs at debug level into e.logs
+	tok := token(t, "u1")
+	tests := []struct {
+		name       string
+		header     map[string]string
+		secrets    []string // must not be logged
+		wantCaller map[string]any
+	}{
+		{
+			name:       "bearer token",
+			header:     map[string]string{"Authorization": "Bearer " + tok},
+			secrets:    []string{tok, tok[strings.LastIndexByte(tok, '.')+1:], "Bearer"},
+			wantCaller: map[string]any{"client_kind": "user", "user_id": "u1", "client_id": ""},
+		},
+		{
+			name:       "api key",
+			header:     map[string]string{"X-Api-Key": apiKey},
+			secrets:    []string{apiKey},
+			wantCaller: map[string]any{"client_kind": "apikey", "user_id": "", "client_id": "mobile-app"},
+		},
 	}
-	server, _ := spansOf(t, id)
-	out := logs.String()
-	if strings.Contains(out, token) || strings.Contains(out, "Bearer") {
-		t.Errorf("the log holds the token:\n%s", out)
-	}
-	var access map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		if m["msg"] == "access" {
-			if access != nil {
-				t.Fatalf("two access lines for one request:\n%s", out)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprintf("e2e-access-%d", i)
+			status, _, raw := e.post(t, referenceQuery(t), tracedHeaders(id, tt.header))
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, raw)
 			}
-			access = m
-		}
-	}
-	if access == nil {
-		t.Fatalf("no access line:\n%s", out)
-	}
-	want := map[string]any{
-		"level": "INFO", "request_id": id, "trace_id": server.SpanContext().TraceID().String(),
-		"operation": "Reference", "operation_type": "query", "outcome": "success",
-		"status": float64(200), "upstream_calls": float64(16), "client_id": "u1",
-	}
-	for k, v := range want {
-		if access[k] != v {
-			t.Errorf("access line %s = %v, want %v", k, access[k], v)
-		}
-	}
-	if d, ok := access["duration_ms"].(float64); !ok || d <= 0 {
-		t.Errorf("access line duration_ms = %v, want > 0", access["duration_ms"])
+			server, _ := spansOf(t, id)
+			out := e.logs.String()
+			for _, secret := range tt.secrets {
+				if strings.Contains(out, secret) {
+					t.Errorf("the log holds %q:\n%s", secret, out)
+				}
+			}
+			var access map[string]any
+			for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("log line is not JSON: %q", line)
+				}
+				if m["msg"] == "access" && m["request_id"] == id {
+					if access != nil {
+						t.Fatalf("two access lines for one request:\n%s", out)
+					}
+					access = m
+				}
+			}
+			if access == nil {
+				t.Fatalf("no access line:\n%s", out)
+			}
+			want := map[string]any{
+				"level": "INFO", "request_id": id, "trace_id": server.SpanContext().TraceID().String(),
+				"operation": "Reference", "operation_type": "query", "outcome": "success",
+				"status": float64(200), "upstream_calls": float64(16),
+			}
+			for k, v := range tt.wantCaller {
+				want[k] = v
+			}
+			for k, v := range want {
+				if access[k] != v {
+					t.Errorf("access line %s = %v, want %v", k, access[k], v)
+				}
+			}
+			if d, ok := access["duration_ms"].(float64); !ok || d <= 0 {
+				t.Errorf("access line duration_ms = %v, want > 0", access["duration_ms"])
+			}
+		})
 	}
 }
 

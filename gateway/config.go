@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/auth"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -33,6 +34,8 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Telemetry configures traces, metrics and the per-operation analytics (package telemetry).
 	Telemetry telemetry.Config `yaml:"telemetry"`
+	// Auth verifies callers, authorizes fields and propagates identity to upstreams (package graph/auth).
+	Auth auth.Config `yaml:"auth"`
 }
 
 // LogConfig configures logging.
@@ -76,6 +79,7 @@ func (c Config) WithDefaults() Config {
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
 	c.Telemetry = c.Telemetry.WithDefaults()
+	c.Auth = c.Auth.WithDefaults()
 	return c
 }
 
@@ -92,6 +96,8 @@ func (c Config) Validate() error {
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
 	add("telemetry", c.Telemetry.Validate())
+	add("auth", c.Auth.Validate())
+	add("auth", c.Auth.ValidateMode(c.Server.Production()))
 	return errors.Join(errs...)
 }
 
@@ -120,6 +126,7 @@ func Parse(r io.Reader) (Config, error) {
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) && !emptyDocument(&more) {
 		return Config{}, errors.New("config: the file holds more than one YAML document; keep one")
 	}
+	c.Auth = c.Auth.WithEnv(os.LookupEnv) // environment variables override secrets
 	c = c.WithDefaults()
 	if err := errors.Join(decodeErr, c.Validate()); err != nil {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)
@@ -204,6 +211,7 @@ func keyAt(n *yaml.Node, line int, prefix string) string {
 func LoadFile(path string) (Config, error) {
 	if path == "" {
 		c := DefaultConfig()
+		c.Auth = c.Auth.WithEnv(os.LookupEnv) // environment variables override secrets
 		return c, c.Validate()
 	}
 	raw, err := os.ReadFile(path)

@@ -39,7 +39,7 @@ func (e *operationExtension) InterceptOperation(ctx context.Context, next graphq
 		req.mu.Lock()
 		req.operation, req.opType = name, opType
 		if c := identity.FromContext(ctx); c != nil {
-			req.clientID = c.UserID
+			req.clientID, req.userID, req.kind = c.ClientID, c.UserID, string(c.Kind)
 		}
 		req.mu.Unlock()
 	}

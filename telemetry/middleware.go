@@ -72,7 +72,8 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	}
 	d := time.Since(start)
 	req.mu.Lock()
-	name, opType, client, outcome, cost := req.operation, req.opType, req.clientID, req.outcome, req.cost
+	name, opType, outcome, cost := req.operation, req.opType, req.outcome, req.cost
+	client, user, kind := req.clientID, req.userID, req.kind
 	req.mu.Unlock()
 	if outcome == "" || status >= 400 {
 		outcome = OutcomeError // refused before or outside GraphQL execution, or a request-level failure
@@ -108,7 +109,9 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.Int("upstream_calls", calls),
+		slog.String("client_kind", kind),
 		slog.String("client_id", client),
+		slog.String("user_id", user),
 	)
 }
 

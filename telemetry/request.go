@@ -26,7 +26,9 @@ type request struct {
 	mu        sync.Mutex // guards the fields below, written by the extension
 	operation string     // the operation's name, "" when none is known
 	opType    string     // query, mutation, subscription; "" when none is known
-	clientID  string
+	clientID  string     // identity.Caller's ClientID, UserID and Kind, when signed in
+	userID    string
+	kind      string
 	outcome   string // "" until a GraphQL response was made
 	cost      int64  // -1 until SetCost
 }

@@ -23,6 +23,7 @@ func (s *State) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = s.continueHTTP(r)
 		s.Count(route(router, r))
+		s.seeHTTP(r.Header)
 		latency, fail := s.decide()
 		if err := sleep(r.Context(), latency); err != nil {
 			return

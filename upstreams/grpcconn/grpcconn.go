@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/trellisgw/trellis/upstreams/calltrace"
+	"github.com/trellisgw/trellis/upstreams/outbound"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
@@ -25,7 +26,7 @@ func Dial(name, target string, timeout time.Duration, opts ...grpc.DialOption) (
 	}
 	all := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithChainUnaryInterceptor(classify(name, timeout)),
+		grpc.WithChainUnaryInterceptor(classify(name, timeout), outbound.UnaryClientInterceptor(name)),
 	}, opts...)
 	conn, err := grpc.NewClient(passthrough(target), all...)
 	if err != nil {

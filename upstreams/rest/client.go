@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trellisgw/trellis/upstreams/calltrace"
+	"github.com/trellisgw/trellis/upstreams/outbound"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
@@ -141,6 +142,7 @@ func (c *Client) attempt(ctx context.Context, method, op, path string, query url
 		return c.fail(op, upstreamerr.Failed, fmt.Errorf("build request: %w", err))
 	}
 	req.Header.Set("Accept", "application/json")
+	outbound.SetHeaders(ctx, c.name, req.Header) // the caller's identity, as configured per upstream
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
