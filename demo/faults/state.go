@@ -21,6 +21,7 @@ type State struct {
 	calls   map[string]*atomic.Int64
 
 	traces traceLog // trace ids of the calls served, for tests of trace propagation
+
 	seen seenHeaders // identity headers of the last call (seen.go)
 }
 
