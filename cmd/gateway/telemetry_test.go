@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.opentelemetry.io/otel"
+	"gopkg.in/yaml.v3"
 
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/telemetry"
@@ -295,5 +300,55 @@ func TestAdminTokenFromEnv(t *testing.T) {
 				t.Errorf("admin token %q, want %q", got.Telemetry.Analytics.AdminToken, tt.want)
 			}
 		})
+	}
+}
+
+// TestDashboardQueriesParse checks every query of the Grafana dashboard with promtool, as recording
+// rules (Grafana's variables replaced by plain values). Skipped without promtool (make check-alerts
+// installs it).
+func TestDashboardQueriesParse(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed")
+	}
+	raw, err := os.ReadFile("../../ops/grafana/trellis.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboard is not JSON: %v", err)
+	}
+	vars := strings.NewReplacer("$__rate_interval", "5m", "$operation", ".*", "$upstream", ".*")
+	type rule struct {
+		Record string `yaml:"record"`
+		Expr   string `yaml:"expr"`
+	}
+	var rules []rule
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			rules = append(rules, rule{Record: fmt.Sprintf("dashboard:query%d", len(rules)), Expr: vars.Replace(tg.Expr)})
+		}
+	}
+	if len(rules) < 10 {
+		t.Fatalf("%d queries in the dashboard: did its layout change?", len(rules))
+	}
+	out, err := yaml.Marshal(map[string]any{"groups": []any{map[string]any{"name": "dashboard", "rules": rules}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dashboard.yml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules over the dashboard's queries: %v\n%s", err, msg)
 	}
 }
