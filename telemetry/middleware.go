@@ -53,7 +53,8 @@ func (t *Telemetry) middleware(next http.Handler) http.Handler {
 		t.inFlight.Add(ctx, 1)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			// Count the request even when a handler panicked (the recover outside answers 500).
+			// Count the request even when a handler panicked (graph recovers its own; this is for the
+			// rest), then let net/http handle the panic.
 			if p := recover(); p != nil {
 				sw.status = http.StatusInternalServerError
 				t.finish(ctx, span, req, sw.status, start)
