@@ -9,7 +9,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellisgw/trellis/graph/identity"
 )
@@ -43,15 +42,15 @@ func (e *operationExtension) InterceptOperation(ctx context.Context, next graphq
 		}
 		req.mu.Unlock()
 	}
-	spanName := "GraphQL Operation"
-	if opType != "" {
-		spanName = opType
-		if name != "" {
-			spanName += " " + name
-		}
-	}
-	ctx, span := e.t.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := e.t.tracer.Start(ctx, "GraphQL Operation") // renamed below when recorded
 	if span.IsRecording() {
+		if opType != "" {
+			spanName := opType // "query Reference", as OpenTelemetry's GraphQL conventions name it
+			if name != "" {
+				spanName += " " + name
+			}
+			span.SetName(spanName)
+		}
 		span.SetAttributes(
 			attribute.String("graphql.operation.name", name),
 			attribute.String("graphql.operation.type", opType),
