@@ -15,6 +15,7 @@ import (
 
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/auth"
+	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -34,6 +35,8 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Telemetry configures traces, metrics and the per-operation analytics (package telemetry).
 	Telemetry telemetry.Config `yaml:"telemetry"`
+	// PersistedQueries configures automatic persisted queries and trusted documents (package graph/persisted).
+	PersistedQueries persisted.Config `yaml:"persisted_queries"`
 	// Auth verifies callers, authorizes fields and propagates identity to upstreams (package graph/auth).
 	Auth auth.Config `yaml:"auth"`
 }
@@ -79,6 +82,7 @@ func (c Config) WithDefaults() Config {
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
 	c.Telemetry = c.Telemetry.WithDefaults()
+	c.PersistedQueries = c.PersistedQueries.WithDefaults()
 	c.Auth = c.Auth.WithDefaults()
 	return c
 }
@@ -96,6 +100,7 @@ func (c Config) Validate() error {
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
 	add("telemetry", c.Telemetry.Validate())
+	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
 	add("auth", c.Auth.ValidateMode(c.Server.Production()))
 	return errors.Join(errs...)
