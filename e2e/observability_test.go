@@ -223,7 +223,7 @@ func TestOperationsEndpoint(t *testing.T) {
 	}
 	got := body.Operations[0]
 	if got.Operation != "Reference" || got.Count != 2 || got.ErrorRate != 0 || got.UpstreamCallsPerRequest != 16 ||
-		got.Samples != 2 || got.P50Ms <= 0 || got.P95Ms < got.P50Ms || got.CostPerRequest != nil {
+		got.Samples != 2 || got.P50Ms <= 0 || got.P95Ms < got.P50Ms || got.CostPerRequest == nil || *got.CostPerRequest <= 0 {
 		t.Errorf("Reference stats %+v", got)
 	}
 

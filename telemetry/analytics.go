@@ -65,7 +65,8 @@ type OperationStats struct {
 	Samples int `json:"samples"`
 	// UpstreamCallsPerRequest is the mean number of upstream attempts per request.
 	UpstreamCallsPerRequest float64 `json:"upstreamCallsPerRequest"`
-	// CostPerRequest is the mean query cost, null until the cost analysis reports one (SetCost).
+	// CostPerRequest is the mean actual query cost (extensions.cost.actualQueryCost of graph/cost, or
+	// what SetCost reported); null when no request of the operation had one.
 	CostPerRequest *float64 `json:"costPerRequest"`
 }
 

@@ -90,6 +90,9 @@ func (e *operationExtension) InterceptResponse(ctx context.Context, next graphql
 	}
 	req.mu.Lock()
 	req.outcome = outcome
+	if c, ok := costOf(resp); ok && req.cost < 0 {
+		req.cost = c
+	}
 	req.mu.Unlock()
 	switch {
 	case req.refused:
@@ -101,6 +104,27 @@ func (e *operationExtension) InterceptResponse(ctx context.Context, next graphql
 		addExtension(resp, "trace", plan(req.calls))
 	}
 	return resp
+}
+
+// costOf reads the actual query cost the cost analysis (graph/cost) put in extensions.cost, if any.
+func costOf(resp *graphql.Response) (int64, bool) {
+	c, ok := resp.Extensions["cost"].(map[string]any)
+	if !ok {
+		return 0, false
+	}
+	var n int64
+	switch v := c["actualQueryCost"].(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	default:
+		return 0, false
+	}
+	if n < 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 func addExtension(resp *graphql.Response, key string, v any) {
