@@ -20,6 +20,14 @@ type Target struct {
 	Resolve bool
 }
 
+// Address is one instance address and the target it came from.
+type Address struct {
+	// Addr is "ip:port" (or the target itself when it is not resolved).
+	Addr string
+	// Target is the Target.HostPort the address was resolved from.
+	Target string
+}
+
 // LookupFunc resolves a host name into IP addresses, as net.Resolver.LookupHost does.
 type LookupFunc func(ctx context.Context, host string) ([]string, error)
 
@@ -37,7 +45,7 @@ const lookupTimeout = 5 * time.Second
 // literal addresses are published at once and a goroutine resolves the names now and every refresh
 // (0 = only once); a failed look-up keeps the name's previous addresses. lookup nil means
 // net.DefaultResolver.LookupHost.
-func Watch(targets []Target, refresh time.Duration, lookup LookupFunc, update func([]string)) *Watcher {
+func Watch(targets []Target, refresh time.Duration, lookup LookupFunc, update func([]Address)) *Watcher {
 	if lookup == nil {
 		lookup = net.DefaultResolver.LookupHost
 	}
@@ -113,14 +121,14 @@ func resolve(ctx context.Context, names []Target, lookup LookupFunc, known map[s
 }
 
 // flatten lists the known addresses in target order, without duplicates.
-func flatten(targets []Target, known map[string][]string) []string {
-	var out []string
+func flatten(targets []Target, known map[string][]string) []Address {
+	var out []Address
 	seen := map[string]bool{}
 	for _, t := range targets {
 		for _, a := range known[t.HostPort] {
 			if !seen[a] {
 				seen[a] = true
-				out = append(out, a)
+				out = append(out, Address{Addr: a, Target: t.HostPort})
 			}
 		}
 	}

@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestWatchLiterals(t *testing.T) {
 	var got []string
 	w := Watch([]Target{{"127.0.0.1:1", true}, {"[::1]:2", true}, {"name:3", false}, {"127.0.0.1:1", true}}, time.Second, nil,
-		func(a []string) { got = a })
+		func(a []Address) { got = addrs(a) })
 	defer w.Close()
 	if fmt.Sprint(got) != "[127.0.0.1:1 [::1]:2 name:3]" {
 		t.Errorf("addresses = %v", got)
@@ -42,7 +42,7 @@ func TestWatchResolvesAgain(t *testing.T) {
 	}
 	updates := make(chan []string, 10)
 	w := Watch([]Target{{"10.9.9.9:80", true}, {"svc.local:80", true}}, 5*time.Millisecond, lookup,
-		func(a []string) { updates <- a })
+		func(a []Address) { updates <- addrs(a) })
 	defer w.Close()
 	want := []string{
 		"[10.9.9.9:80]",
@@ -59,4 +59,12 @@ func TestWatchResolvesAgain(t *testing.T) {
 			t.Fatalf("no update %s", wnt)
 		}
 	}
+}
+
+func addrs(in []Address) []string {
+	out := make([]string, len(in))
+	for i, a := range in {
+		out[i] = a.Addr
+	}
+	return out
 }

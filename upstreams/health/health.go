@@ -86,7 +86,8 @@ type Checker struct {
 // streak counts one instance's probe results in a row.
 type streak struct{ ok, failed int }
 
-// Start probes pool's instances every cfg.Interval (the first round at once) in one goroutine and
+// Start probes pool's instances every cfg.Interval (the first round one interval after the start,
+// instances start healthy) in one goroutine and
 // marks them healthy or unhealthy as the thresholds say. cfg's zero fields take their defaults.
 func Start(pool *balancer.Pool, cfg Config, probe Probe) *Checker {
 	cfg = cfg.WithDefaults()
@@ -98,12 +99,12 @@ func Start(pool *balancer.Pool, cfg Config, probe Probe) *Checker {
 		t := time.NewTicker(cfg.Interval)
 		defer t.Stop()
 		for {
-			round(ctx, pool, cfg, probe, streaks)
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
+			round(ctx, pool, cfg, probe, streaks)
 		}
 	}()
 	return c
