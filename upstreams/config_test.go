@@ -8,6 +8,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellisgw/trellis/upstreams"
+	"github.com/trellisgw/trellis/upstreams/balancer"
+	"github.com/trellisgw/trellis/upstreams/health"
+	"github.com/trellisgw/trellis/upstreams/resilience"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
@@ -93,13 +96,19 @@ func TestConfigWithDefaults(t *testing.T) {
 		Accounts: upstreams.RESTConfig{URL: "http://a", Timeout: time.Second},
 		Orders:   upstreams.GRPCConfig{Target: "o:1"},
 	}.WithDefaults()
+	traffic := upstreams.Traffic{
+		DNSRefresh: upstreams.DefaultDNSRefresh,
+		Balancer:   balancer.Config{}.WithDefaults(),
+		Resilience: resilience.Config{}.WithDefaults(),
+	}
+	hc := health.Config{}.WithDefaults()
 	want := upstreams.Config{
 		Transport: rest.Config{}.WithDefaults(),
-		Accounts:  upstreams.RESTConfig{URL: "http://a", Timeout: time.Second},
-		Products:  upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout},
-		Reviews:   upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout},
-		Inventory: upstreams.GRPCConfig{Timeout: upstreams.DefaultTimeout},
-		Orders:    upstreams.GRPCConfig{Target: "o:1", Timeout: upstreams.DefaultTimeout},
+		Accounts:  upstreams.RESTConfig{URL: "http://a", Timeout: time.Second, Traffic: traffic, HealthCheck: hc},
+		Products:  upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic, HealthCheck: hc},
+		Reviews:   upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic, HealthCheck: hc},
+		Inventory: upstreams.GRPCConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic},
+		Orders:    upstreams.GRPCConfig{Target: "o:1", Timeout: upstreams.DefaultTimeout, Traffic: traffic},
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("WithDefaults (-got +want):\n%s", diff)

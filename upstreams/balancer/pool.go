@@ -106,6 +106,28 @@ func (p *Pool) Update(addrs []string) {
 	p.rebuildLocked(all)
 }
 
+// Ensure adds those of addrs the pool does not have yet, keeping the others (for a pool fed by
+// what connects rather than by a resolver).
+func (p *Pool) Ensure(addrs []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	all := p.snap.Load().all
+	known := make(map[string]bool, len(all))
+	for _, in := range all {
+		known[in.addr] = true
+	}
+	grown := all
+	for _, a := range addrs {
+		if !known[a] {
+			known[a] = true
+			grown = append(grown[:len(grown):len(grown)], &Instance{addr: a})
+		}
+	}
+	if len(grown) != len(all) {
+		p.rebuildLocked(grown)
+	}
+}
+
 // Instances returns the pool's instances (a snapshot; do not modify the slice).
 func (p *Pool) Instances() []*Instance { return p.snap.Load().all }
 
