@@ -40,7 +40,7 @@ type RetryConfig struct {
 	BudgetMinPerSecond *float64 `yaml:"budget_min_per_second"`
 	// Idempotent lists further routes ("POST /search") or full gRPC methods
 	// ("/pkg.Service/Method") that are safe to retry. Mutations are never retried unless listed.
-	Idempotent []string `yaml:"idempotent"`
+	Idempotent []string `yaml:"idempotent,omitempty"`
 }
 
 // BreakerConfig tunes the circuit breaker.
