@@ -3,6 +3,7 @@ package upstreams
 import (
 	"errors"
 
+	"github.com/trellisgw/trellis/upstreams/balancer"
 	"github.com/trellisgw/trellis/upstreams/grpcconn"
 	"github.com/trellisgw/trellis/upstreams/observe"
 	"github.com/trellisgw/trellis/upstreams/rest"
@@ -72,6 +73,18 @@ func New(cfg Config) (*Clients, error) {
 	c.Inventory = NewInventory(c.conns["inventory"])
 	c.Orders = NewOrders(c.conns["orders"])
 	return c, nil
+}
+
+// Pools returns each upstream's instance pool by name, for readiness checks and tests.
+func (c *Clients) Pools() map[string]*balancer.Pool {
+	out := make(map[string]*balancer.Pool, len(c.rest)+len(c.conns))
+	for _, rc := range c.rest {
+		out[rc.Name()] = rc.Pool()
+	}
+	for name, conn := range c.conns {
+		out[name] = conn.Pool()
+	}
+	return out
 }
 
 // Close stops the background resolution and health checks and releases the pooled connections.

@@ -173,6 +173,9 @@ func (c *Client) probe(ctx context.Context, addr, path string) error {
 	return nil
 }
 
+// Name returns the upstream's name.
+func (c *Client) Name() string { return c.name }
+
 // Pool returns the client's instance pool (for readiness and tests).
 func (c *Client) Pool() *balancer.Pool { return c.pool }
 
