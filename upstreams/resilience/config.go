@@ -75,6 +75,9 @@ func (c Config) WithDefaults() Config {
 	if r.BackoffMax == 0 {
 		r.BackoffMax = time.Second
 	}
+	if len(r.Idempotent) == 0 {
+		r.Idempotent = nil // `idempotent: []` and no key mean the same
+	}
 	if r.BudgetRatio == nil {
 		v := 0.2
 		r.BudgetRatio = &v
