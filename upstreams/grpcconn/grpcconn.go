@@ -145,7 +145,17 @@ func Open(name string, cfg Config, opts ...grpc.DialOption) (*Conn, error) {
 			list[i] = a.Addr
 			ra[i] = resolver.Address{Addr: a.Addr}
 		}
+		known := map[string]bool{}
+		for _, in := range pool.Instances() {
+			known[in.Addr()] = true
+		}
 		pool.Update(list)
+		for _, a := range list {
+			if !known[a] {
+				// Healthy once grpc-go reports the sub-connection READY (and SERVING), not before.
+				pool.SetHealthy(a, false)
+			}
+		}
 		r.UpdateState(withPool(resolver.State{Addresses: ra}, pool))
 	}
 	c.watcher = discovery.Watch(targets, cfg.DNSRefresh, cfg.Lookup, publish)
