@@ -41,7 +41,7 @@ func TestBreakerOpenAnswersWithoutCallingAndCloses(t *testing.T) {
 		a := &c.Upstreams.Accounts.Traffic.Resilience
 		a.Retry.Attempts = 1
 		a.Breaker.MinRequests = 4
-		a.Breaker.OpenTime = 300 * time.Millisecond
+		a.Breaker.OpenTime = 3 * time.Second // longer than the queries below, even on a starved machine
 	})
 	if err := e.cluster.SetFault(demo.Accounts, -1, faults.Fault{ErrorRate: 1}); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestAttemptsAcrossInstances(t *testing.T) {
 	bad, good := startInventory(t, handler(true)), startInventory(t, handler(false))
 	conn, err := grpcconn.Open("inventory", grpcconn.Config{
 		Targets:    []string{bad, good},
-		Balancer:   balancer.Config{Policy: balancer.RoundRobin},
+		Balancer:   balancer.Config{Policy: balancer.RoundRobin, Outlier: balancer.OutlierConfig{ConsecutiveFailures: 100}},
 		Resilience: resilience.Config{Retry: resilience.RetryConfig{BackoffBase: time.Millisecond, BackoffMax: time.Millisecond}},
 	})
 	if err != nil {
@@ -67,9 +67,22 @@ func TestAttemptsAcrossInstances(t *testing.T) {
 		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	client := inventoryv1.NewInventoryServiceClient(conn)
+	// Connect to both instances first: until grpc-go reports one ready, it is not picked.
+	for ready := 0; ready < 2; {
+		_, _ = client.GetStock(ctx, &inventoryv1.GetStockRequest{Upcs: []string{"p1"}})
+		ready = 0
+		for _, in := range conn.Pool().Instances() {
+			if in.Healthy() {
+				ready++
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("instances never ready")
+		}
+	}
 	rec := calltrace.NewRecorder(time.Now())
 	ctx = calltrace.NewContext(ctx, rec)
-	client := inventoryv1.NewInventoryServiceClient(conn)
 	for range 6 {
 		if _, err := client.GetStock(ctx, &inventoryv1.GetStockRequest{Upcs: []string{"p1"}}); err != nil {
 			t.Fatalf("GetStock: %v", err)
