@@ -104,7 +104,7 @@ func Open(name string, cfg Config, opts ...grpc.DialOption) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", name, err)
 	}
-	guard, err := resilience.NewGuard(name, cfg.Resilience, resilience.WithHooks(resilience.Hooks{
+	guard, err := resilience.NewGuard(name, cfg.Resilience, resilience.WithCallTimeout(cfg.Timeout), resilience.WithHooks(resilience.Hooks{
 		Retried:  func(ctx context.Context, route string) { obs.Retried(ctx, name, route) },
 		Rejected: func(ctx context.Context, route, reason string) { obs.Rejected(ctx, name, route, reason) },
 	}))
@@ -122,7 +122,7 @@ func Open(name string, cfg Config, opts ...grpc.DialOption) (*Conn, error) {
 	all := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultServiceConfig(string(sc)),
-		grpc.WithChainUnaryInterceptor(intercept(name, cfg.Timeout, guard, obs)),
+		grpc.WithChainUnaryInterceptor(intercept(name, guard, obs)),
 	}, opts...)
 
 	targets, foreign := discoveryTargets(cfg.Targets)
@@ -191,13 +191,8 @@ func isRead(method string) bool {
 
 // intercept runs every unary call through guard: attempts with their own span, trace context and
 // call-trace entry, failures turned into *upstreamerr.Error.
-func intercept(name string, timeout time.Duration, guard *resilience.Guard, obs *observe.Instruments) grpc.UnaryClientInterceptor {
+func intercept(name string, guard *resilience.Guard, obs *observe.Instruments) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if timeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			defer cancel()
-		}
 		return guard.Do(ctx, method, guard.Idempotent(method, isRead(method)), func(actx context.Context, a resilience.Attempt) (string, error) {
 			h := &attempt{avoid: a.Avoid, parent: ctx}
 			actx, at := obs.Start(withAttempt(actx, h), name, method, a.N, "")

@@ -51,24 +51,31 @@ type AttemptFunc func(ctx context.Context, a Attempt) (instance string, err erro
 // Guard holds the retry budget, the breaker and the concurrency limit of one upstream. Safe for
 // concurrent use.
 type Guard struct {
-	name       string
-	cfg        Config
-	budget     *Budget
-	breaker    *gobreaker.TwoStepCircuitBreaker[struct{}]
-	inflight   atomic.Int64
-	idempotent map[string]bool
-	hooks      Hooks
-	rnd        func() float64
+	name        string
+	cfg         Config
+	budget      *Budget
+	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}]
+	inflight    atomic.Int64
+	idempotent  map[string]bool
+	hooks       Hooks
+	rnd         func() float64
+	callTimeout time.Duration
 }
 
 // GuardOption configures a Guard.
 type GuardOption func(*guardOptions)
 
 type guardOptions struct {
-	now   func() time.Time
-	rnd   func() float64
-	hooks Hooks
+	now         func() time.Time
+	rnd         func() float64
+	hooks       Hooks
+	callTimeout time.Duration
 }
+
+// WithCallTimeout bounds each call, its retries included, on top of the caller's deadline; 0 (the
+// default) means only the caller's deadline. An attempt cut by it counts against the upstream; one
+// cut because the caller gave up does not.
+func WithCallTimeout(d time.Duration) GuardOption { return func(o *guardOptions) { o.callTimeout = d } }
 
 // WithClock makes the retry budget read the time from now (tests).
 func WithClock(now func() time.Time) GuardOption { return func(o *guardOptions) { o.now = now } }
@@ -96,12 +103,13 @@ func NewGuard(name string, cfg Config, opts ...GuardOption) (*Guard, error) {
 		opt(&o)
 	}
 	g := &Guard{
-		name:       name,
-		cfg:        cfg,
-		budget:     NewBudget(*cfg.Retry.BudgetRatio, *cfg.Retry.BudgetMinPerSecond, o.now),
-		idempotent: make(map[string]bool, len(cfg.Retry.Idempotent)),
-		hooks:      o.hooks,
-		rnd:        o.rnd,
+		name:        name,
+		cfg:         cfg,
+		budget:      NewBudget(*cfg.Retry.BudgetRatio, *cfg.Retry.BudgetMinPerSecond, o.now),
+		idempotent:  make(map[string]bool, len(cfg.Retry.Idempotent)),
+		hooks:       o.hooks,
+		rnd:         o.rnd,
+		callTimeout: o.callTimeout,
 	}
 	for _, r := range cfg.Retry.Idempotent {
 		g.idempotent[r] = true
@@ -142,10 +150,16 @@ func (g *Guard) Idempotent(route string, safe bool) bool { return safe || g.idem
 // upstream's Retry-After) fits in ctx's deadline. Every attempt first passes the concurrency limit
 // and the breaker; a refused attempt ends the call with UPSTREAM_UNAVAILABLE, without I/O.
 func (g *Guard) Do(ctx context.Context, route string, idempotent bool, fn AttemptFunc) error {
+	parent := ctx
+	if g.callTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.callTimeout)
+		defer cancel()
+	}
 	g.budget.Call()
 	var avoid string
 	for n := 1; ; n++ {
-		inst, err := g.attempt(ctx, route, Attempt{N: n, Avoid: avoid}, fn)
+		inst, err := g.attempt(parent, ctx, route, Attempt{N: n, Avoid: avoid}, fn)
 		if err == nil || !idempotent || n >= g.cfg.Retry.Attempts || ctx.Err() != nil {
 			return err
 		}
@@ -175,8 +189,9 @@ func (g *Guard) Do(ctx context.Context, route string, idempotent bool, fn Attemp
 	}
 }
 
-// attempt runs one attempt through the limit, the breaker and the attempt timeout.
-func (g *Guard) attempt(ctx context.Context, route string, a Attempt, fn AttemptFunc) (string, error) {
+// attempt runs one attempt through the limit, the breaker and the attempt timeout. parent is the
+// caller's context, ctx the call's (with the call timeout).
+func (g *Guard) attempt(parent, ctx context.Context, route string, a Attempt, fn AttemptFunc) (string, error) {
 	if g.inflight.Add(1) > int64(g.cfg.MaxInFlight) {
 		g.inflight.Add(-1)
 		return "", g.reject(ctx, route, RejectOverload, ErrOverloaded)
@@ -196,8 +211,8 @@ func (g *Guard) attempt(ctx context.Context, route string, a Attempt, fn Attempt
 	switch code := upstreamerr.CodeOf(err); {
 	case err == nil, code == upstreamerr.BadInput, code == upstreamerr.NotFound:
 		done(nil)
-	case ctx.Err() != nil:
-		done(errExcluded)
+	case parent.Err() != nil:
+		done(errExcluded) // the caller gave up: says nothing about the upstream
 	default:
 		done(errFailed)
 	}

@@ -223,3 +223,44 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("defaults invalid: %v", err)
 	}
 }
+
+// TestCallTimeoutCountsAgainstTheUpstream: an attempt cut by the upstream's own call timeout is a
+// failure for the breaker; one cut because the caller gave up is not.
+func TestCallTimeoutCountsAgainstTheUpstream(t *testing.T) {
+	slow := func(ctx context.Context, _ Attempt) (string, error) {
+		<-ctx.Done()
+		return "a", &upstreamerr.Error{Code: upstreamerr.Classify(ctx, ctx.Err())}
+	}
+	cfg := Config{Retry: RetryConfig{Attempts: 1}, Breaker: BreakerConfig{MinRequests: 2, OpenTime: time.Hour}}
+	tests := []struct {
+		name        string
+		callTimeout time.Duration
+		callerLimit time.Duration
+		wantState   int
+	}{
+		{"call timeout: the upstream was slow", 5 * time.Millisecond, 0, 2},
+		{"caller deadline: excluded", 0, 5 * time.Millisecond, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := NewGuard("u", cfg, WithCallTimeout(tt.callTimeout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				ctx := context.Background()
+				if tt.callerLimit > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.callerLimit)
+					defer cancel()
+				}
+				if err := g.Do(ctx, "GET /x", true, slow); upstreamerr.CodeOf(err) != upstreamerr.Timeout {
+					t.Fatalf("Do = %v, want UPSTREAM_TIMEOUT", err)
+				}
+			}
+			if got := g.BreakerState(); got != tt.wantState {
+				t.Errorf("breaker state = %d, want %d", got, tt.wantState)
+			}
+		})
+	}
+}

@@ -102,11 +102,6 @@ func (c *Client) Post(ctx context.Context, op, path string, body, out any) error
 const DeadlineHeader = "X-Request-Timeout-Ms"
 
 func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
 	safe := method == http.MethodGet || method == http.MethodHead
 	return c.guard.Do(ctx, op, c.guard.Idempotent(op, safe), func(actx context.Context, a resilience.Attempt) (string, error) {
 		pk, err := c.pool.Pick(a.Avoid)
@@ -123,7 +118,7 @@ func (c *Client) do(ctx context.Context, method, op, path string, query url.Valu
 			at.SetStatus(status, false)
 		}
 		at.End(err)
-		pk.Done(outcome(ctx, err))
+		pk.Done(outcome(ctx, err)) // ctx is the caller's: a call or attempt timeout is the instance's failure
 		return addr, err
 	})
 }

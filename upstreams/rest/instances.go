@@ -40,11 +40,10 @@ type ClientConfig struct {
 
 // Client calls one REST upstream through a Transport. Close it to stop its background work.
 type Client struct {
-	t       *Transport
-	name    string
-	scheme  string // "http" or "https"
-	prefix  string // path prefix of the base URLs, without a trailing slash
-	timeout time.Duration
+	t      *Transport
+	name   string
+	scheme string // "http" or "https"
+	prefix string // path prefix of the base URLs, without a trailing slash
 
 	pool    *balancer.Pool
 	guard   *resilience.Guard
@@ -67,7 +66,7 @@ func (t *Transport) NewPooledClient(name string, cfg ClientConfig) (*Client, err
 	if len(cfg.URLs) == 0 {
 		return nil, fmt.Errorf("upstream %s: no url", name)
 	}
-	c := &Client{t: t, name: name, timeout: cfg.Timeout, obs: cfg.Instruments}
+	c := &Client{t: t, name: name, obs: cfg.Instruments}
 	var targets []discovery.Target
 	hostOf := map[string]string{} // host:port -> the URL's host as written
 	for i, raw := range cfg.URLs {
@@ -106,7 +105,7 @@ func (t *Transport) NewPooledClient(name string, cfg ClientConfig) (*Client, err
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", name, err)
 	}
-	guard, err := resilience.NewGuard(name, cfg.Resilience, resilience.WithHooks(resilience.Hooks{
+	guard, err := resilience.NewGuard(name, cfg.Resilience, resilience.WithCallTimeout(cfg.Timeout), resilience.WithHooks(resilience.Hooks{
 		Retried:  func(ctx context.Context, route string) { c.obs.Retried(ctx, name, route) },
 		Rejected: func(ctx context.Context, route, reason string) { c.obs.Rejected(ctx, name, route, reason) },
 	}))
