@@ -60,8 +60,10 @@ func peakEWMACost(in *Instance, now int64, decay time.Duration) float64 {
 // roundRobin takes the instances in turn.
 type roundRobin struct{ next atomic.Uint64 }
 
+// Name implements Policy.
 func (r *roundRobin) Name() string { return RoundRobin }
 
+// Choose implements Policy.
 func (r *roundRobin) Choose(list []*Instance, avoid string, _ int64) *Instance {
 	n := uint64(len(list))
 	i := r.next.Add(1) - 1
@@ -79,8 +81,10 @@ type p2c struct {
 	cost func(in *Instance, now int64) float64
 }
 
+// Name implements Policy.
 func (p *p2c) Name() string { return p.name }
 
+// Choose implements Policy.
 func (p *p2c) Choose(list []*Instance, avoid string, now int64) *Instance {
 	n := uint64(len(list))
 	if n == 1 {

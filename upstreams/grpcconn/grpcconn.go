@@ -217,6 +217,7 @@ func intercept(name string, guard *resilience.Guard, obs *observe.Instruments) g
 // metadataCarrier adapts outgoing gRPC metadata to propagation.TextMapCarrier.
 type metadataCarrier metadata.MD
 
+// Get implements propagation.TextMapCarrier.
 func (m metadataCarrier) Get(key string) string {
 	if v := metadata.MD(m).Get(key); len(v) > 0 {
 		return v[0]
@@ -224,8 +225,10 @@ func (m metadataCarrier) Get(key string) string {
 	return ""
 }
 
+// Set implements propagation.TextMapCarrier.
 func (m metadataCarrier) Set(key, value string) { metadata.MD(m).Set(key, value) }
 
+// Keys implements propagation.TextMapCarrier.
 func (m metadataCarrier) Keys() []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

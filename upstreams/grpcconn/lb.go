@@ -33,8 +33,10 @@ func withPool(s resolver.State, pool *balancer.Pool) resolver.State {
 // per ClientConn, with a picker builder of its own.
 type lbBuilder struct{}
 
+// Name implements balancer.Builder.
 func (lbBuilder) Name() string { return PolicyName }
 
+// Build implements balancer.Builder.
 func (lbBuilder) Build(cc grpcbalancer.ClientConn, opts grpcbalancer.BuildOptions) grpcbalancer.Balancer {
 	pb := &pickerBuilder{}
 	b := base.NewBalancerBuilder(PolicyName, pb, base.Config{HealthCheck: true}).Build(cc, opts)
@@ -47,6 +49,7 @@ type lb struct {
 	pb *pickerBuilder
 }
 
+// UpdateClientConnState implements balancer.Balancer.
 func (l *lb) UpdateClientConnState(s grpcbalancer.ClientConnState) error {
 	if p, ok := s.ResolverState.Attributes.Value(poolKey{}).(*balancer.Pool); ok && p != nil {
 		l.pb.pool.Store(p)
@@ -59,6 +62,7 @@ type pickerBuilder struct {
 	pool atomic.Pointer[balancer.Pool]
 }
 
+// Build implements base.PickerBuilder.
 func (pb *pickerBuilder) Build(info base.PickerBuildInfo) grpcbalancer.Picker {
 	if len(info.ReadySCs) == 0 {
 		return base.NewErrPicker(grpcbalancer.ErrNoSubConnAvailable)
@@ -96,6 +100,7 @@ type picker struct {
 	next  atomic.Uint32
 }
 
+// Pick implements balancer.Picker.
 func (p *picker) Pick(info grpcbalancer.PickInfo) (grpcbalancer.PickResult, error) {
 	h := attemptFrom(info.Ctx)
 	avoid := ""
