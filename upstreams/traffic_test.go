@@ -136,6 +136,7 @@ func TestFailingReplicaIsEjected(t *testing.T) {
 		t.Errorf("after ejection: %d client-visible errors, first %v", len(errs), errs[0])
 	}
 	per, total := shares(e, demo.Accounts, routeUsers)
+	t.Logf("after ejection: calls per replica %v", per)
 	if share := float64(per[1]) / float64(total); share >= 0.05 {
 		t.Errorf("ejected replica got %.1f%% of %d calls (%v), want < 5%%", share*100, total, per)
 	}
@@ -257,6 +258,7 @@ func TestRetryBudgetBoundsAttempts(t *testing.T) {
 		t.Errorf("%d of %d calls failed, want all", len(errs), calls)
 	}
 	_, attempts := shares(e, demo.Accounts, routeUsers)
+	t.Logf("%d attempts for %d calls", attempts, calls)
 	if limit := int((1 + ratio) * calls); attempts > limit || attempts <= calls {
 		t.Errorf("%d attempts for %d calls, want more than %d (some retries) and at most %d", attempts, calls, calls, limit)
 	}
