@@ -11,6 +11,7 @@ package grpcconn
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -59,6 +60,7 @@ type Conn struct {
 	*grpc.ClientConn
 	pool    *balancer.Pool
 	watcher *discovery.Watcher
+	obs     *observe.Instruments // closed by Close when Open made it
 }
 
 // Pool returns the connection's instance pool.
@@ -69,7 +71,11 @@ func (c *Conn) Close() error {
 	if c.watcher != nil {
 		c.watcher.Close()
 	}
-	return c.ClientConn.Close()
+	err := c.ClientConn.Close()
+	if c.obs != nil {
+		err = errors.Join(err, c.obs.Close())
+	}
+	return err
 }
 
 // Dial returns a connection to one target (a grpc-go target such as "127.0.0.1:4401" or
@@ -84,7 +90,7 @@ const resolverScheme = "trellis"
 
 // Open returns a connection to cfg's instances. The connection is made lazily by grpc-go; host
 // names are resolved in the background.
-func Open(name string, cfg Config, opts ...grpc.DialOption) (*Conn, error) {
+func Open(name string, cfg Config, opts ...grpc.DialOption) (_ *Conn, err error) {
 	if len(cfg.Targets) == 0 {
 		return nil, fmt.Errorf("upstream %s: empty target", name)
 	}
@@ -93,12 +99,17 @@ func Open(name string, cfg Config, opts ...grpc.DialOption) (*Conn, error) {
 			return nil, fmt.Errorf("upstream %s: empty target", name)
 		}
 	}
-	obs := cfg.Instruments
+	obs, own := cfg.Instruments, (*observe.Instruments)(nil)
 	if obs == nil {
-		var err error
 		if obs, err = observe.New(); err != nil {
 			return nil, err
 		}
+		own = obs
+		defer func() {
+			if err != nil {
+				_ = own.Close()
+			}
+		}()
 	}
 	pool, err := balancer.NewPool(cfg.Balancer, balancer.WithEjectHook(func(addr string) { obs.Ejected(name, addr) }))
 	if err != nil {
@@ -134,10 +145,10 @@ func Open(name string, cfg Config, opts ...grpc.DialOption) (*Conn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("upstream %s: dial %q: %w", name, foreign, err)
 		}
-		return &Conn{ClientConn: conn, pool: pool}, nil
+		return &Conn{ClientConn: conn, pool: pool, obs: own}, nil
 	}
 	r := manual.NewBuilderWithScheme(resolverScheme)
-	c := &Conn{pool: pool}
+	c := &Conn{pool: pool, obs: own}
 	publish := func(addrs []discovery.Address) {
 		list := make([]string, len(addrs))
 		ra := make([]resolver.Address, len(addrs))

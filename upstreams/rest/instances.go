@@ -51,6 +51,7 @@ type Client struct {
 	targets atomic.Pointer[map[string]string] // instance address -> Host header ("" = the address)
 	watcher *discovery.Watcher
 	checker *health.Checker
+	ownObs  bool // obs was made by NewPooledClient and is closed by Close
 }
 
 // NewClient returns a client of the upstream called name at one baseURL (http or https, no query)
@@ -62,7 +63,7 @@ func (t *Transport) NewClient(name, baseURL string, timeout time.Duration) (*Cli
 
 // NewPooledClient returns a client of the upstream called name over cfg's instances. It starts the
 // DNS re-resolution (when a URL names a host) and the active health checks; Close stops them.
-func (t *Transport) NewPooledClient(name string, cfg ClientConfig) (*Client, error) {
+func (t *Transport) NewPooledClient(name string, cfg ClientConfig) (_ *Client, err error) {
 	if len(cfg.URLs) == 0 {
 		return nil, fmt.Errorf("upstream %s: no url", name)
 	}
@@ -99,7 +100,12 @@ func (t *Transport) NewPooledClient(name string, cfg ClientConfig) (*Client, err
 		if err != nil {
 			return nil, err
 		}
-		c.obs = obs
+		c.obs, c.ownObs = obs, true
+		defer func() {
+			if err != nil {
+				_ = obs.Close()
+			}
+		}()
 	}
 	pool, err := balancer.NewPool(cfg.Balancer, balancer.WithEjectHook(func(addr string) { c.obs.Ejected(name, addr) }))
 	if err != nil {
@@ -182,4 +188,7 @@ func (c *Client) Pool() *balancer.Pool { return c.pool }
 func (c *Client) Close() {
 	c.watcher.Close()
 	c.checker.Close()
+	if c.ownObs {
+		_ = c.obs.Close()
+	}
 }
