@@ -178,8 +178,8 @@ func (p *Pool) Pick(avoid string) (Picked, error) {
 	return Picked{Instance: in, pool: p, start: now}, nil
 }
 
-// Done reports the attempt's outcome: it updates the in-flight count, the latency score and the
-// outlier detector.
+// Done reports the attempt's outcome: it updates the in-flight count, the latency score (peak_ewma
+// only) and the outlier detector.
 func (pk Picked) Done(o Outcome) {
 	in, p := pk.Instance, pk.pool
 	if in == nil {
@@ -189,8 +189,10 @@ func (pk Picked) Done(o Outcome) {
 	if o == Ignore {
 		return
 	}
-	now := p.now().UnixNano()
-	in.observe(now, time.Duration(now-pk.start), p.cfg.EWMADecay)
+	if p.policy.Name() == PeakEWMA {
+		now := p.now().UnixNano()
+		in.observe(now, time.Duration(now-pk.start), p.cfg.EWMADecay)
+	}
 	if o == Success {
 		if in.consecutive.Load() != 0 {
 			in.consecutive.Store(0)
@@ -198,7 +200,7 @@ func (pk Picked) Done(o Outcome) {
 		return
 	}
 	if in.consecutive.Add(1) >= int64(p.cfg.Outlier.ConsecutiveFailures) {
-		p.eject(in, now)
+		p.eject(in, p.now().UnixNano())
 	}
 }
 
