@@ -2,8 +2,11 @@ package rest_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -162,5 +165,44 @@ func TestRetryAfterTooLongIsNotWaited(t *testing.T) {
 	e := asUpstreamErr(t, err)
 	if e.Code != upstreamerr.Unavailable || e.RetryAfter != 2*time.Minute || hits.Load() != 1 {
 		t.Errorf("code %s, RetryAfter %s, %d attempts; want UPSTREAM_UNAVAILABLE, 2m, 1", e.Code, e.RetryAfter, hits.Load())
+	}
+}
+
+// TestHostNameInstances: an http URL naming a host stands for every address it resolves to; each
+// attempt goes to an address and says the name in its Host header.
+func TestHostNameInstances(t *testing.T) {
+	var mu sync.Mutex
+	hosts := map[string]int{}
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hosts[r.Host]++
+		mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{})
+	}))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	lookup := func(_ context.Context, host string) ([]string, error) {
+		if host != "accounts.test" {
+			return nil, errors.New("no such host")
+		}
+		return []string{"127.0.0.1"}, nil
+	}
+	c := newPooled(t, rest.ClientConfig{URLs: []string{"http://accounts.test:" + port}, Lookup: lookup})
+	waitInstances := time.Now().Add(10 * time.Second)
+	for len(c.Pool().Instances()) == 0 {
+		if time.Now().After(waitInstances) {
+			t.Fatal("the name was never resolved")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.Pool().Instances()[0].Addr(); got != "127.0.0.1:"+port {
+		t.Fatalf("instance %s, want 127.0.0.1:%s", got, port)
+	}
+	if err := c.Get(context.Background(), "GET /x", "/x", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hosts["accounts.test:"+port] != 1 {
+		t.Errorf("Host headers %v, want accounts.test:%s", hosts, port)
 	}
 }
