@@ -64,9 +64,6 @@ type pickerBuilder struct {
 
 // Build implements base.PickerBuilder.
 func (pb *pickerBuilder) Build(info base.PickerBuildInfo) grpcbalancer.Picker {
-	if len(info.ReadySCs) == 0 {
-		return base.NewErrPicker(grpcbalancer.ErrNoSubConnAvailable)
-	}
 	pool := pb.pool.Load()
 	if pool == nil {
 		// A target resolved by grpc-go itself (e.g. unix:///…): a pool of our own, fed by what connects.
@@ -88,6 +85,9 @@ func (pb *pickerBuilder) Build(info base.PickerBuildInfo) grpcbalancer.Picker {
 	for _, in := range pool.Instances() {
 		_, ok := ready[in.Addr()]
 		pool.SetHealthy(in.Addr(), ok)
+	}
+	if len(addrs) == 0 {
+		return base.NewErrPicker(grpcbalancer.ErrNoSubConnAvailable) // wait for a connection
 	}
 	return &picker{pool: pool, ready: ready, any: addrs}
 }
