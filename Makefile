@@ -20,6 +20,7 @@ run: build
 
 ## test: lint, check that generated code is fresh, and run every test with the race detector
 test: lint check-generated
+	@scripts/ensure-chromium.sh
 	$(GO) test -race -count=1 ./...
 
 ## lint: gofmt and go vet
@@ -64,3 +65,9 @@ fuzz:
 
 clean:
 	rm -rf $(BIN)
+
+## graphiql: rebuild the embedded GraphiQL bundle (graph/graphiql/dist, committed) from the npm packages
+## pinned in graph/graphiql/web/package-lock.json; needs node and npm, `go build` does not
+.PHONY: graphiql
+graphiql:
+	cd graph/graphiql/web && npm ci --no-audit --no-fund && node build.mjs

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/gateway"
-	"github.com/trellisgw/trellis/graph/identity"
+	"github.com/trellisgw/trellis/graph/auth"
 )
 
 // metrics reads what the gateway's instruments recorded: the tests install the OpenTelemetry SDK as
@@ -50,16 +52,33 @@ func counterValue(t *testing.T, name string) int64 {
 	return total
 }
 
-// testUserHeader names the header through which tests act as a signed-in user. It exists only in this
-// test harness: the gateway itself has no such header.
-const testUserHeader = "X-Test-User"
-
 // env is one running sample cluster with a gateway in front of it.
 type env struct {
 	cluster *demo.Cluster
 	gateway *gateway.Gateway
 	server  *httptest.Server
 	index   *data.Index
+	logs    *logBuffer // everything the gateway logged, at debug level, as slog JSON
+}
+
+// logBuffer collects log output; it is safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was logged so far.
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newEnv starts the sample services with the default data set and a gateway over them; both stop at
@@ -96,7 +115,8 @@ func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Confi
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(actAsTestUser))
+	logs := &logBuffer{}
+	gw, err := gateway.New(cfg, gateway.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
@@ -107,16 +127,23 @@ func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Confi
 			t.Errorf("close gateway: %v", err)
 		}
 	})
-	return &env{cluster: cluster, gateway: gw, server: srv, index: data.NewIndex(data.Generate(dcfg))}
+	return &env{cluster: cluster, gateway: gw, server: srv, index: data.NewIndex(data.Generate(dcfg)), logs: logs}
 }
 
-func actAsTestUser(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := r.Header.Get(testUserHeader); id != "" {
-			r = r.WithContext(identity.NewContext(r.Context(), &identity.Caller{UserID: id}))
-		}
-		next.ServeHTTP(w, r)
-	})
+// token returns a bearer token of user id with scopes, signed with the development secret that the
+// gateway accepts in development mode, as `gateway token` mints it.
+func token(t testing.TB, id string, scopes ...string) string {
+	t.Helper()
+	tok, err := auth.MintHS256([]byte(auth.DevSecret), auth.TokenClaims{Subject: id, Scopes: scopes, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// bearer returns the headers of a request signed in as user id with scopes.
+func bearer(t testing.TB, id string, scopes ...string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token(t, id, scopes...)}}
 }
 
 // gqlError is one entry of a response's errors.
@@ -129,13 +156,25 @@ type gqlError struct {
 // response is a GraphQL response with its HTTP status and raw body.
 type response struct {
 	Status int
+	Header http.Header
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
 	Raw    []byte
 }
 
-// query posts a GraphQL request and decodes the response. as, when not empty, is the test user's id.
+// query posts a GraphQL request and decodes the response. as, when not empty, is the id of the user
+// the request is signed in as (a real token, see token).
 func (e *env) query(t *testing.T, as, query string, vars map[string]any) response {
+	t.Helper()
+	var hdr http.Header
+	if as != "" {
+		hdr = bearer(t, as)
+	}
+	return e.queryWith(t, hdr, query, vars)
+}
+
+// queryWith posts a GraphQL request with the headers hdr and decodes the response.
+func (e *env) queryWith(t *testing.T, hdr http.Header, query string, vars map[string]any) response {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -145,10 +184,10 @@ func (e *env) query(t *testing.T, as, query string, vars map[string]any) respons
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if as != "" {
-		req.Header.Set(testUserHeader, as)
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
+	req.Header.Set("Content-Type", "application/json")
 	forced := counterValue(t, "trellis.loader.forced_flushes")
 	resp, err := e.server.Client().Do(req)
 	if err != nil {
@@ -164,7 +203,7 @@ func (e *env) query(t *testing.T, as, query string, vars map[string]any) respons
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := response{Status: resp.StatusCode, Raw: raw}
+	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response is not JSON (%v): %s", err, raw)
 	}

@@ -132,7 +132,7 @@ func TestPlaceOrderThenRead(t *testing.T) {
 	if o.ID == "" || o.Status != "PENDING" || o.Total != 2*p1.Price+p2.Price || o.Buyer.ID != "5" {
 		t.Fatalf("placeOrder returned %+v, want PENDING, total %d, buyer 5", o, 2*p1.Price+p2.Price)
 	}
-	read := e.query(t, "", `{ user(id: "5") { orders(first: 1) { totalCount nodes { id total } } } }`, nil)
+	read := e.query(t, "5", `{ user(id: "5") { orders(first: 1) { totalCount nodes { id total } } } }`, nil)
 	var u struct {
 		User struct {
 			Orders struct {

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/auth"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -30,6 +31,8 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// Auth verifies callers, authorizes fields and propagates identity to upstreams (package graph/auth).
+	Auth auth.Config `yaml:"auth"`
 }
 
 // LogConfig configures logging.
@@ -72,6 +75,7 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.Auth = c.Auth.WithDefaults()
 	return c
 }
 
@@ -87,6 +91,8 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("auth", c.Auth.Validate())
+	add("auth", c.Auth.ValidateMode(c.Server.Production()))
 	return errors.Join(errs...)
 }
 
@@ -115,6 +121,7 @@ func Parse(r io.Reader) (Config, error) {
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) && !emptyDocument(&more) {
 		return Config{}, errors.New("config: the file holds more than one YAML document; keep one")
 	}
+	c.Auth = c.Auth.WithEnv(os.LookupEnv) // environment variables override secrets
 	c = c.WithDefaults()
 	if err := errors.Join(decodeErr, c.Validate()); err != nil {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)
@@ -199,6 +206,7 @@ func keyAt(n *yaml.Node, line int, prefix string) string {
 func LoadFile(path string) (Config, error) {
 	if path == "" {
 		c := DefaultConfig()
+		c.Auth = c.Auth.WithEnv(os.LookupEnv) // environment variables override secrets
 		return c, c.Validate()
 	}
 	raw, err := os.ReadFile(path)

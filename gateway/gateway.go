@@ -14,6 +14,7 @@ import (
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/auth"
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
@@ -64,16 +65,29 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
+	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
+	authz, err := auth.NewRules(schema.Schema(), cfg.Auth.AdminScope)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
 			next = o.perRequest[i](next)
 		}
-		return next
+		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
+	// authz comes after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders)},
+		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz},
 		PerRequest: perRequest,
 		Ready:      clients.Ping,
 		Logger:     o.logger,

@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trellisgw/trellis/graph/graphiql"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -80,6 +82,13 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		}
 		writeStatus(w, http.StatusOK, "ready")
 	})
+	// GraphiQL at GET / helps developers and attackers alike, so it is served only where introspection
+	// is allowed: in development mode. Off, GET / is 404.
+	if !cfg.Production() {
+		ide := graphiql.Handler("/graphql")
+		mux.Handle("GET /{$}", ide)
+		mux.Handle("GET "+graphiql.AssetPrefix, ide)
+	}
 	return recoverHTTP(log, mux)
 }
 

@@ -29,7 +29,14 @@ for _ in $(seq 1 100); do
 done
 echo "sample services: $(cat "$ready")"
 
-"$bin/gateway" "$@" &
+# The gateway's output passes through; its "listening" line is followed by where GraphiQL is.
+"$bin/gateway" "$@" > >(while IFS= read -r line; do
+	printf '%s\n' "$line"
+	case $line in "Trellis gateway listening on "*/graphql)
+		url=${line#Trellis gateway listening on }
+		echo "GraphiQL (development mode): ${url%/graphql}/" ;;
+	esac
+done) &
 pids+=($!)
 echo "Ctrl-C stops the gateway and the sample services (their logs: $logdir)"
 wait -n "${pids[@]}"

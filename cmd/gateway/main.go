@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "serve":
 			return serve(ctx, args[1:], stdout, stderr)
+		case "token":
+			return token(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -54,6 +56,7 @@ const usage = `usage: gateway [subcommand] [flags]
 
 subcommands:
   serve     run the gateway (the default): gateway serve -config trellis.yaml
+  token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
   help      print this list
 `
 

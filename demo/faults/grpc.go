@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -17,6 +18,8 @@ const injectedMessage = "injected fault"
 func (s *State) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		s.Count(info.FullMethod)
+		md, _ := metadata.FromIncomingContext(ctx)
+		s.seeGRPC(md)
 		if err := s.apply(ctx); err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ func (s *State) Middleware(next http.Handler) http.Handler {
 	router, _ := next.(Router)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Count(route(router, r))
+		s.seeHTTP(r.Header)
 		latency, fail := s.decide()
 		if err := sleep(r.Context(), latency); err != nil {
 			return

@@ -19,6 +19,8 @@ type State struct {
 
 	callsMu sync.RWMutex // guards the map; the counters themselves are atomic
 	calls   map[string]*atomic.Int64
+
+	seen seenHeaders // identity headers of the last call (seen.go)
 }
 
 // Option configures a State.

@@ -9,7 +9,7 @@ import (
 
 // DeadlineHeader is the header through which a caller (the Trellis gateway) says how many whole
 // milliseconds it will still wait for the answer.
-const DeadlineHeader = "X-Request-Timeout-Ms"
+const DeadlineHeader = "Request-Timeout-Ms"
 
 // maxDeadline caps the deadline a header may ask for.
 const maxDeadline = 10 * time.Minute

@@ -702,17 +702,18 @@ type User {
   """
   name: String!
   """
-  The user's e-mail address.
+  The user's e-mail address. Visible to the user themself and to admins only.
   """
-  email: String
+  email: String @owner
   """
   The reviews this user wrote, oldest first. ` + "`" + `first` + "`" + ` is 0..100.
   """
   reviews(first: Int = 10): [Review!]
   """
-  The orders this user placed, newest first. ` + "`" + `first` + "`" + ` is 0..100.
+  The orders this user placed, newest first. ` + "`" + `first` + "`" + ` is 0..100. Visible to the user themself and to
+  admins only.
   """
-  orders(first: Int = 10, after: String): OrderConnection
+  orders(first: Int = 10, after: String): OrderConnection @owner
 }
 
 """
@@ -750,6 +751,28 @@ type UserEdge {
   """
   node: User!
 }
+`, BuiltIn: false},
+	{Name: "../../schema/auth.graphqls", Input: `# Authorization directives (graph/auth). They are enforced by the gateway before a field's resolver
+# runs: a field the caller may not see resolves to null with an error at its path, and causes no
+# upstream call. On a type, a directive applies to every field of the type.
+
+"""
+The field needs a signed-in caller (a verified bearer token or API key); anonymous callers get
+UNAUTHENTICATED.
+"""
+directive @authenticated on FIELD_DEFINITION | OBJECT
+
+"""
+The field needs scopes: the caller must hold every scope of at least one of the inner lists (OR of
+ANDs), e.g. [["orders:read"], ["admin"]]. Otherwise FORBIDDEN.
+"""
+directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
+
+"""
+The field is visible only to the signed-in user whose id is the value of the parent object's ` + "`" + `field` + "`" + `
+(default ` + "`" + `id` + "`" + `), or to a caller with the admin scope (auth.admin_scope). Otherwise FORBIDDEN.
+"""
+directive @owner(field: String! = "id") on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../../schema/directives.graphqls", Input: `# Directives of the unified schema. Today these are gqlgen's code-generation directives; the
 # authorization (@authenticated, @requiresScopes), cost (@cost, @listSize) and caching (@cacheControl)
@@ -1071,7 +1094,7 @@ type Query {
 """
 The operations that change the shop. Each needs a signed-in user.
 """
-type Mutation {
+type Mutation @authenticated {
   """
   Writes a review of a product as the signed-in user.
   """

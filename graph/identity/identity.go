@@ -1,15 +1,58 @@
 // Package identity carries the verified caller of a request through its context. Authentication
-// middleware puts a Caller in; resolvers and upstream clients read it. Nothing here verifies anything.
+// middleware (graph/auth) puts a Caller in; resolvers, authorization, cost and rate limits read it.
+// Nothing here verifies anything.
 package identity
 
 import "context"
 
-// Caller is who sends the request, once authenticated.
+// Kind is how a caller proved who it is.
+type Kind string
+
+// The kinds of caller.
+const (
+	// Anonymous callers sent no credentials; FromContext returns nil for them.
+	Anonymous Kind = "anonymous"
+	// User callers sent a verified bearer token (JWT) with a subject.
+	User Kind = "user"
+	// APIKey callers are machine clients that sent a configured API key.
+	APIKey Kind = "apikey"
+)
+
+// Caller is who sends the request, once authenticated. It never holds the credential itself.
 type Caller struct {
+	// Kind is how the caller authenticated: User or APIKey.
+	Kind Kind
 	// UserID is the signed-in user's id (the token's subject); empty for machine clients.
 	UserID string
+	// ClientID names the client application: the API key's client id, or the token's client_id/azp
+	// claim when it has one.
+	ClientID string
 	// Scopes are the permissions granted to the caller.
 	Scopes []string
+	// Plan is the caller's plan name (the API key's plan, or the token's plan claim); cost and rate
+	// limits price by it. Empty means the default plan.
+	Plan string
+}
+
+// HasScope reports whether c holds scope. A nil Caller holds none.
+func (c *Caller) HasScope(scope string) bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// KindOf returns the kind of c, Anonymous for nil.
+func KindOf(c *Caller) Kind {
+	if c == nil {
+		return Anonymous
+	}
+	return c.Kind
 }
 
 type ctxKey struct{}

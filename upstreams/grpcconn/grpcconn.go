@@ -28,6 +28,7 @@ import (
 	"github.com/trellisgw/trellis/upstreams/balancer"
 	"github.com/trellisgw/trellis/upstreams/discovery"
 	"github.com/trellisgw/trellis/upstreams/observe"
+	"github.com/trellisgw/trellis/upstreams/outbound"
 	"github.com/trellisgw/trellis/upstreams/resilience"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
@@ -133,7 +134,8 @@ func Open(name string, cfg Config, opts ...grpc.DialOption) (_ *Conn, err error)
 	all := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultServiceConfig(string(sc)),
-		grpc.WithChainUnaryInterceptor(intercept(name, guard, obs)),
+		// Per attempt, inside the guard: the caller's identity as configured per upstream.
+		grpc.WithChainUnaryInterceptor(intercept(name, guard, obs), outbound.UnaryClientInterceptor(name)),
 	}, opts...)
 
 	targets, foreign := discoveryTargets(cfg.Targets)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/trellisgw/trellis/upstreams/balancer"
 	"github.com/trellisgw/trellis/upstreams/observe"
+	"github.com/trellisgw/trellis/upstreams/outbound"
 	"github.com/trellisgw/trellis/upstreams/resilience"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
@@ -98,8 +99,9 @@ func (c *Client) Post(ctx context.Context, op, path string, body, out any) error
 }
 
 // DeadlineHeader carries the time left to the request's deadline, in whole milliseconds, on every
-// REST attempt, so that an upstream can stop working on an answer nobody will wait for.
-const DeadlineHeader = "X-Request-Timeout-Ms"
+// REST attempt, so that an upstream can stop working on an answer nobody will wait for. No "X-"
+// prefix (RFC 6648); the unit is in the name.
+const DeadlineHeader = "Request-Timeout-Ms"
 
 func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
 	safe := method == http.MethodGet || method == http.MethodHead
@@ -154,6 +156,7 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 		req.Host = host
 	}
 	req.Header.Set("Accept", "application/json")
+	outbound.SetHeaders(ctx, c.name, req.Header) // the caller's identity, as configured per upstream
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

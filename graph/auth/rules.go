@@ -1,0 +1,257 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/graph/identity"
+)
+
+// The authorization directives of schema/auth.graphqls.
+const (
+	directiveAuthenticated  = "authenticated"
+	directiveRequiresScopes = "requiresScopes"
+	directiveOwner          = "owner"
+)
+
+// Rules enforce the schema's authorization directives. They are read once from the schema (NewRules)
+// and checked by a gqlgen field interceptor before each field's resolver runs: a field the caller may
+// not see resolves to null with an error at its path (UNAUTHENTICATED for @authenticated and an
+// anonymous caller, FORBIDDEN otherwise) and its resolver, hence any upstream call, never runs.
+//
+// Add the Rules to the executor after the batch scheduler's extension (resolvers/loaders): the
+// scheduler then sees a refused field finish with an error and no children, and its count of running
+// fields stays right.
+type Rules struct {
+	byType     map[string]map[string]*rule // type name → field name → rule
+	adminScope string
+	in         instruments
+	owners     sync.Map // reflect.Type → owner field index ([]int, nil when the type has none)
+}
+
+// rule is what one field requires. All of its parts must hold.
+type rule struct {
+	authenticated bool
+	scopes        [][][]string // each @requiresScopes: any one inner list, all of whose scopes are held
+	owner         string       // the parent's field holding the owner's user id, "" for none
+}
+
+// Interface guards.
+var (
+	_ graphql.HandlerExtension = (*Rules)(nil)
+	_ graphql.FieldInterceptor = (*Rules)(nil)
+)
+
+// NewRules reads the authorization directives of schema. adminScope is the scope that passes every
+// @owner rule. It fails on a directive it cannot enforce (an @owner field the type does not have).
+func NewRules(schema *ast.Schema, adminScope string) (*Rules, error) {
+	r := &Rules{byType: map[string]map[string]*rule{}, adminScope: adminScope, in: newInstruments()}
+	for _, name := range sortedKeys(schema.Types) {
+		def := schema.Types[name]
+		if def.Kind != ast.Object || strings.HasPrefix(name, "__") {
+			continue
+		}
+		for _, f := range def.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			ru, err := ruleOf(def, f)
+			if err != nil {
+				return nil, fmt.Errorf("auth: %s.%s: %w", name, f.Name, err)
+			}
+			if ru != nil {
+				if r.byType[name] == nil {
+					r.byType[name] = map[string]*rule{}
+				}
+				r.byType[name][f.Name] = ru
+			}
+		}
+	}
+	return r, nil
+}
+
+// ruleOf combines the directives of the type def and of its field f; nil when there are none.
+func ruleOf(def *ast.Definition, f *ast.FieldDefinition) (*rule, error) {
+	ru := &rule{}
+	found := false
+	for _, d := range append(append(ast.DirectiveList{}, def.Directives...), f.Directives...) {
+		switch d.Name {
+		case directiveAuthenticated:
+			ru.authenticated, found = true, true
+		case directiveRequiresScopes:
+			v, err := d.ArgumentMap(nil)["scopes"], error(nil)
+			sets, ok := scopeSets(v)
+			if !ok || len(sets) == 0 {
+				err = fmt.Errorf("@%s(scopes:) must be a non-empty list of lists of scopes", directiveRequiresScopes)
+			}
+			if err != nil {
+				return nil, err
+			}
+			ru.scopes, found = append(ru.scopes, sets), true
+		case directiveOwner:
+			field, _ := d.ArgumentMap(nil)["field"].(string)
+			if field == "" {
+				field = "id"
+			}
+			od := def.Fields.ForName(field)
+			if od == nil || od.Type.Elem != nil {
+				return nil, fmt.Errorf("@%s(field: %q): %s has no such single-valued field", directiveOwner, field, def.Name)
+			}
+			ru.owner, found = field, true
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	return ru, nil
+}
+
+// scopeSets reads a [[String!]!]! argument value.
+func scopeSets(v any) ([][]string, bool) {
+	outer, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	sets := make([][]string, 0, len(outer))
+	for _, o := range outer {
+		inner, ok := o.([]any)
+		if !ok || len(inner) == 0 {
+			return nil, false
+		}
+		set := make([]string, 0, len(inner))
+		for _, s := range inner {
+			str, ok := s.(string)
+			if !ok {
+				return nil, false
+			}
+			set = append(set, str)
+		}
+		sets = append(sets, set)
+	}
+	return sets, true
+}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (r *Rules) ExtensionName() string { return "TrellisAuthorization" }
+
+// Validate implements graphql.HandlerExtension.
+func (r *Rules) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptField implements graphql.FieldInterceptor: it refuses the field before its resolver runs
+// when the caller may not see it.
+func (r *Rules) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return next(ctx)
+	}
+	ru := r.byType[fc.Object][fc.Field.Name]
+	if ru == nil {
+		return next(ctx)
+	}
+	if err := r.check(identity.FromContext(ctx), fc, ru); err != nil {
+		r.in.denial(ctx, errcode.Code(err))
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// check returns the error of a field the caller c may not see, nil when it may.
+func (r *Rules) check(c *identity.Caller, fc *graphql.FieldContext, ru *rule) *gqlerror.Error {
+	if ru.authenticated && c == nil {
+		return errcode.New(errcode.Unauthenticated, fmt.Sprintf("%s.%s needs a signed-in caller", fc.Object, fc.Field.Name))
+	}
+	for _, sets := range ru.scopes {
+		if !holdsAny(c, sets) {
+			return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s needs the scopes %s", fc.Object, fc.Field.Name, describe(sets)))
+		}
+	}
+	if ru.owner != "" && !c.HasScope(r.adminScope) {
+		if c == nil || c.UserID == "" || r.ownerOf(fc, ru.owner) != c.UserID {
+			return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s is visible to its owner only", fc.Object, fc.Field.Name))
+		}
+	}
+	return nil
+}
+
+// holdsAny reports whether c holds every scope of at least one of sets.
+func holdsAny(c *identity.Caller, sets [][]string) bool {
+	for _, set := range sets {
+		all := true
+		for _, s := range set {
+			if !c.HasScope(s) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// describe writes sets as "a and b, or c".
+func describe(sets [][]string) string {
+	parts := make([]string, len(sets))
+	for i, set := range sets {
+		parts[i] = strings.Join(set, " and ")
+	}
+	return strings.Join(parts, ", or ")
+}
+
+// ownerOf returns the field called field of the object the current field belongs to (its parent's result),
+// "" when it cannot be read: the rule then fails closed.
+func (r *Rules) ownerOf(fc *graphql.FieldContext, field string) string {
+	if fc.Parent == nil {
+		return ""
+	}
+	v := reflect.ValueOf(fc.Parent.Result)
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return ""
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	idx := r.ownerIndex(v.Type(), field)
+	if idx == nil {
+		return ""
+	}
+	f := v.FieldByIndex(idx)
+	switch f.Kind() {
+	case reflect.String:
+		return f.String()
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(f.Int(), 10)
+	}
+	return ""
+}
+
+// ownerIndex returns the index of the Go struct field bound to the GraphQL field name (gqlgen binds
+// them case-insensitively), cached per Go type.
+func (r *Rules) ownerIndex(t reflect.Type, name string) []int {
+	type key struct {
+		t    reflect.Type
+		name string
+	}
+	if v, ok := r.owners.Load(key{t, name}); ok {
+		return v.([]int)
+	}
+	var idx []int
+	if f, ok := t.FieldByNameFunc(func(n string) bool { return strings.EqualFold(n, name) }); ok {
+		idx = f.Index
+	}
+	r.owners.Store(key{t, name}, idx)
+	return idx
+}
