@@ -22,6 +22,7 @@ run: build
 test: lint check-generated
 	@scripts/ensure-chromium.sh
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz-short
 
 ## lint: gofmt and go vet
 lint:
@@ -62,6 +63,12 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
 		done; \
 	done
+
+## fuzz-short: the HTTP surface's fuzz targets (request decoding, the whole handler, the limits), 10s each, in turn
+.PHONY: fuzz-short
+FUZZ_SHORT := FuzzDecodeBody FuzzDecodeQueryString FuzzGraphQLHandler FuzzLimits
+fuzz-short:
+	@for f in $(FUZZ_SHORT); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s ./graph || exit 1; done
 
 clean:
 	rm -rf $(BIN)

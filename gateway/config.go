@@ -15,6 +15,7 @@ import (
 
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/auth"
+	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -31,6 +32,8 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// PersistedQueries configures automatic persisted queries and trusted documents (package graph/persisted).
+	PersistedQueries persisted.Config `yaml:"persisted_queries"`
 	// Auth verifies callers, authorizes fields and propagates identity to upstreams (package graph/auth).
 	Auth auth.Config `yaml:"auth"`
 }
@@ -75,6 +78,7 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.PersistedQueries = c.PersistedQueries.WithDefaults()
 	c.Auth = c.Auth.WithDefaults()
 	return c
 }
@@ -91,6 +95,7 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
 	add("auth", c.Auth.ValidateMode(c.Server.Production()))
 	return errors.Join(errs...)

@@ -4,10 +4,12 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -16,6 +18,7 @@ import (
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/auth"
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -26,6 +29,8 @@ type Gateway struct {
 	handler   http.Handler
 	clients   *upstreams.Clients
 	documents *cache.Memory[*ast.QueryDocument]
+	persisted *cache.Memory[string]
+	draining  atomic.Bool
 }
 
 // Option adjusts how New assembles the gateway.
@@ -64,6 +69,20 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = clients.Close()
 		return nil, err
 	}
+	pqStore, err := cache.NewMemory[string]("persisted_queries", cfg.PersistedQueries.Cache)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
+	pq, err := persisted.New(cfg.PersistedQueries, pqStore)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		_ = pqStore.Close()
+		return nil, err
+	}
+	g := &Gateway{clients: clients, documents: docs, persisted: pqStore}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
 	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
 	if err != nil {
@@ -89,10 +108,26 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Documents:  docs,
 		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz},
 		PerRequest: perRequest,
-		Ready:      clients.Ping,
+		Ready:      g.ready,
 		Logger:     o.logger,
+		Persisted:  pq,
 	})
-	return &Gateway{handler: h, clients: clients, documents: docs}, nil
+	g.handler = h
+	return g, nil
+}
+
+// errDraining is /readyz's reason while the gateway drains.
+var errDraining = errors.New("draining: the gateway is shutting down")
+
+// Drain makes /readyz answer 503 from now on, so that load balancers stop sending requests before the
+// server stops accepting them; requests keep being served.
+func (g *Gateway) Drain() { g.draining.Store(true) }
+
+func (g *Gateway) ready(ctx context.Context) error {
+	if g.draining.Load() {
+		return errDraining
+	}
+	return g.clients.Ping(ctx)
 }
 
 // Handler returns the gateway's HTTP handler.
@@ -100,5 +135,5 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {
-	return errors.Join(g.clients.Close(), g.documents.Close())
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close())
 }

@@ -3,69 +3,25 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net/http"
+	"net/url"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
 )
 
-// limitBody checks a POST request before anything parses it: its Content-Type must be
-// application/json (else 415), its body at most limit bytes (else 413), and the body a GraphQL request
-// object (else 400), each refused with BAD_USER_INPUT and a fixed message. (gqlgen's POST transport
-// would read the body without a limit, answer a read error with 200 and echo an undecodable body back,
-// Go type names included, in its error.) Other methods pass through untouched.
-func limitBody(limit int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeGraphQLError(w, http.StatusUnsupportedMediaType,
-				errcode.New(errcode.BadUserInput, "the Content-Type of a POST request must be application/json"))
-			return
-		}
-		if r.ContentLength > limit {
-			tooLarge(w, limit)
-			return
-		}
-		var body []byte
-		if r.Body != nil {
-			var err error
-			if body, err = io.ReadAll(io.LimitReader(r.Body, limit+1)); err != nil {
-				writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, "the request body could not be read"))
-				return
-			}
-		}
-		if int64(len(body)) > limit {
-			tooLarge(w, limit)
-			return
-		}
-		if msg := checkParams(body); msg != "" {
-			// Refused here so that the client gets a code, and none of its body echoed back.
-			writeGraphQLError(w, http.StatusBadRequest, errcode.New(errcode.BadUserInput, msg))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
-	})
-}
-
-func tooLarge(w http.ResponseWriter, limit int64) {
-	w.Header().Set("Connection", "close") // the rest of the body is not read
-	writeGraphQLError(w, http.StatusRequestEntityTooLarge,
-		errcode.New(errcode.BadUserInput, fmt.Sprintf("the request body is larger than %d bytes", limit)))
-}
-
-// writeGraphQLError answers with a GraphQL response holding only err.
-func writeGraphQLError(w http.ResponseWriter, status int, err *gqlerror.Error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": gqlerror.List{err}})
+// operation is one GraphQL request of an HTTP request, as the client sent it.
+type operation struct {
+	Query         string
+	OperationName string
+	Variables     map[string]any
+	Extensions    map[string]any
+	// DocumentID names a persisted document (the `documentId` member of the GraphQL-over-HTTP
+	// persisted documents proposal, which graphql-codegen's client preset sends).
+	DocumentID string
 }
 
 // requestParams is the shape of a GraphQL-over-HTTP request body, each member kept raw to check its type.
@@ -74,37 +30,144 @@ type requestParams struct {
 	OperationName json.RawMessage `json:"operationName"`
 	Variables     json.RawMessage `json:"variables"`
 	Extensions    json.RawMessage `json:"extensions"`
+	DocumentID    json.RawMessage `json:"documentId"`
 }
 
-// checkParams returns what is wrong with a request body, for the client, or "" when it is a JSON
-// object whose known members have the right types (query and operationName strings, variables and
-// extensions objects, each of them possibly null or absent).
-func checkParams(body []byte) string {
+// decodeBody decodes a POST body: one request object, or, when batching is enabled, a JSON array of
+// at most batch.MaxOperations of them. Every failure is a BAD_USER_INPUT error with a fixed message:
+// nothing of the body is echoed back.
+func decodeBody(body []byte, batch BatchConfig) (ops []operation, batched bool, err *gqlerror.Error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		return "batched requests (a JSON array) are not enabled"
+		if !batch.Enabled {
+			return nil, true, badInput("batched requests (a JSON array) are not enabled")
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(body, &raws); err != nil {
+			return nil, true, badInput("the request body is not valid JSON")
+		}
+		if len(raws) == 0 {
+			return nil, true, badInput("the batch holds no operation")
+		}
+		if len(raws) > batch.MaxOperations {
+			return nil, true, badInput(fmt.Sprintf("a batch holds at most %d operations", batch.MaxOperations))
+		}
+		ops = make([]operation, len(raws))
+		for i, raw := range raws {
+			if ops[i], err = decodeOperation(raw); err != nil {
+				err.Message = fmt.Sprintf("operation %d of the batch: %s", i, err.Message)
+				return nil, true, err
+			}
+		}
+		return ops, true, nil
 	}
+	op, err := decodeOperation(body)
+	if err != nil {
+		return nil, false, err
+	}
+	return []operation{op}, false, nil
+}
+
+// decodeOperation decodes one request object whose known members must have the right types (query,
+// operationName and documentId strings, variables and extensions objects, each possibly null or
+// absent).
+func decodeOperation(body []byte) (operation, *gqlerror.Error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return "the request body is not a JSON object"
+		return operation{}, badInput("the request body is not a JSON object")
 	}
 	var p requestParams
 	if err := json.Unmarshal(body, &p); err != nil {
-		return "the request body is not valid JSON"
+		return operation{}, badInput("the request body is not valid JSON")
 	}
+	var op operation
 	for _, m := range []struct {
-		name  string
-		raw   json.RawMessage
-		first byte
-		kind  string
+		name string
+		raw  json.RawMessage
+		into any
+		kind string
 	}{
-		{"query", p.Query, '"', "a string"},
-		{"operationName", p.OperationName, '"', "a string"},
-		{"variables", p.Variables, '{', "an object"},
-		{"extensions", p.Extensions, '{', "an object"},
+		{"query", p.Query, &op.Query, "a string"},
+		{"operationName", p.OperationName, &op.OperationName, "a string"},
+		{"variables", p.Variables, &op.Variables, "an object"},
+		{"extensions", p.Extensions, &op.Extensions, "an object"},
+		{"documentId", p.DocumentID, &op.DocumentID, "a string"},
 	} {
-		if len(m.raw) > 0 && m.raw[0] != m.first && string(m.raw) != "null" {
-			return m.name + " must be " + m.kind
+		if len(m.raw) == 0 || string(m.raw) == "null" {
+			continue
 		}
+		if msg := decodeMember(m.raw, m.into); msg != "" {
+			return operation{}, badInput(m.name + " must be " + m.kind)
+		}
+	}
+	return op, nil
+}
+
+// decodeMember decodes raw into v (numbers kept as json.Number, as gqlgen's coercion expects), or
+// returns a non-empty string when raw is not of v's type.
+func decodeMember(raw json.RawMessage, v any) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return "wrong type"
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "trailing data"
 	}
 	return ""
 }
+
+// decodeQueryString decodes the parameters of a GET request: query, operationName, documentId, and
+// variables and extensions as JSON-encoded objects.
+func decodeQueryString(raw string) (operation, *gqlerror.Error) {
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return operation{}, badInput("the URL's query string could not be decoded")
+	}
+	for name, vs := range values {
+		if len(vs) > 1 {
+			return operation{}, badInput("the URL parameter " + safeName(name) + " is given more than once")
+		}
+	}
+	op := operation{
+		Query:         values.Get("query"),
+		OperationName: values.Get("operationName"),
+		DocumentID:    values.Get("documentId"),
+	}
+	for _, m := range []struct {
+		name string
+		into *map[string]any
+	}{{"variables", &op.Variables}, {"extensions", &op.Extensions}} {
+		s := values.Get(m.name)
+		if s == "" || s == "null" {
+			continue
+		}
+		if msg := decodeMember(json.RawMessage(s), m.into); msg != "" {
+			return operation{}, badInput("the URL parameter " + m.name + " must be a JSON object")
+		}
+	}
+	return op, nil
+}
+
+// safeName returns name when it is a plain parameter name, else a placeholder: nothing the client
+// sent is echoed unless it is harmless.
+func safeName(name string) string {
+	if len(name) > 32 || !safeID(name) {
+		return "(a parameter)"
+	}
+	return name
+}
+
+// readBody reads at most limit bytes of r; tooLarge is true when the body is longer.
+func readBody(r io.Reader, limit int64) (body []byte, tooLarge bool, err error) {
+	if r == nil {
+		return nil, false, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read body: %w", err)
+	}
+	return body, int64(len(body)) > limit, nil
+}
+
+func badInput(msg string) *gqlerror.Error { return errcode.New(errcode.BadUserInput, msg) }

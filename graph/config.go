@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trellisgw/trellis/cache"
@@ -26,11 +27,72 @@ type Config struct {
 	// MaxBodyBytes bounds a request body. Default 1 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxTokens bounds how many tokens the parser reads from one query; a longer query fails with
-	// GRAPHQL_PARSE_FAILED before any work grows with its size. Default 15000.
+	// GRAPHQL_PARSE_FAILED before any work grows with its size. Default 5000 (the
+	// standard introspection query has about 180 tokens, the reference query about 100).
 	MaxTokens int `yaml:"max_tokens"`
 	// DocumentCache holds parsed and validated documents, keyed by query text, so that a repeated query
 	// is not parsed and validated again. Queries over 8 KiB are not kept. Default size 1000, no TTL.
 	DocumentCache cache.Config `yaml:"document_cache"`
+	// Introspection allows __schema and __type queries, GET /schema.graphql and GraphiQL. Nil (the
+	// default) means on in development and off in production; set it to override the mode. Off, __schema and __type fail with
+	// GRAPHQL_VALIDATION_FAILED and __typename still works.
+	Introspection *bool `yaml:"introspection"`
+	// ShutdownDelay is how long, after a stop signal, the gateway keeps serving while /readyz answers
+	// 503, so that load balancers stop sending it traffic before its listener closes. Default 0s.
+	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// Limits bound the shape of each operation; see Limits.
+	Limits Limits `yaml:"limits"`
+	// CSRFPrevention refuses requests a browser could send cross-site without a preflight.
+	CSRFPrevention CSRFConfig `yaml:"csrf_prevention"`
+	// Batching allows a POST body to be a JSON array of operations. Off by default.
+	Batching BatchConfig `yaml:"batching"`
+}
+
+// IntrospectionEnabled reports whether introspection (and with it GraphiQL and GET /schema.graphql) is
+// allowed: server.introspection when set, else true in development and false in production.
+func (c Config) IntrospectionEnabled() bool {
+	if c.Introspection != nil {
+		return *c.Introspection
+	}
+	return !c.Production()
+}
+
+// Limits bound each operation's document before it runs; a document over one is refused with
+// GRAPHQL_VALIDATION_FAILED and extensions.limit naming the key. Fragment spreads count as the
+// selections they stand for. Each is > 0.
+type Limits struct {
+	// MaxDepth is the deepest nesting of fields (`{ a { b } }` is 2). Default 20 (the standard introspection
+	// query is 15 deep, the reference query 9).
+	MaxDepth int `yaml:"max_depth"`
+	// MaxAliases is the most aliased fields in one operation. Default 30.
+	MaxAliases int `yaml:"max_aliases"`
+	// MaxRootFields is the most fields selected at the root of one operation. Default 20.
+	MaxRootFields int `yaml:"max_root_fields"`
+	// MaxDirectives is the most directive uses in one operation. Default 50.
+	MaxDirectives int `yaml:"max_directives"`
+}
+
+// CSRFConfig is Apollo's CSRF prevention rule: a POST must have a Content-Type a browser cannot send
+// cross-site without a preflight (not application/x-www-form-urlencoded, multipart/form-data or
+// text/plain), and a GET must carry one of RequiredHeaders (or a non-simple Content-Type).
+type CSRFConfig struct {
+	// Enabled turns the rule on. Default true.
+	Enabled *bool `yaml:"enabled"`
+	// RequiredHeaders are the headers any of which marks a GET as preflighted. Default
+	// X-Apollo-Operation-Name, Apollo-Require-Preflight, GraphQL-Preflight.
+	RequiredHeaders []string `yaml:"required_headers"`
+}
+
+// On reports whether the rule is enabled (it is unless Enabled is set to false).
+func (c CSRFConfig) On() bool { return c.Enabled == nil || *c.Enabled }
+
+// BatchConfig allows batched requests: a POST body that is a JSON array of operations, answered with
+// an array of responses in the same order. Each operation counts against every limit.
+type BatchConfig struct {
+	// Enabled allows batches. Default false.
+	Enabled bool `yaml:"enabled"`
+	// MaxOperations is the most operations in one batch. Default 10.
+	MaxOperations int `yaml:"max_operations"`
 }
 
 // The values of Config.Mode.
@@ -66,12 +128,37 @@ func (c Config) WithDefaults() Config {
 		c.MaxBodyBytes = 1 << 20
 	}
 	if c.MaxTokens == 0 {
-		c.MaxTokens = 15000
+		c.MaxTokens = 5000
 	}
 	if c.DocumentCache.Size == 0 {
 		c.DocumentCache.Size = 1000
 	}
+	// Introspection stays nil when unset: IntrospectionEnabled derives it from the mode, so that a
+	// config written out with its defaults still follows a later change of mode.
+	c.Limits = c.Limits.withDefaults()
+	if c.CSRFPrevention.Enabled == nil {
+		on := true
+		c.CSRFPrevention.Enabled = &on
+	}
+	if c.CSRFPrevention.RequiredHeaders == nil {
+		c.CSRFPrevention.RequiredHeaders = []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "GraphQL-Preflight"}
+	}
+	if c.Batching.MaxOperations == 0 {
+		c.Batching.MaxOperations = 10
+	}
 	return c
+}
+
+func (l Limits) withDefaults() Limits {
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{{&l.MaxDepth, 20}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	return l
 }
 
 // Validate reports every invalid field, each named by its YAML key.
@@ -95,6 +182,23 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTokens < 0 {
 		errs = append(errs, fmt.Errorf("max_tokens: must be >= 0 (0 = default), got %d", c.MaxTokens))
+	}
+	if c.ShutdownDelay < 0 {
+		errs = append(errs, fmt.Errorf("shutdown_delay: must be >= 0, got %s", c.ShutdownDelay))
+	}
+	for key, v := range map[string]int{
+		"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
+		"limits.max_root_fields": c.Limits.MaxRootFields, "limits.max_directives": c.Limits.MaxDirectives,
+		"batching.max_operations": c.Batching.MaxOperations,
+	} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s: must be >= 0 (0 = default), got %d", key, v))
+		}
+	}
+	for i, h := range c.CSRFPrevention.RequiredHeaders {
+		if h == "" || strings.ContainsAny(h, " :\r\n") {
+			errs = append(errs, fmt.Errorf("csrf_prevention.required_headers[%d]: %q is not a header name", i, h))
+		}
 	}
 	if err := c.DocumentCache.Validate(); err != nil {
 		errs = append(errs, configerr.Prefix("document_cache", err))

@@ -12,6 +12,7 @@ import (
 )
 
 func TestWithDefaults(t *testing.T) {
+	on, off := true, false
 	want := Config{
 		Mode:              ModeDevelopment,
 		Addr:              "127.0.0.1:8080",
@@ -19,8 +20,12 @@ func TestWithDefaults(t *testing.T) {
 		RequestTimeout:    30 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
 		MaxBodyBytes:      1 << 20,
-		MaxTokens:         15000,
+		MaxTokens:         5000,
 		DocumentCache:     cache.Config{Size: 1000},
+		Limits:            Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxDirectives: 50},
+		CSRFPrevention: CSRFConfig{Enabled: &on,
+			RequiredHeaders: []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "GraphQL-Preflight"}},
+		Batching: BatchConfig{MaxOperations: 10},
 	}
 	if diff := cmp.Diff(Config{}.WithDefaults(), want); diff != "" {
 		t.Errorf("Config{}.WithDefaults() (-got +want):\n%s", diff)
@@ -41,6 +46,11 @@ func TestWithDefaults(t *testing.T) {
 		MaxBodyBytes:      4096,
 		MaxTokens:         99,
 		DocumentCache:     cache.Config{Size: 7, TTL: time.Minute},
+		Introspection:     &on,
+		ShutdownDelay:     time.Second,
+		Limits:            Limits{MaxDepth: 1, MaxAliases: 2, MaxRootFields: 3, MaxDirectives: 4},
+		CSRFPrevention:    CSRFConfig{Enabled: &off, RequiredHeaders: []string{}},
+		Batching:          BatchConfig{Enabled: true, MaxOperations: 5},
 	}
 	if diff := cmp.Diff(set.WithDefaults(), set); diff != "" {
 		t.Errorf("WithDefaults changed set fields (-got +want):\n%s", diff)
@@ -77,6 +87,13 @@ func TestValidate(t *testing.T) {
 			want: []string{"document_cache.size: must be > 0, got -1"}},
 		{name: "document cache ttl", modify: func(c *Config) { c.DocumentCache.TTL = -time.Second },
 			want: []string{"document_cache.ttl: must be >= 0 (0 = no expiry), got -1s"}},
+		{name: "negative limits", modify: func(c *Config) { c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations = -1, -2, -3 },
+			want: []string{"limits.max_depth: must be >= 0 (0 = default), got -1", "limits.max_directives: must be >= 0 (0 = default), got -2",
+				"batching.max_operations: must be >= 0 (0 = default), got -3"}},
+		{name: "negative shutdown_delay", modify: func(c *Config) { c.ShutdownDelay = -time.Second },
+			want: []string{"shutdown_delay: must be >= 0, got -1s"}},
+		{name: "bad preflight header", modify: func(c *Config) { c.CSRFPrevention.RequiredHeaders = []string{"X-Ok", "a b"} },
+			want: []string{`csrf_prevention.required_headers[1]: "a b" is not a header name`}},
 		{name: "every problem at once", modify: func(c *Config) {
 			*c = Config{Mode: ModeDevelopment, ReadHeaderTimeout: -1, RequestTimeout: -1, ShutdownTimeout: -1, MaxBodyBytes: -1,
 				DocumentCache: cache.Config{Size: 0, TTL: -1}}
@@ -107,6 +124,30 @@ func TestValidate(t *testing.T) {
 			got := strings.Split(err.Error(), "\n")
 			if diff := cmp.Diff(got, tt.want, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 				t.Errorf("Validate() lines (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestIntrospectionEnabled(t *testing.T) {
+	on, off := true, false
+	tests := []struct {
+		name string
+		cfg  Config
+		want bool
+	}{
+		{name: "development default", cfg: Config{}, want: true},
+		{name: "production default", cfg: Config{Mode: ModeProduction}, want: false},
+		{name: "production, turned on", cfg: Config{Mode: ModeProduction, Introspection: &on}, want: true},
+		{name: "development, turned off", cfg: Config{Introspection: &off}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.cfg.IntrospectionEnabled(); got != tt.want {
+				t.Errorf("IntrospectionEnabled() = %t, want %t", got, tt.want)
+			}
+			if got := tt.cfg.WithDefaults().IntrospectionEnabled(); got != tt.want {
+				t.Errorf("WithDefaults().IntrospectionEnabled() = %t, want %t", got, tt.want)
 			}
 		})
 	}

@@ -44,7 +44,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		// request) is shown as a fixed message only.
 		log.LogAttrs(ctx, slog.LevelError, "graphql: internal error",
 			slog.String("path", out.Path.String()), slog.String("error", err.Error()))
-		return withPlace(errcode.New(errcode.Internal, msg), out, nil)
+		e := internalError(ctx)
+		e.Message = msg
+		return withPlace(e, out, nil)
 	}
 }
 

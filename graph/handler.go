@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/graph/graphiql"
@@ -29,44 +28,54 @@ type Deps struct {
 	PerRequest func(http.Handler) http.Handler
 	// Ready reports whether the gateway can serve (its upstreams are reachable); nil means always.
 	Ready func(context.Context) error
+	// Persisted resolves persisted queries and enforces trusted documents (package graph/persisted).
+	// Nil means none: a request that names one is refused with PERSISTED_QUERY_NOT_SUPPORTED.
+	Persisted PersistedQueries
 	// Logger receives the details hidden from clients. Nil means discard.
 	Logger *slog.Logger
 }
 
-// NewHandler returns the gateway's HTTP handler: POST and GET /graphql, GET /healthz and GET /readyz,
-// behind panic recovery, the body limit and the request deadline. cfg's zero fields take their defaults.
+// NewHandler returns the gateway's HTTP handler: POST and GET /graphql (GraphQL over HTTP), GET
+// /schema.graphql, GET /healthz and GET /readyz, behind panic recovery, request ids, the request
+// deadline and the protections of cfg. cfg's zero fields take their defaults.
 func NewHandler(cfg Config, d Deps) http.Handler {
 	cfg = cfg.WithDefaults()
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestIDLogs{log.Handler()})
 
-	// handler.New, not NewDefaultServer: every transport and extension is chosen on purpose.
-	gql := handler.New(d.Schema)
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	// The executor alone, not gqlgen's handler.Server: the transport is ours (decodeRequest and
+	// executeHandler), and every extension is chosen on purpose. requestRules comes first, so that
+	// nothing else (cost, rate limits) spends work on an operation it refuses.
+	exec := executor.New(d.Schema)
 	if d.Documents != nil {
-		gql.SetQueryCache(sizedDocuments{d.Documents})
+		exec.SetQueryCache(sizedDocuments{d.Documents})
 	}
-	gql.SetParserTokenLimit(cfg.MaxTokens)
-	gql.Use(extension.Introspection{})
-	gql.Use(noIncrementalDelivery{})
+	exec.SetParserTokenLimit(cfg.MaxTokens)
+	exec.SetDisableSuggestion(cfg.Production())
+	exec.Use(requestRules{limits: cfg.Limits, introspection: cfg.IntrospectionEnabled()})
+	if cfg.IntrospectionEnabled() {
+		exec.Use(extension.Introspection{})
+	}
+	exec.Use(noIncrementalDelivery{})
 	for _, ext := range d.Extensions {
-		gql.Use(ext)
+		exec.Use(ext)
 	}
-	gql.SetErrorPresenter(presentError(log))
-	gql.SetRecoverFunc(recoverPanic(log))
+	exec.SetErrorPresenter(presentError(log))
+	exec.SetRecoverFunc(recoverPanic(log))
 
-	var api http.Handler = gql
+	ins := newInstruments()
+	var api http.Handler = executeHandler{exec: exec, persisted: d.Persisted, log: log, ins: ins}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
-	api = withDeadline(cfg.RequestTimeout, limitBody(cfg.MaxBodyBytes, api))
+	api = withDeadline(cfg.RequestTimeout, recoverGraphQL(log, decodeRequest(cfg, ins, api)))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
+	mux.Handle("GET /schema.graphql", schemaHandler(cfg, d.Schema))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -83,13 +92,13 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		writeStatus(w, http.StatusOK, "ready")
 	})
 	// GraphiQL at GET / helps developers and attackers alike, so it is served only where introspection
-	// is allowed: in development mode. Off, GET / is 404.
-	if !cfg.Production() {
+	// is allowed (server.introspection; by default in development mode only). Off, GET / is 404.
+	if cfg.IntrospectionEnabled() {
 		ide := graphiql.Handler("/graphql")
 		mux.Handle("GET /{$}", ide)
 		mux.Handle("GET "+graphiql.AssetPrefix, ide)
 	}
-	return recoverHTTP(log, mux)
+	return withRequestID(recoverHTTP(log, mux))
 }
 
 // maxCachedQuery is the longest query text whose parsed document is cached. A cached document costs

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "serve":
 			return serve(ctx, args[1:], stdout, stderr)
+		case "schema":
+			return printSchema(ctx, args[1:], stdout, stderr)
 		case "token":
 			return token(args[1:], stdout, stderr)
 		case "help":
@@ -56,6 +58,7 @@ const usage = `usage: gateway [subcommand] [flags]
 
 subcommands:
   serve     run the gateway (the default): gateway serve -config trellis.yaml
+  schema    print the schema (SDL), as GET /schema.graphql serves it
   token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
   help      print this list
 `
@@ -109,6 +112,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("gateway: shutting down")
+	// Unready first, so that load balancers stop sending requests while the listener still accepts
+	// them; then stop accepting and let in-flight requests finish within server.shutdown_timeout.
+	gw.Drain()
+	srv.SetKeepAlivesEnabled(false)
+	if d := cfg.Server.ShutdownDelay; d > 0 {
+		log.Info("gateway: draining", slog.Duration("shutdown_delay", d))
+		time.Sleep(d)
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -6,14 +6,18 @@ import "github.com/vektah/gqlparser/v2/gqlerror"
 
 // The error codes clients may rely on.
 const (
-	ParseFailed         = "GRAPHQL_PARSE_FAILED"
-	ValidationFailed    = "GRAPHQL_VALIDATION_FAILED"
-	BadUserInput        = "BAD_USER_INPUT"
-	Unauthenticated     = "UNAUTHENTICATED"
-	Forbidden           = "FORBIDDEN"
-	CostLimitExceeded   = "COST_LIMIT_EXCEEDED"
-	RateLimited         = "RATE_LIMITED"
-	PersistedNotFound   = "PERSISTED_QUERY_NOT_FOUND"
+	ParseFailed       = "GRAPHQL_PARSE_FAILED"
+	ValidationFailed  = "GRAPHQL_VALIDATION_FAILED"
+	BadUserInput      = "BAD_USER_INPUT"
+	Unauthenticated   = "UNAUTHENTICATED"
+	Forbidden         = "FORBIDDEN"
+	CostLimitExceeded = "COST_LIMIT_EXCEEDED"
+	RateLimited       = "RATE_LIMITED"
+	PersistedNotFound = "PERSISTED_QUERY_NOT_FOUND"
+	// PersistedNotSupported: the request names a persisted query and the gateway has none enabled.
+	PersistedNotSupported = "PERSISTED_QUERY_NOT_SUPPORTED"
+	// PersistedNotInList: trusted documents are enforced and the operation is not in the manifest.
+	PersistedNotInList  = "PERSISTED_QUERY_NOT_IN_LIST"
 	UpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	UpstreamTimeout     = "UPSTREAM_TIMEOUT"
 	UpstreamError       = "UPSTREAM_ERROR"

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trellisgw/trellis/demo"
+	"github.com/trellisgw/trellis/demo/admin"
+	"github.com/trellisgw/trellis/demo/faults"
+)
+
+// TestGracefulShutdown runs the real binaries: requests are in flight on a slow upstream when SIGTERM
+// arrives; /readyz turns 503 while the listener still accepts (server.shutdown_delay), then new
+// connections are refused while those requests still run, and every one of them completes with 200
+// before the process exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	const (
+		inFlight = 6
+		latency  = 5 * time.Second // products answers this late: the requests outlive the drain delay
+		delay    = 2 * time.Second // server.shutdown_delay
+	)
+	gatewayBin, demoBin := buildBinaries(t)
+	demoProc, rdy := startDemoServices(t, demoBin)
+	cfgPath := writeConfig(t, rdy.Services)
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer(
+		"  shutdown_timeout: 20s\n", "  shutdown_timeout: 20s\n  shutdown_delay: "+delay.String()+"\n",
+		"  products: {url: ", "  products: {timeout: 20s, url: ", // the upstream's own timeout must outlast its latency
+	).Replace(string(raw))
+	gw := start(t, gatewayBin, "-config", writeFile(t, "drain.yaml", cfg))
+	m := listening.FindStringSubmatch(gw.firstLine(t))
+	if m == nil {
+		t.Fatal("the gateway does not say where it listens")
+	}
+	base := m[1]
+	hc := newHTTPClient()
+	ac := admin.NewClient(rdy.Admin, admin.WithHTTPClient(hc))
+	ctx := t.Context()
+	if err := ac.SetFault(ctx, demo.Products, 0, faults.Fault{Latency: latency}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ac.ResetCalls(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	errs := make(chan error, inFlight)
+	for range inFlight {
+		wg.Go(func() {
+			defer done.Add(1)
+			resp, err := tryQuery(hc, base, crossQuery) // fails unless 200
+			if err == nil && len(resp.Errors) > 0 {
+				err = errors.New("errors in the response")
+			}
+			errs <- err
+		})
+	}
+	// Every request has reached the slow service (counted on arrival): all are in flight.
+	eventually(t, 30*time.Second, "all requests in flight", func() bool {
+		rep, err := ac.Calls(ctx)
+		if err != nil {
+			return false
+		}
+		n := 0
+		for _, in := range rep[demo.Products] {
+			n += in.Calls["GET /products/top"]
+		}
+		return n >= inFlight
+	})
+
+	if err := gw.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, delay, "/readyz 503 during the drain delay", func() bool {
+		return getStatus(t, hc, base, "/readyz") == http.StatusServiceUnavailable
+	})
+	// Then the listener closes: new connections are refused while the requests still run.
+	addr := strings.TrimPrefix(base, "http://")
+	eventually(t, 2*delay+5*time.Second, "new connections refused", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return true
+		}
+		_ = c.Close()
+		return false
+	})
+	if n := done.Load(); n != 0 {
+		t.Errorf("%d requests had ended before the listener closed; the test proves nothing about draining", n)
+	}
+
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("in-flight request: %v", err)
+		}
+	}
+	select {
+	case err := <-gw.exited:
+		gw.exited <- err
+		if err != nil {
+			t.Errorf("gateway exit: %v; stderr:\n%s", err, gw.stderr)
+		}
+	case <-time.After(exitTimeout):
+		t.Errorf("the gateway did not exit; stderr:\n%s", gw.stderr)
+	}
+	for _, want := range []string{`"msg":"gateway: draining"`, `"msg":"gateway: shutting down"`} {
+		if !strings.Contains(gw.stderr.String(), want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+	demoProc.stop(t)
+}

@@ -1,0 +1,186 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/trellisgw/trellis/graph/errcode"
+)
+
+// requestRules is the first operation-context mutator: it runs once the document is parsed and
+// validated and before any other extension (cost, rate limits) or resolver, and refuses
+//   - a mutation sent over GET (the transport answers 405),
+//   - __schema and __type when introspection is off,
+//   - operations over the configured Limits.
+//
+// It walks the selected operation once; each fragment is walked once however often it is spread,
+// and its counts are added at every spread. (gqlparser's validator refuses fragment cycles before
+// mutators run; a cycle met anyway counts as empty.)
+type requestRules struct {
+	limits        Limits
+	introspection bool
+}
+
+// Interface guards.
+var (
+	_ graphql.HandlerExtension        = requestRules{}
+	_ graphql.OperationContextMutator = requestRules{}
+)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (requestRules) ExtensionName() string { return "TrellisRequestRules" }
+
+// Validate implements graphql.HandlerExtension.
+func (requestRules) Validate(graphql.ExecutableSchema) error { return nil }
+
+// opState is what the transport and requestRules tell each other about one operation.
+type opState struct {
+	method      string
+	getMutation bool // set by requestRules: the operation is a mutation sent over GET
+}
+
+type opStateKey struct{}
+
+func withOpState(ctx context.Context, s *opState) context.Context {
+	return context.WithValue(ctx, opStateKey{}, s)
+}
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (rr requestRules) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	op := oc.Operation
+	if op == nil {
+		return nil
+	}
+	if st, ok := ctx.Value(opStateKey{}).(*opState); ok && st.method == http.MethodGet && op.Operation != ast.Query {
+		st.getMutation = true
+		return atPosition(errcode.New(errcode.BadUserInput, "only queries may be sent with GET; send a "+string(op.Operation)+" with POST"), op.Position)
+	}
+	w := walker{frags: oc.Doc.Fragments, memo: map[string]*shape{}}
+	s := w.selectionSet(op.SelectionSet)
+	s.directives = addCapped(s.directives, len(op.Directives))
+	if !rr.introspection && s.introspection != nil {
+		return atPosition(errcode.New(errcode.ValidationFailed,
+			"introspection is disabled on this gateway (server.introspection); __typename is still available"), s.introspection)
+	}
+	for _, l := range []struct {
+		key, what string
+		got, max  int
+	}{
+		{"max_depth", "fields deep", s.depth, rr.limits.MaxDepth},
+		{"max_aliases", "aliases", s.aliases, rr.limits.MaxAliases},
+		{"max_root_fields", "root fields", s.fields, rr.limits.MaxRootFields},
+		{"max_directives", "directives", s.directives, rr.limits.MaxDirectives},
+	} {
+		if l.max > 0 && l.got > l.max {
+			e := errcode.New(errcode.ValidationFailed, fmt.Sprintf(
+				"the operation has %s %s; at most %d are allowed (server.limits.%s)", countText(l.got), l.what, l.max, l.key))
+			e.Extensions["limit"] = l.key
+			return atPosition(e, op.Position)
+		}
+	}
+	return nil
+}
+
+// countText prints n, or "more than a billion" for a capped count.
+func countText(n int) string {
+	if n >= countCap {
+		return "more than a billion"
+	}
+	return fmt.Sprint(n)
+}
+
+func atPosition(e *gqlerror.Error, pos *ast.Position) *gqlerror.Error {
+	if pos != nil {
+		e.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+	}
+	return e
+}
+
+// shape is what the limits measure of a selection set, fragments expanded.
+type shape struct {
+	depth      int // deepest field nesting below and including this level
+	aliases    int // aliased fields
+	directives int // directive uses
+	fields     int // fields at this level (for the root: the root fields)
+	// introspection is the position of a __schema or __type field, or nil.
+	introspection *ast.Position
+}
+
+// countCap bounds every count: spreads of spreads can multiply counts past any int.
+const countCap = 1 << 30
+
+func addCapped(a, b int) int {
+	if a+b > countCap {
+		return countCap
+	}
+	return a + b
+}
+
+// walker measures selection sets, memoizing fragments.
+type walker struct {
+	frags ast.FragmentDefinitionList
+	memo  map[string]*shape // nil value: the fragment is being walked (a cycle)
+}
+
+func (w *walker) selectionSet(set ast.SelectionSet) shape {
+	var s shape
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			sub := w.selectionSet(sel.SelectionSet)
+			s.depth = max(s.depth, sub.depth+1)
+			s.aliases = addCapped(s.aliases, sub.aliases)
+			if sel.Alias != "" && sel.Alias != sel.Name {
+				s.aliases = addCapped(s.aliases, 1)
+			}
+			s.directives = addCapped(s.directives, addCapped(sub.directives, len(sel.Directives)))
+			s.fields = addCapped(s.fields, 1)
+			if s.introspection == nil {
+				if sel.Name == "__schema" || sel.Name == "__type" {
+					s.introspection = sel.Position
+				} else {
+					s.introspection = sub.introspection
+				}
+			}
+		case *ast.InlineFragment:
+			s.merge(w.selectionSet(sel.SelectionSet), len(sel.Directives))
+		case *ast.FragmentSpread:
+			s.merge(w.fragment(sel.Name), len(sel.Directives))
+		}
+	}
+	return s
+}
+
+// merge adds the shape of a fragment at the same level, and the fragment's own directives.
+func (s *shape) merge(f shape, directives int) {
+	s.depth = max(s.depth, f.depth)
+	s.aliases = addCapped(s.aliases, f.aliases)
+	s.directives = addCapped(s.directives, addCapped(f.directives, directives))
+	s.fields = addCapped(s.fields, f.fields)
+	if s.introspection == nil {
+		s.introspection = f.introspection
+	}
+}
+
+func (w *walker) fragment(name string) shape {
+	if s, seen := w.memo[name]; seen {
+		if s == nil {
+			return shape{} // a cycle: the validator refuses these before this runs
+		}
+		return *s
+	}
+	def := w.frags.ForName(name)
+	if def == nil {
+		return shape{}
+	}
+	w.memo[name] = nil
+	s := w.selectionSet(def.SelectionSet)
+	s.directives = addCapped(s.directives, len(def.Directives))
+	w.memo[name] = &s
+	return s
+}

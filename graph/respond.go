@@ -1,0 +1,138 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/trellisgw/trellis/graph/errcode"
+)
+
+// The response media types of GraphQL over HTTP.
+const (
+	mediaGraphQLResponse = "application/graphql-response+json"
+	mediaJSON            = "application/json"
+)
+
+// negotiate picks the response media type from an Accept header: the acceptable one with the highest
+// q, application/graphql-response+json on a tie. No Accept header, or only wildcards, means
+// application/json (what legacy clients expect). It returns "" when neither is acceptable.
+func negotiate(accept string) string {
+	if strings.TrimSpace(accept) == "" {
+		return mediaJSON
+	}
+	var bestType string
+	bestQ, bestExact := -1.0, false
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+		}
+		if q == 0 {
+			continue
+		}
+		var typ string
+		exact := true
+		switch mt {
+		case mediaGraphQLResponse, mediaJSON:
+			typ = mt
+		case "*/*", "application/*":
+			typ, exact = mediaJSON, false
+		default:
+			continue
+		}
+		better := q > bestQ ||
+			(q == bestQ && exact && !bestExact) ||
+			(q == bestQ && exact == bestExact && typ == mediaGraphQLResponse)
+		if better {
+			bestType, bestQ, bestExact = typ, q, exact
+		}
+	}
+	return bestType
+}
+
+// requestStatus is the HTTP status of a response that failed before execution (no data): the code's
+// own status when it has one (401, 403, 429, 500), else 400 for application/graphql-response+json and
+// 200 for application/json, as GraphQL over HTTP says.
+func requestStatus(media string, errs gqlerror.List) int {
+	for _, e := range errs {
+		if s := errcode.HTTPStatus(errcode.Code(e)); s != 0 {
+			return s
+		}
+	}
+	if media == mediaGraphQLResponse {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// setContentType sets the response's Content-Type to media.
+func setContentType(w http.ResponseWriter, media string) {
+	w.Header().Set("Content-Type", media+"; charset=utf-8")
+}
+
+// writeResponse writes resp as JSON to w. The data, already encoded by the executor, is written as it
+// is, straight to w: it is neither decoded, compacted nor copied again.
+func writeResponse(w io.Writer, resp *graphql.Response) {
+	var head bytes.Buffer
+	head.WriteByte('{')
+	sep := false
+	if len(resp.Errors) > 0 {
+		head.WriteString(`"errors":`)
+		writeJSON(&head, resp.Errors)
+		sep = true
+	}
+	if resp.Data != nil {
+		if sep {
+			head.WriteByte(',')
+		}
+		head.WriteString(`"data":`)
+		_, _ = w.Write(head.Bytes())
+		_, _ = w.Write(resp.Data)
+		head.Reset()
+		sep = true
+	}
+	if len(resp.Extensions) > 0 {
+		if sep {
+			head.WriteByte(',')
+		}
+		head.WriteString(`"extensions":`)
+		writeJSON(&head, resp.Extensions)
+	}
+	head.WriteByte('}')
+	_, _ = w.Write(head.Bytes())
+}
+
+// writeJSON appends v's JSON encoding; a value that cannot be encoded (never the case for the errors
+// and extensions the gateway builds) is written as null rather than breaking the response.
+func writeJSON(w *bytes.Buffer, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.WriteString("null")
+		return
+	}
+	w.Write(b)
+}
+
+// writeError answers a request refused before execution with status and err, in media.
+func writeError(w http.ResponseWriter, media string, status int, err *gqlerror.Error) {
+	if media == "" {
+		media = mediaJSON
+	}
+	setContentType(w, media)
+	w.WriteHeader(status)
+	writeResponse(w, &graphql.Response{Errors: gqlerror.List{err}})
+}

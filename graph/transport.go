@@ -1,0 +1,245 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/trellisgw/trellis/graph/errcode"
+)
+
+// PersistedQueries turns a request that names a stored document into one that carries it, before the
+// document is parsed (package graph/persisted implements it).
+type PersistedQueries interface {
+	// Resolve fills p.Query from the document that p's extensions.persistedQuery or documentID names,
+	// stores automatic registrations, and refuses what the configured mode does not allow. A nil
+	// result lets the operation proceed; an error is answered as a request error (no execution).
+	Resolve(ctx context.Context, p *graphql.RawParams, documentID string) *gqlerror.Error
+}
+
+// httpRequest is a decoded GraphQL-over-HTTP request, handed from decodeRequest to the executor
+// through the request's context.
+type httpRequest struct {
+	media   string // the response media type
+	method  string
+	ops     []operation
+	batched bool
+}
+
+type httpRequestKey struct{}
+
+// decodeRequest checks and decodes a request to /graphql before anything else runs (the per-request
+// middleware included): the Accept header (406), the method (405), the CSRF rule (400), the
+// Content-Type of a POST (415), the body's size (413) and shape (400). Each refusal is a GraphQL
+// response with one BAD_USER_INPUT error and a fixed message.
+func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		media := negotiate(r.Header.Get("Accept"))
+		if media == "" && r.Method != http.MethodOptions {
+			ins.refuse(r.Context(), "not_acceptable")
+			writeError(w, mediaJSON, http.StatusNotAcceptable, badInput(
+				"the Accept header allows neither application/graphql-response+json nor application/json"))
+			return
+		}
+		req := &httpRequest{media: media, method: r.Method}
+		w.Header().Set("Vary", "Accept")
+		switch r.Method {
+		case http.MethodGet, http.MethodPost:
+		case http.MethodOptions:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		default:
+			ins.refuse(r.Context(), "method")
+			w.Header().Set("Allow", "GET, POST")
+			writeError(w, media, http.StatusMethodNotAllowed, badInput("GraphQL requests use GET or POST"))
+			return
+		}
+		if err := csrfRefusal(cfg.CSRFPrevention, r); err != nil {
+			ins.refuse(r.Context(), "csrf")
+			writeError(w, media, http.StatusBadRequest, err)
+			return
+		}
+		if r.Method == http.MethodGet {
+			op, err := decodeQueryString(r.URL.RawQuery)
+			if err != nil {
+				ins.refuse(r.Context(), "bad_user_input")
+				writeError(w, media, http.StatusBadRequest, err)
+				return
+			}
+			req.ops = []operation{op}
+		} else {
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
+				ins.refuse(r.Context(), "content_type")
+				writeError(w, media, http.StatusUnsupportedMediaType, badInput("the Content-Type of a POST request must be application/json"))
+				return
+			}
+			if r.ContentLength > cfg.MaxBodyBytes {
+				ins.refuse(r.Context(), "body_too_large")
+				tooLarge(w, media, cfg.MaxBodyBytes)
+				return
+			}
+			body, over, err := readBody(r.Body, cfg.MaxBodyBytes)
+			if err != nil {
+				writeError(w, media, http.StatusBadRequest, badInput("the request body could not be read"))
+				return
+			}
+			if over {
+				ins.refuse(r.Context(), "body_too_large")
+				tooLarge(w, media, cfg.MaxBodyBytes)
+				return
+			}
+			var gerr *gqlerror.Error
+			if req.ops, req.batched, gerr = decodeBody(body, cfg.Batching); gerr != nil {
+				ins.refuse(r.Context(), "bad_user_input")
+				writeError(w, media, http.StatusBadRequest, gerr)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpRequestKey{}, req)))
+	})
+}
+
+func tooLarge(w http.ResponseWriter, media string, limit int64) {
+	w.Header().Set("Connection", "close") // the rest of the body is not read
+	writeError(w, media, http.StatusRequestEntityTooLarge, badInput(fmt.Sprintf("the request body is larger than %d bytes", limit)))
+}
+
+// executeHandler runs the operations decodeRequest put in the context and writes their responses.
+type executeHandler struct {
+	exec      *executor.Executor
+	persisted PersistedQueries
+	log       *slog.Logger
+	ins       instruments
+}
+
+// ServeHTTP implements http.Handler.
+func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest)
+	if !ok {
+		writeError(w, mediaJSON, http.StatusInternalServerError, errcode.New(errcode.Internal, errInternal.Error()))
+		return
+	}
+	ctx := graphql.StartOperationTrace(r.Context())
+	if !req.batched {
+		resp, status, getMutation := h.run(ctx, r, req, req.ops[0])
+		if getMutation {
+			w.Header().Set("Allow", "POST")
+			status = http.StatusMethodNotAllowed
+		}
+		setContentType(w, req.media)
+		w.WriteHeader(status)
+		writeResponse(w, resp)
+		return
+	}
+	// A batch: each operation runs in turn, with every limit applied to it; the answer is 200 with one
+	// response per operation, in order.
+	resps := make([]*graphql.Response, len(req.ops))
+	for i, op := range req.ops {
+		resps[i], _, _ = h.run(ctx, r, req, op)
+	}
+	setContentType(w, req.media)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte{'['})
+	for i, resp := range resps {
+		if i > 0 {
+			_, _ = w.Write([]byte{','})
+		}
+		writeResponse(w, resp)
+	}
+	_, _ = w.Write([]byte{']'})
+}
+
+// run executes one operation and returns its response and HTTP status, and whether it was a
+// mutation sent over GET (refused, not run).
+func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpRequest, op operation) (resp *graphql.Response, status int, getMutation bool) {
+	start := graphql.Now()
+	params := &graphql.RawParams{
+		Query:         op.Query,
+		OperationName: op.OperationName,
+		Variables:     op.Variables,
+		Extensions:    op.Extensions,
+		Headers:       r.Header,
+		ReadTime:      graphql.TraceTiming{Start: start, End: start},
+	}
+	if h.persisted != nil {
+		if err := h.persisted.Resolve(ctx, params, op.DocumentID); err != nil {
+			errs := gqlerror.List{err}
+			h.ins.refuse(ctx, refusalReason(errs))
+			return &graphql.Response{Errors: errs}, requestStatus(req.media, errs), false
+		}
+	}
+	if params.Query == "" {
+		if op.DocumentID != "" || params.Extensions["persistedQuery"] != nil {
+			errs := gqlerror.List{errcode.New(errcode.PersistedNotSupported, "persisted queries are not enabled on this gateway")}
+			return &graphql.Response{Errors: errs}, requestStatus(req.media, errs), false
+		}
+		return &graphql.Response{Errors: gqlerror.List{badInput("the request has no query")}}, http.StatusBadRequest, false
+	}
+	st := &opState{method: req.method}
+	ctx = withOpState(ctx, st)
+	oc, errs := h.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		if st.getMutation {
+			h.ins.refuse(ctx, "get_mutation")
+		} else {
+			h.ins.refuse(ctx, refusalReason(errs))
+		}
+		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
+		return resp, requestStatus(req.media, resp.Errors), st.getMutation
+	}
+	handler, ctx := h.exec.DispatchOperation(ctx, oc)
+	resp = handler(ctx)
+	if resp == nil { // only a stream ends with nil; queries and mutations have one response
+		return &graphql.Response{Errors: gqlerror.List{errcode.New(errcode.Internal, errInternal.Error())}}, http.StatusInternalServerError, false
+	}
+	return resp, http.StatusOK, false
+}
+
+// recoverGraphQL answers a panic on the GraphQL path (outside the executor, which recovers its own)
+// with HTTP 500 and INTERNAL_SERVER_ERROR carrying the request id; the panic and its stack go to the
+// log with the same id.
+func recoverGraphQL(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.LogAttrs(r.Context(), slog.LevelError, "graphql: panic",
+					slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+				writeError(w, mediaJSON, http.StatusInternalServerError, internalError(r.Context()))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// internalError is the INTERNAL_SERVER_ERROR clients see, with the request id to quote.
+func internalError(ctx context.Context) *gqlerror.Error {
+	e := errcode.New(errcode.Internal, errInternal.Error())
+	if id := RequestID(ctx); id != "" {
+		e.Extensions["requestId"] = id
+	}
+	return e
+}
+
+// WriteRequestError answers a GraphQL request that an HTTP middleware refuses before execution (an
+// authentication failure, a rate limit) with err alone, in the media type the client negotiated: the
+// status is errcode.HTTPStatus of err's code when it has one (401, 403, 429, 500), else what GraphQL
+// over HTTP gives a request error in that media type. Middleware registered through Deps.PerRequest
+// runs after the request was decoded, so the negotiated type is known; elsewhere it is application/json.
+func WriteRequestError(w http.ResponseWriter, r *http.Request, err *gqlerror.Error) {
+	media := mediaJSON
+	if req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest); ok {
+		media = req.media
+	}
+	writeError(w, media, requestStatus(media, gqlerror.List{err}), err)
+}
