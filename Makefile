@@ -19,9 +19,10 @@ run: build
 	@scripts/run.sh $(BIN)
 
 ## test: lint, check that generated code is fresh, and run every test with the race detector
+## (beside a throw-away redis-server for the shared rate-limit store: scripts/with-redis.sh)
 test: lint check-generated
 	@scripts/ensure-chromium.sh
-	$(GO) test -race -count=1 ./...
+	scripts/with-redis.sh $(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz-short
 
 ## lint: gofmt and go vet

@@ -61,7 +61,8 @@ func TestBatchingInvariant(t *testing.T) {
 	// deduplication would rightly save whole calls, and 100 users would cost fewer than 10), and sparse
 	// enough that no level needs more than the services' 500 keys per call (a larger batch is rightly
 	// split).
-	e := newEnvWithData(t, data.Config{Users: 5000, Products: 5000, ReviewsPerUser: 2})
+	// 100 users through five nested lists costs 424 101 points, over the default cost.max_cost.
+	e := newEnvWithData(t, data.Config{Users: 5000, Products: 5000, ReviewsPerUser: 2}, func(c *gateway.Config) { c.Cost.MaxCost = 1_000_000 })
 	run := func(t *testing.T, file string, users int) map[string]map[string]int {
 		t.Helper()
 		e.cluster.ResetCalls()

@@ -15,7 +15,9 @@ import (
 
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/auth"
+	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/persisted"
+	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -36,6 +38,10 @@ type Config struct {
 	PersistedQueries persisted.Config `yaml:"persisted_queries"`
 	// Auth verifies callers, authorizes fields and propagates identity to upstreams (package graph/auth).
 	Auth auth.Config `yaml:"auth"`
+	// Cost prices operations and bounds the cost of one (package graph/cost).
+	Cost cost.Config `yaml:"cost"`
+	// RateLimit gives clients budgets of cost points and meters their use (package graph/ratelimit).
+	RateLimit ratelimit.Config `yaml:"rate_limit"`
 }
 
 // LogConfig configures logging.
@@ -80,6 +86,8 @@ func (c Config) WithDefaults() Config {
 	c.Log = c.Log.withDefaults()
 	c.PersistedQueries = c.PersistedQueries.WithDefaults()
 	c.Auth = c.Auth.WithDefaults()
+	c.Cost = c.Cost.WithDefaults()
+	c.RateLimit = c.RateLimit.WithDefaults()
 	return c
 }
 
@@ -98,6 +106,8 @@ func (c Config) Validate() error {
 	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
 	add("auth", c.Auth.ValidateMode(c.Server.Production()))
+	add("cost", c.Cost.Validate())
+	add("rate_limit", c.RateLimit.Validate())
 	return errors.Join(errs...)
 }
 

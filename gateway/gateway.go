@@ -17,8 +17,10 @@ import (
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/auth"
+	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/persisted"
+	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -31,6 +33,7 @@ type Gateway struct {
 	documents *cache.Memory[*ast.QueryDocument]
 	persisted *cache.Memory[string]
 	draining  atomic.Bool
+	limiter   *ratelimit.Limiter
 }
 
 // Option adjusts how New assembles the gateway.
@@ -96,6 +99,20 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = docs.Close()
 		return nil, err
 	}
+	limiter, err := ratelimit.New(cfg.RateLimit, o.logger)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		_ = pqStore.Close()
+		return nil, err
+	}
+	costOpts := []cost.Option{cost.WithLimiter(limiter)}
+	if cfg.Server.Production() {
+		costOpts = append(costOpts, cost.WithoutBreakdown())
+	}
+	// cfg was validated above: trusted_proxies parse.
+	clientInfo, _ := ratelimit.Middleware(cfg.RateLimit.TrustedProxies)
+	o.perRequest = append([]func(http.Handler) http.Handler{clientInfo}, o.perRequest...)
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
 			next = o.perRequest[i](next)
@@ -106,12 +123,19 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz},
+		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...)},
 		PerRequest: perRequest,
 		Ready:      g.ready,
 		Logger:     o.logger,
 		Persisted:  pq,
 	})
+	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
+		mux := http.NewServeMux()
+		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
+		mux.Handle("/", h)
+		h = mux
+	}
+	g.limiter = limiter
 	g.handler = h
 	return g, nil
 }
@@ -135,5 +159,5 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {
-	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close())
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close())
 }

@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return printSchema(ctx, args[1:], stdout, stderr)
 		case "token":
 			return token(args[1:], stdout, stderr)
+		case "cost":
+			return costCmd(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -60,6 +62,7 @@ subcommands:
   serve     run the gateway (the default): gateway serve -config trellis.yaml
   schema    print the schema (SDL), as GET /schema.graphql serves it
   token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
+  cost      price an operation without running it: gateway cost [-variables json] query.graphql
   help      print this list
 `
 

@@ -708,12 +708,12 @@ type User {
   """
   The reviews this user wrote, oldest first. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  reviews(first: Int = 10): [Review!]
+  reviews(first: Int = 10): [Review!] @listSize(slicingArguments: ["first"])
   """
   The orders this user placed, newest first. ` + "`" + `first` + "`" + ` is 0..100. Visible to the user themself and to
   admins only.
   """
-  orders(first: Int = 10, after: String): OrderConnection @owner
+  orders(first: Int = 10, after: String): OrderConnection @owner @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
 }
 
 """
@@ -774,6 +774,26 @@ The field is visible only to the signed-in user whose id is the value of the par
 """
 directive @owner(field: String! = "id") on FIELD_DEFINITION
 `, BuiltIn: false},
+	{Name: "../../schema/cost.graphqls", Input: `# Cost directives of the IBM GraphQL Cost Directives specification
+# (https://ibm.github.io/graphql-specs/cost-spec.html). graph/cost reads them from the schema once at
+# start to price every operation before it runs; they have no effect on execution (gqlgen.yml marks them
+# skip_runtime).
+
+"""
+The weight of a field, type, argument or input field in the cost of an operation, a decimal number in a
+string (e.g. "2.5"). A field's weight is paid once per resolution; a type's once per object returned; an
+argument's or input field's once when given.
+"""
+directive @cost(weight: String!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+
+"""
+The size of the list a field returns. ` + "`" + `slicingArguments` + "`" + ` name the arguments that bound it (the first one
+given counts, else one with a default), ` + "`" + `assumedSize` + "`" + ` applies when none is given, ` + "`" + `sizedFields` + "`" + ` apply the
+size to child lists instead (Relay connections: edges, nodes), and ` + "`" + `requireOneSlicingArgument` + "`" + ` refuses an
+operation that gives none (without a default) or several.
+"""
+directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
+`, BuiltIn: false},
 	{Name: "../../schema/directives.graphqls", Input: `# Directives of the unified schema. Today these are gqlgen's code-generation directives; the
 # authorization (@authenticated, @requiresScopes), cost (@cost, @listSize) and caching (@cacheControl)
 # directives join this file with the issues that implement them.
@@ -815,7 +835,7 @@ type Order {
   """
   The lines of the order.
   """
-  items: [OrderItem!]!
+  items: [OrderItem!]! @listSize(assumedSize: 50)
 }
 
 """
@@ -955,15 +975,15 @@ type Product {
   """
   Whether at least one unit is in stock (inventory service).
   """
-  inStock: Boolean
+  inStock: Boolean @cost(weight: "1")
   """
   The shipping cost estimate in cents (inventory service).
   """
-  shippingEstimate: Int
+  shippingEstimate: Int @cost(weight: "1")
   """
   The reviews of this product, oldest first. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  reviews(first: Int = 10): [Review!]
+  reviews(first: Int = 10): [Review!] @listSize(slicingArguments: ["first"])
 }
 
 """
@@ -1072,7 +1092,7 @@ type Query {
   """
   All users in id order, a page at a time. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  users(first: Int = 10, after: String): UserConnection
+  users(first: Int = 10, after: String): UserConnection @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
   """
   The product with this UPC, or null when there is none.
   """
@@ -1080,11 +1100,11 @@ type Query {
   """
   All products in UPC order, a page at a time. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  products(first: Int = 10, after: String): ProductConnection
+  products(first: Int = 10, after: String): ProductConnection @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
   """
   The best-ranked products: most reviewed first, then best rated. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  topProducts(first: Int = 5): [Product!]
+  topProducts(first: Int = 5): [Product!] @listSize(slicingArguments: ["first"])
   """
   The order with this id, or null when there is none.
   """
