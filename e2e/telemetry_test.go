@@ -147,8 +147,8 @@ func TestTraceOfTheReferenceQuery(t *testing.T) {
 		t.Errorf("operation span name %q, want %q", op.Name(), "query Reference")
 	}
 
-	// Upstream client spans and trace-context injection come from the upstream clients (issue 4): once
-	// they exist, each client span hangs below the operation span and every service saw this trace.
+	// The upstream clients make a span per attempt and inject the trace context: each client span hangs
+	// below the operation span, one per upstream call, and every service saw this trace.
 	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
 	for _, s := range all {
 		byID[s.SpanContext().SpanID()] = s
@@ -163,10 +163,8 @@ func TestTraceOfTheReferenceQuery(t *testing.T) {
 			t.Errorf("client span %q is not below the operation span", s.Name())
 		}
 	}
-	if clients == 0 {
-		t.Log("no upstream client spans: trace injection into upstream calls (issue 4) is not merged yet; " +
-			"the services' trace ids are not checked")
-		return
+	if want := servedCalls(e.cluster.Calls()); clients != want {
+		t.Errorf("%d client spans, want one per upstream call the services served (%d)", clients, want)
 	}
 	traceID := server.SpanContext().TraceID().String()
 	for _, svc := range demo.Services() {
@@ -177,6 +175,19 @@ func TestTraceOfTheReferenceQuery(t *testing.T) {
 			t.Errorf("%s saw trace ids %v, want the gateway's %s", svc, ids, traceID)
 		}
 	}
+}
+
+// servedCalls sums the calls the services counted, health checks left out.
+func servedCalls(calls map[string]map[string]int) int {
+	n := 0
+	for _, routes := range calls {
+		for route, c := range routes {
+			if !healthRoutes[route] {
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // below reports whether s descends from ancestor through the spans in byID.
