@@ -74,6 +74,11 @@ fuzz-short:
 clean:
 	rm -rf $(BIN)
 
+## check-alerts: promtool check rules + unit tests of ops/prometheus (skipped with one line without promtool and root)
+.PHONY: check-alerts
+check-alerts:
+	@scripts/check-alerts.sh
+test: check-alerts
 ## graphiql: rebuild the embedded GraphiQL bundle (graph/graphiql/dist, committed) from the npm packages
 ## pinned in graph/graphiql/web/package-lock.json; needs node and npm, `go build` does not
 .PHONY: graphiql

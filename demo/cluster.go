@@ -47,7 +47,7 @@ type Cluster struct {
 }
 
 // Interface guard: the admin endpoint administers a Cluster.
-var _ admin.Backend = (*Cluster)(nil)
+var _ admin.TraceBackend = (*Cluster)(nil)
 
 // Start validates cfg, generates the data set and starts every instance and the admin endpoint.
 // Everything is listening when it returns. ctx bounds the start only; the cluster runs until Close.
@@ -183,6 +183,25 @@ func (c *Cluster) InstanceCalls(service string) []map[string]int {
 	out := make([]map[string]int, len(list))
 	for i, in := range list {
 		out[i] = in.state.Calls()
+	}
+	return out
+}
+
+// TraceIDs returns the W3C trace ids of the calls the service's instances served since the last
+// ResetCalls (see faults.State.TraceIDs), instance by instance; nil for an unknown service.
+func (c *Cluster) TraceIDs(service string) []string {
+	var out []string
+	for _, in := range c.instances[service] {
+		out = append(out, in.state.TraceIDs()...)
+	}
+	return out
+}
+
+// InstanceTraceIDs returns the trace ids each of the service's instances saw, in index order.
+func (c *Cluster) InstanceTraceIDs(service string) [][]string {
+	out := make([][]string, 0, len(c.instances[service]))
+	for _, in := range c.instances[service] {
+		out = append(out, in.state.TraceIDs())
 	}
 	return out
 }

@@ -107,7 +107,7 @@ func dataCalls(all map[string]map[string]int) map[string]map[string]int {
 	out := map[string]map[string]int{}
 	for svc, routes := range all {
 		for route, n := range routes {
-			if n == 0 || route == "GET /healthz" || route == "/grpc.health.v1.Health/Check" {
+			if n == 0 || route == "GET /healthz" || route == "/grpc.health.v1.Health/Check" || route == "/grpc.health.v1.Health/Watch" {
 				continue
 			}
 			if out[svc] == nil {

@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 
 	"github.com/trellisgw/trellis/demo"
@@ -27,8 +30,16 @@ import (
 // the global meter provider, which the gateway's instruments (OpenTelemetry API only) report to.
 var metrics = sdkmetric.NewManualReader()
 
+// spans records the spans of requests that arrive with a sampled traceparent (the telemetry tests send
+// one: tracedHeaders); other requests are not recorded, as in production without a trace endpoint, so
+// that benchmarks do not measure span recording.
+var spans = tracetest.NewSpanRecorder()
+
 func TestMain(m *testing.M) {
 	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample()))))
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	goleak.VerifyTestMain(m)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/resolvers/loaders"
+	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -35,6 +36,8 @@ type Config struct {
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
 	Log LogConfig `yaml:"log"`
+	// Telemetry configures traces, metrics and the per-operation analytics (package telemetry).
+	Telemetry telemetry.Config `yaml:"telemetry"`
 	// PersistedQueries configures automatic persisted queries and trusted documents (package graph/persisted).
 	PersistedQueries persisted.Config `yaml:"persisted_queries"`
 	// Auth verifies callers, authorizes fields and propagates identity to upstreams (package graph/auth).
@@ -87,6 +90,7 @@ func (c Config) WithDefaults() Config {
 	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
+	c.Telemetry = c.Telemetry.WithDefaults()
 	c.PersistedQueries = c.PersistedQueries.WithDefaults()
 	c.Auth = c.Auth.WithDefaults()
 	c.Cost = c.Cost.WithDefaults()
@@ -107,6 +111,7 @@ func (c Config) Validate() error {
 	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
+	add("telemetry", c.Telemetry.Validate())
 	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
 	add("auth", c.Auth.ValidateMode(c.Server.Production()))

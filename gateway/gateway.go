@@ -23,6 +23,7 @@ import (
 	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
+	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -42,6 +43,7 @@ type Option func(*options)
 type options struct {
 	logger     *slog.Logger
 	perRequest []func(http.Handler) http.Handler
+	bare       bool // no request instrumentation (WithoutTelemetry)
 }
 
 // WithLogger sets the logger; the default discards.
@@ -52,6 +54,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithRequestMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(o *options) { o.perRequest = append(o.perRequest, mw) }
 }
+
+// WithoutTelemetry leaves out the request instrumentation (spans, request metrics, access log,
+// analytics, fan-out plan), so that a benchmark can measure what it costs. Not for production.
+func WithoutTelemetry() Option { return func(o *options) { o.bare = true } }
 
 // New assembles a gateway from cfg (defaults applied, then validated). It does no network I/O.
 func New(cfg Config, opts ...Option) (*Gateway, error) {
@@ -71,6 +77,18 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if err != nil {
 		_ = clients.Close()
 		return nil, err
+	}
+	// Every line logged with a request's context carries its request and trace ids.
+	o.logger = slog.New(telemetry.WrapHandler(o.logger.Handler()))
+	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithProduction(cfg.Server.Production()), telemetry.WithLogger(o.logger))
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		return nil, err
+	}
+	exts, wrap := tel.Extensions(), tel.Handler
+	if o.bare {
+		exts, wrap = nil, func(h http.Handler) http.Handler { return h }
 	}
 	pqStore, err := cache.NewMemory[string]("persisted_queries", cfg.PersistedQueries.Cache)
 	if err != nil {
@@ -123,7 +141,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...)},
+		Extensions: append(exts, []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...)}...),
 		PerRequest: perRequest,
 		Ready:      g.ready,
 		Logger:     o.logger,
@@ -136,7 +154,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		h = mux
 	}
 	g.limiter = limiter
-	g.handler = h
+	g.handler = wrap(h)
 	return g, nil
 }
 

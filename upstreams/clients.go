@@ -3,9 +3,9 @@ package upstreams
 import (
 	"errors"
 
-	"google.golang.org/grpc"
-
+	"github.com/trellisgw/trellis/upstreams/balancer"
 	"github.com/trellisgw/trellis/upstreams/grpcconn"
+	"github.com/trellisgw/trellis/upstreams/observe"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
@@ -19,51 +19,79 @@ type Clients struct {
 	Orders    *Orders
 
 	transport *rest.Transport
+	obs       *observe.Instruments
 	rest      []*rest.Client
-	conns     map[string]*grpc.ClientConn
+	conns     map[string]*grpcconn.Conn
 }
 
-// New builds every client from cfg (defaults applied). It does no I/O: connections are made on first use.
+// New builds every client from cfg (defaults applied). It does no network I/O but DNS look-ups of
+// host names, which start in the background; connections are made on first use.
 func New(cfg Config) (*Clients, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Clients{transport: rest.NewTransport(cfg.Transport), conns: map[string]*grpc.ClientConn{}}
+	obs, err := observe.New()
+	if err != nil {
+		return nil, err
+	}
+	c := &Clients{transport: rest.NewTransport(cfg.Transport), obs: obs, conns: map[string]*grpcconn.Conn{}}
 	var errs []error
 	restClient := func(name string, r RESTConfig) *rest.Client {
-		rc, err := c.transport.NewClient(name, r.URL, r.Timeout)
+		rc, err := c.transport.NewPooledClient(name, rest.ClientConfig{
+			URLs: r.instances(), Timeout: r.Timeout, DNSRefresh: r.Traffic.DNSRefresh,
+			Balancer: r.Traffic.Balancer, Resilience: r.Traffic.Resilience, Health: r.HealthCheck, Instruments: obs,
+		})
 		errs = append(errs, err)
-		c.rest = append(c.rest, rc)
+		if rc != nil {
+			c.rest = append(c.rest, rc)
+		}
 		return rc
 	}
 	c.Accounts = NewAccounts(restClient("accounts", cfg.Accounts))
 	c.Products = NewProducts(restClient("products", cfg.Products))
 	c.Reviews = NewReviews(restClient("reviews", cfg.Reviews))
 	if err := errors.Join(errs...); err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
 	}
-
-	inv, err := grpcconn.Dial("inventory", cfg.Inventory.Target, cfg.Inventory.Timeout)
-	if err != nil {
-		c.Close()
-		return nil, err
+	for _, g := range []struct {
+		name string
+		cfg  GRPCConfig
+	}{{"inventory", cfg.Inventory}, {"orders", cfg.Orders}} {
+		conn, err := grpcconn.Open(g.name, grpcconn.Config{
+			Targets: g.cfg.instances(), Timeout: g.cfg.Timeout, DNSRefresh: g.cfg.Traffic.DNSRefresh,
+			HealthService: g.cfg.HealthCheck.Service, Balancer: g.cfg.Traffic.Balancer,
+			Resilience: g.cfg.Traffic.Resilience, Instruments: obs,
+		})
+		if err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		c.conns[g.name] = conn
 	}
-	c.conns["inventory"] = inv
-	ord, err := grpcconn.Dial("orders", cfg.Orders.Target, cfg.Orders.Timeout)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	c.conns["orders"] = ord
-	c.Inventory = NewInventory(inv)
-	c.Orders = NewOrders(ord)
+	c.Inventory = NewInventory(c.conns["inventory"])
+	c.Orders = NewOrders(c.conns["orders"])
 	return c, nil
 }
 
-// Close releases the pooled connections.
+// Pools returns each upstream's instance pool by name, for readiness checks and tests.
+func (c *Clients) Pools() map[string]*balancer.Pool {
+	out := make(map[string]*balancer.Pool, len(c.rest)+len(c.conns))
+	for _, rc := range c.rest {
+		out[rc.Name()] = rc.Pool()
+	}
+	for name, conn := range c.conns {
+		out[name] = conn.Pool()
+	}
+	return out
+}
+
+// Close stops the background resolution and health checks and releases the pooled connections.
 func (c *Clients) Close() error {
+	for _, rc := range c.rest {
+		rc.Close()
+	}
 	c.transport.Close()
 	var errs []error
 	for _, conn := range c.conns {
@@ -71,5 +99,6 @@ func (c *Clients) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, c.obs.Close())
 	return errors.Join(errs...)
 }

@@ -8,6 +8,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellisgw/trellis/upstreams"
+	"github.com/trellisgw/trellis/upstreams/balancer"
+	"github.com/trellisgw/trellis/upstreams/health"
+	"github.com/trellisgw/trellis/upstreams/resilience"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
@@ -36,6 +39,36 @@ func TestConfigValidate(t *testing.T) {
 		{"transport.dial_timeout negative", func(c *upstreams.Config) { c.Transport.DialTimeout = -time.Second }, []string{"transport.dial_timeout"}},
 		{"transport.max_response_bytes negative", func(c *upstreams.Config) { c.Transport.MaxResponseBytes = -1 },
 			[]string{"transport.max_response_bytes"}},
+		{"several urls", func(c *upstreams.Config) {
+			c.Accounts.URL, c.Accounts.URLs = "", []string{"http://a:1", "http://accounts.internal:4101"}
+		}, nil},
+		{"several targets", func(c *upstreams.Config) {
+			c.Orders.Target, c.Orders.Targets = "", []string{"a:1", "dns:///orders.internal:443"}
+		}, nil},
+		{"url and urls", func(c *upstreams.Config) { c.Accounts.URLs = []string{"http://a:1"} }, []string{"accounts.urls"}},
+		{"urls of another scheme", func(c *upstreams.Config) {
+			c.Reviews.URL, c.Reviews.URLs = "", []string{"http://a:1", "https://b:1"}
+		}, []string{"reviews.urls[1]"}},
+		{"bad url in urls", func(c *upstreams.Config) {
+			c.Reviews.URL, c.Reviews.URLs = "", []string{"http://a:1", "ftp://b"}
+		}, []string{"reviews.urls[1]", "reviews.urls[1]"}},
+		{"target and targets", func(c *upstreams.Config) { c.Inventory.Targets = []string{"a:1"} }, []string{"inventory.targets"}},
+		{"unix target among others", func(c *upstreams.Config) {
+			c.Inventory.Target, c.Inventory.Targets = "", []string{"a:1", "unix:///s"}
+		}, []string{"inventory.targets[1]"}},
+		{"traffic keys", func(c *upstreams.Config) {
+			bad := 2.0
+			c.Accounts.Traffic.Balancer.Policy = "random"
+			c.Accounts.Traffic.DNSRefresh = -1
+			c.Products.Traffic.Balancer.Outlier.MaxEjectionPercent = 101
+			c.Reviews.Traffic.Resilience.Retry.BudgetRatio = &bad
+			c.Reviews.HealthCheck.Path = "healthz"
+			c.Inventory.Traffic.Resilience.Breaker.FailureRatio = 3
+			c.Orders.Traffic.Resilience.MaxInFlight = -1
+		}, []string{
+			"accounts.policy", "accounts.dns_refresh", "products.outlier.max_ejection_percent", "reviews.retry.budget_ratio",
+			"reviews.health_check.path", "inventory.breaker.failure_ratio", "orders.max_in_flight",
+		}},
 		{"everything at once", func(c *upstreams.Config) {
 			*c = upstreams.Config{
 				Transport: rest.Config{MaxIdleConnsPerHost: -1, DialTimeout: -1},
@@ -93,13 +126,19 @@ func TestConfigWithDefaults(t *testing.T) {
 		Accounts: upstreams.RESTConfig{URL: "http://a", Timeout: time.Second},
 		Orders:   upstreams.GRPCConfig{Target: "o:1"},
 	}.WithDefaults()
+	traffic := upstreams.Traffic{
+		DNSRefresh: upstreams.DefaultDNSRefresh,
+		Balancer:   balancer.Config{}.WithDefaults(),
+		Resilience: resilience.Config{}.WithDefaults(),
+	}
+	hc := health.Config{}.WithDefaults()
 	want := upstreams.Config{
 		Transport: rest.Config{}.WithDefaults(),
-		Accounts:  upstreams.RESTConfig{URL: "http://a", Timeout: time.Second},
-		Products:  upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout},
-		Reviews:   upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout},
-		Inventory: upstreams.GRPCConfig{Timeout: upstreams.DefaultTimeout},
-		Orders:    upstreams.GRPCConfig{Target: "o:1", Timeout: upstreams.DefaultTimeout},
+		Accounts:  upstreams.RESTConfig{URL: "http://a", Timeout: time.Second, Traffic: traffic, HealthCheck: hc},
+		Products:  upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic, HealthCheck: hc},
+		Reviews:   upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic, HealthCheck: hc},
+		Inventory: upstreams.GRPCConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic},
+		Orders:    upstreams.GRPCConfig{Target: "o:1", Timeout: upstreams.DefaultTimeout, Traffic: traffic},
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("WithDefaults (-got +want):\n%s", diff)

@@ -197,10 +197,13 @@ func TestGRPCFaults(t *testing.T) {
 	_, err = e.clients.Inventory.StockByUPC(ctx, []string{"p1"})
 	wantCode(t, err, upstreamerr.Timeout, "inventory")
 
-	if err := e.cluster.SetFault(demo.Inventory, 0, faultDown()); err != nil {
+	// Down: a fresh client, so that no 50 ms timeout races grpc-go's reconnection (a call made while
+	// the channel reconnects waits for the outcome; refused, it fails as unavailable).
+	down := startEnv(t, data.Config{}, nil)
+	if err := down.cluster.SetFault(demo.Inventory, 0, faultDown()); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.clients.Inventory.StockByUPC(ctx, []string{"p1"})
+	_, err = down.clients.Inventory.StockByUPC(ctx, []string{"p1"})
 	wantCode(t, err, upstreamerr.Unavailable, "inventory")
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.uber.org/goleak"
 
 	"github.com/trellisgw/trellis/demo"
@@ -13,7 +15,14 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// metrics reads what the clients' instruments (OpenTelemetry API) recorded: the tests install the
+// SDK as the global meter provider.
+var metrics = sdkmetric.NewManualReader()
+
+func TestMain(m *testing.M) {
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	goleak.VerifyTestMain(m)
+}
 
 // env is a running sample cluster, the typed clients pointed at it, and the index of the same data
 // set for expected answers.

@@ -84,7 +84,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg, err = telemetrySecretsFromEnv(cfg); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	sdk, err := setupTelemetry(ctx, cfg.Telemetry)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := sdk.shutdown(flushCtx); err != nil {
+			log.Warn("gateway: telemetry shutdown", slog.String("error", err.Error()))
+		}
+	}()
 	applyRuntime(cfg.Runtime, log)
 
 	gw, err := gateway.New(cfg, gateway.WithLogger(log))
@@ -98,7 +112,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("server.addr: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           gw.Handler(),
+		Handler:           sdk.withMetrics(gw.Handler()),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
 		IdleTimeout:       2 * time.Minute,
@@ -107,7 +121,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
-	log.Info("gateway: serving", slog.String("url", url+"/graphql"))
+	log.Info("gateway: serving", slog.String("url", url+"/graphql"), slog.Bool("traces_exported", sdk.exporting))
 	fmt.Fprintf(stdout, "Trellis gateway listening on %s/graphql\n", url)
 
 	select {

@@ -33,6 +33,14 @@ type Backend interface {
 	SetFault(service string, instance int, f faults.Fault) error
 }
 
+// TraceBackend is a Backend that also remembers the trace ids its instances saw; GET /admin/calls
+// then lists them per instance.
+type TraceBackend interface {
+	Backend
+	// InstanceTraceIDs returns the trace ids each of the service's instances saw, in index order.
+	InstanceTraceIDs(service string) [][]string
+}
+
 // NewHandler returns the admin endpoint over b. logger may be nil.
 func NewHandler(b Backend, logger *slog.Logger) http.Handler {
 	if logger == nil {
@@ -68,11 +76,18 @@ func (h *handler) calls(w http.ResponseWriter, _ *http.Request) {
 	out := make(CallsReport)
 	for _, svc := range h.b.Services() {
 		addrs, calls := h.b.Addrs(svc), h.b.InstanceCalls(svc)
+		var traces [][]string
+		if tb, ok := h.b.(TraceBackend); ok {
+			traces = tb.InstanceTraceIDs(svc)
+		}
 		list := make([]InstanceCalls, len(addrs))
 		for i, addr := range addrs {
 			list[i] = InstanceCalls{Instance: i, Addr: addr, Calls: map[string]int{}}
 			if i < len(calls) && calls[i] != nil {
 				list[i].Calls = calls[i]
+			}
+			if i < len(traces) {
+				list[i].TraceIDs = traces[i]
 			}
 		}
 		out[svc] = list

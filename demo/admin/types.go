@@ -10,6 +10,9 @@ type InstanceCalls struct {
 	Addr string `json:"addr"`
 	// Calls counts calls per route (HTTP pattern or gRPC full method name).
 	Calls map[string]int `json:"calls"`
+	// TraceIDs are the W3C trace ids of the calls served since the last reset, most recent last;
+	// omitted when none carried a traceparent or the backend does not record them.
+	TraceIDs []string `json:"traceIds,omitempty"`
 }
 
 // CallsReport is the answer of GET /admin/calls: service -> its instances in index order.

@@ -14,9 +14,11 @@ const injectedMessage = "injected fault"
 
 // UnaryServerInterceptor applies the current fault to every unary call and counts it by full method
 // name (e.g. "/trellis.orders.v1.OrderService/GetOrders"). Calls failed on purpose end with
-// codes.Unavailable; the added latency ends early when the call's context is done.
+// codes.Unavailable; the added latency ends early when the call's context is done. A W3C traceparent in
+// the call's metadata continues the caller's trace, as Middleware does for HTTP.
 func (s *State) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx = s.continueGRPC(ctx)
 		s.Count(info.FullMethod)
 		md, _ := metadata.FromIncomingContext(ctx)
 		s.seeGRPC(md)

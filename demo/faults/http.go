@@ -15,11 +15,13 @@ type Router interface {
 // anything is answered, so that a client that has its answer can rely on the count.
 //
 // The route is the pattern next's Router method names (next must route with an http.ServeMux), or
-// Unmatched when next does not implement Router or nothing matches. The added latency ends early when
+// Unmatched when next does not implement Router or nothing matches. A W3C traceparent continues the
+// caller's trace: next gets it in the request's context and TraceIDs remembers its trace id. The added latency ends early when
 // the request's context is done, and nothing is written then.
 func (s *State) Middleware(next http.Handler) http.Handler {
 	router, _ := next.(Router)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = s.continueHTTP(r)
 		s.Count(route(router, r))
 		s.seeHTTP(r.Header)
 		latency, fail := s.decide()

@@ -20,6 +20,8 @@ type State struct {
 	callsMu sync.RWMutex // guards the map; the counters themselves are atomic
 	calls   map[string]*atomic.Int64
 
+	traces traceLog // trace ids of the calls served, for tests of trace propagation
+
 	seen seenHeaders // identity headers of the last call (seen.go)
 }
 
@@ -95,11 +97,12 @@ func (s *State) Calls() map[string]int {
 	return out
 }
 
-// ResetCalls sets every call count to zero.
+// ResetCalls sets every call count to zero and forgets the trace ids seen.
 func (s *State) ResetCalls() {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	clear(s.calls)
+	s.traces.reset()
 }
 
 // decide draws what the current fault does to one call: the latency to add and whether to fail it.

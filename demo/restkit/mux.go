@@ -41,7 +41,9 @@ func CommonRoutes(openapi []byte) []Route {
 //   - paths that are not canonical (dot segments, repeated slashes) get 404 instead of the mux's
 //     redirect, so an id can never lead to another route;
 //   - the mux's own 404 and 405 answers carry the JSON error body (405 keeps its Allow header);
-//   - a panicking handler yields 500 INTERNAL instead of a dropped connection.
+//   - a panicking handler yields 500 INTERNAL instead of a dropped connection;
+//   - a W3C traceparent (and baggage) continues the caller's trace in the handlers' request context;
+//   - a request's context ends when the caller's DeadlineHeader says it stops waiting.
 //
 // The mux receives the caller's *http.Request, so middleware around the returned handler can read
 // r.Pattern after it returns; r.Pattern is empty when no route matched.
@@ -69,6 +71,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, Internal())
 		}
 	}()
+	r = continueTrace(r)
+	r, cancel := withCallerDeadline(r)
+	defer cancel()
 	if p := r.URL.EscapedPath(); p != canonicalPath(p) {
 		WriteError(w, NotFound("no such route"))
 		return

@@ -86,16 +86,16 @@ func TestDialEmptyTarget(t *testing.T) {
 	}
 }
 
-// TestTargets dials a real server through each target form: a plain address goes through
-// passthrough, a target with a scheme is left as given.
+// TestTargets dials a real server through each target form: a plain address and a dns:/// target
+// go through the connection's own resolver, a target with another scheme is left as given.
 func TestTargets(t *testing.T) {
 	addr := startInventory(t, func(context.Context, *inventoryv1.GetStockRequest) (*inventoryv1.GetStockResponse, error) {
 		return &inventoryv1.GetStockResponse{Stock: []*inventoryv1.Stock{{Upc: "p1", InStock: true, Quantity: 3}}}, nil
 	})
 	tests := []struct{ target, wantTarget string }{
-		{addr, "passthrough:///" + addr},
+		{addr, "trellis:///inventory"},
 		{"passthrough:///" + addr, "passthrough:///" + addr},
-		{"dns:///" + addr, "dns:///" + addr},
+		{"dns:///" + addr, "trellis:///inventory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {
@@ -199,7 +199,7 @@ func startInventory(t *testing.T, getStock stockFunc) string {
 	return ln.Addr().String()
 }
 
-func dial(t *testing.T, target string, timeout time.Duration) *grpc.ClientConn {
+func dial(t *testing.T, target string, timeout time.Duration) *grpcconn.Conn {
 	t.Helper()
 	conn, err := grpcconn.Dial("inventory", target, timeout)
 	if err != nil {

@@ -1,6 +1,12 @@
 // Package rest is the one HTTP/JSON transport shared by every REST upstream: pooled keep-alive
 // connections sized for fan-out, bounded response bodies, context deadlines, escaped paths and queries,
 // and failures classified into upstreamerr codes.
+//
+// A Client calls one upstream's instances: each attempt picks an instance from a balancer.Pool
+// (fed by discovery and the active health checks of package health), runs through the upstream's
+// resilience.Guard (retries of GETs, breaker, concurrency limit, attempt timeout), carries the
+// remaining deadline in DeadlineHeader and the W3C trace context, and is traced, measured and
+// recorded by package observe.
 package rest
 
 import (
@@ -12,11 +18,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/trellisgw/trellis/upstreams/calltrace"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/trellisgw/trellis/upstreams/balancer"
+	"github.com/trellisgw/trellis/upstreams/observe"
 	"github.com/trellisgw/trellis/upstreams/outbound"
+	"github.com/trellisgw/trellis/upstreams/resilience"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
@@ -51,28 +62,6 @@ func NewTransport(cfg Config) *Transport {
 
 // Close closes idle connections. Calls in flight are not interrupted.
 func (t *Transport) Close() { t.http.CloseIdleConnections() }
-
-// Client calls one REST upstream through a Transport.
-type Client struct {
-	t       *Transport
-	name    string
-	base    string // scheme://host[:port][/prefix] without a trailing slash
-	host    string // host[:port] of base, the instance recorded in call traces
-	timeout time.Duration
-}
-
-// NewClient returns a client of the upstream called name at baseURL (http or https, no query). timeout
-// bounds each call on top of the caller's own deadline; 0 means only the caller's deadline applies.
-func (t *Transport) NewClient(name, baseURL string, timeout time.Duration) (*Client, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return nil, fmt.Errorf("upstream %s: url: %w", name, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("upstream %s: url %q: want http(s)://host[:port][/path] without query", name, baseURL)
-	}
-	return &Client{t: t, name: name, base: strings.TrimSuffix(u.String(), "/"), host: u.Host, timeout: timeout}, nil
-}
 
 // Path joins literal route segments and escapes each one, so that an id such as "../admin" or "1?x=2"
 // stays one literal segment: Path("users", id) is "/users/..%2Fadmin". The dot segments "." and ".."
@@ -109,27 +98,49 @@ func (c *Client) Post(ctx context.Context, op, path string, body, out any) error
 	return c.do(ctx, http.MethodPost, op, path, nil, buf, out)
 }
 
+// DeadlineHeader carries the time left to the request's deadline, in whole milliseconds, on every
+// REST attempt, so that an upstream can stop working on an answer nobody will wait for. No "X-"
+// prefix (RFC 6648); the unit is in the name.
+const DeadlineHeader = "Request-Timeout-Ms"
+
 func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
-	if rec := calltrace.FromContext(ctx); rec != nil {
-		start := time.Now()
-		err := c.attempt(ctx, method, op, path, query, body, out)
-		rec.Add(calltrace.Call{
-			Upstream: c.name, Instance: c.host, Route: op, BatchSize: calltrace.BatchSize(ctx), Attempt: 1,
-			Start: start, Duration: time.Since(start), Code: string(upstreamerr.CodeOf(err)),
-		})
-		return err
-	}
-	return c.attempt(ctx, method, op, path, query, body, out)
+	safe := method == http.MethodGet || method == http.MethodHead
+	return c.guard.Do(ctx, op, c.guard.Idempotent(op, safe), func(actx context.Context, a resilience.Attempt) (string, error) {
+		pk, err := c.pool.Pick(a.Avoid)
+		if err != nil {
+			_, at := c.obs.Start(actx, c.name, op, a.N, "")
+			ferr := c.fail(op, upstreamerr.Unavailable, err)
+			at.End(ferr)
+			return "", ferr
+		}
+		addr := pk.Instance.Addr()
+		actx, at := c.obs.Start(actx, c.name, op, a.N, addr)
+		status, err := c.attempt(actx, addr, method, op, path, query, body, out)
+		if status != 0 {
+			at.SetStatus(status, false)
+		}
+		at.End(err)
+		pk.Done(outcome(ctx, err)) // ctx is the caller's: a call or attempt timeout is the instance's failure
+		return addr, err
+	})
 }
 
-// attempt makes one request to the upstream.
-func (c *Client) attempt(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
+// outcome is what an attempt's error says about the instance.
+func outcome(ctx context.Context, err error) balancer.Outcome {
+	switch code := upstreamerr.CodeOf(err); {
+	case err == nil, code == upstreamerr.BadInput, code == upstreamerr.NotFound:
+		return balancer.Success
+	case ctx.Err() != nil:
+		return balancer.Ignore // the caller gave up: says nothing about the instance
 	}
-	target := c.base + path
+	return balancer.Failure
+}
+
+// attempt makes one request to the instance at addr and returns the response status (0 when none
+// came).
+func (c *Client) attempt(ctx context.Context, addr, method, op, path string, query url.Values, body []byte, out any) (int, error) {
+	host := (*c.targets.Load())[addr]
+	target := c.scheme + "://" + addr + c.prefix + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
@@ -139,35 +150,42 @@ func (c *Client) attempt(ctx context.Context, method, op, path string, query url
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return c.fail(op, upstreamerr.Failed, fmt.Errorf("build request: %w", err))
+		return 0, c.fail(op, upstreamerr.Failed, fmt.Errorf("build request: %w", err))
+	}
+	if host != "" {
+		req.Host = host
 	}
 	req.Header.Set("Accept", "application/json")
 	outbound.SetHeaders(ctx, c.name, req.Header) // the caller's identity, as configured per upstream
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if dl, ok := ctx.Deadline(); ok {
+		req.Header.Set(DeadlineHeader, strconv.FormatInt(max(time.Until(dl).Milliseconds(), 1), 10))
+	}
+	observe.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	resp, err := c.t.http.Do(req)
 	if err != nil {
-		return c.fail(op, upstreamerr.Classify(ctx, err), err)
+		return 0, c.fail(op, upstreamerr.Classify(ctx, err), err)
 	}
 	defer resp.Body.Close()
 	lr := &io.LimitedReader{R: resp.Body, N: c.t.maxBytes + 1}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.statusError(op, resp, lr)
+		return resp.StatusCode, c.statusError(op, resp, lr)
 	}
 	if out == nil {
-		return c.drain(op, lr)
+		return resp.StatusCode, c.drain(op, lr)
 	}
 	if err := json.NewDecoder(lr).Decode(out); err != nil {
 		if lr.N <= 0 {
-			return c.tooLarge(op)
+			return resp.StatusCode, c.tooLarge(op)
 		}
 		if ctx.Err() != nil {
-			return c.fail(op, upstreamerr.Classify(ctx, ctx.Err()), err)
+			return resp.StatusCode, c.fail(op, upstreamerr.Classify(ctx, ctx.Err()), err)
 		}
-		return c.fail(op, upstreamerr.Failed, fmt.Errorf("decode response: %w", err))
+		return resp.StatusCode, c.fail(op, upstreamerr.Failed, fmt.Errorf("decode response: %w", err))
 	}
-	return c.drain(op, lr)
+	return resp.StatusCode, c.drain(op, lr)
 }
 
 // drain reads the rest of a 2xx body (at most the bound) so the connection returns to the pool, and
@@ -211,7 +229,9 @@ func (c *Client) statusError(op string, resp *http.Response, body io.Reader) err
 	case s == http.StatusNotFound:
 		return c.fail(op, upstreamerr.NotFound, cause)
 	case s == http.StatusServiceUnavailable || s == http.StatusBadGateway || s == http.StatusTooManyRequests:
-		return c.fail(op, upstreamerr.Unavailable, cause)
+		e := c.fail(op, upstreamerr.Unavailable, cause)
+		e.RetryAfter = resilience.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return e
 	case s == http.StatusGatewayTimeout:
 		return c.fail(op, upstreamerr.Timeout, cause)
 	default:

@@ -365,6 +365,9 @@ func TestNewClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
 			c, err := tr.NewClient("accounts", tt.url, time.Second)
+			if c != nil {
+				t.Cleanup(c.Close)
+			}
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("NewClient(%q) = %v, want error %v", tt.url, err, tt.wantErr)
 			}

@@ -131,6 +131,7 @@ func newClient(t *testing.T, tr *rest.Transport, baseURL string, timeout time.Du
 	if err != nil {
 		t.Fatalf("NewClient(%q): %v", baseURL, err)
 	}
+	t.Cleanup(c.Close)
 	return c
 }
 

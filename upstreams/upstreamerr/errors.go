@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"syscall"
+	"time"
 )
 
 // Code is the stable, client-visible classification of an upstream failure.
@@ -44,6 +45,9 @@ type Error struct {
 	Field string
 	// Err is the underlying cause (transport error, status, decoded body). Never shown to clients.
 	Err error
+	// RetryAfter is how long the upstream asked callers to wait before trying again (HTTP
+	// Retry-After); 0 when it did not say.
+	RetryAfter time.Duration
 }
 
 // Error implements error with the full detail, for logs.

@@ -1,0 +1,186 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.uber.org/goleak"
+
+	"github.com/trellisgw/trellis/upstreams/calltrace"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type fixture struct {
+	tel   *Telemetry
+	spans *tracetest.SpanRecorder
+	rd    *sdkmetric.ManualReader
+	logs  *bytes.Buffer
+}
+
+func newFixture(t *testing.T, production bool) *fixture {
+	t.Helper()
+	f := &fixture{spans: tracetest.NewSpanRecorder(), rd: sdkmetric.NewManualReader(), logs: &bytes.Buffer{}}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.spans))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(f.rd))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
+	log := slog.New(WrapHandler(slog.NewJSONHandler(f.logs, nil)))
+	tel, err := New(Config{}, WithProduction(production), WithLogger(log), WithTracerProvider(tp),
+		WithMeterProvider(mp), WithPropagator(propagation.TraceContext{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tel = tel
+	return f
+}
+
+// sum returns the int64 sum or gauge of name with the attributes attrs.
+func (f *fixture) sum(t *testing.T, name string, attrs ...attribute.KeyValue) (int64, bool) {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := f.rd.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	want := attribute.NewSet(attrs...)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
+				for _, dp := range s.DataPoints {
+					if dp.Attributes.Equals(&want) {
+						return dp.Value, true
+					}
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+func TestMiddlewareOutsideGraphQL(t *testing.T) {
+	tests := []struct {
+		name        string
+		status      int
+		inID        string
+		wantOutcome string
+		wantLevel   string
+	}{
+		{"refused body", http.StatusRequestEntityTooLarge, "", OutcomeError, "INFO"},
+		{"server failure", http.StatusInternalServerError, "client-id-1", OutcomeError, "WARN"},
+		{"nothing written", 0, "", OutcomeError, "INFO"}, // no GraphQL response was made
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, false)
+			h := f.tel.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calltrace.Record(r.Context(), calltrace.Call{Upstream: "accounts"})
+				slog.New(WrapHandler(slog.NewJSONHandler(f.logs, nil))).ErrorContext(r.Context(), "inner")
+				if tt.status != 0 {
+					w.WriteHeader(tt.status)
+				}
+			}))
+			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			if tt.inID != "" {
+				req.Header.Set(RequestIDHeader, tt.inID)
+			}
+			req.Header.Set("Authorization", "Bearer secret-token-value")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			id := rec.Header().Get(RequestIDHeader)
+			if tt.inID != "" && id != tt.inID || !validRequestID(id) {
+				t.Errorf("X-Request-Id = %q", id)
+			}
+			if n, _ := f.sum(t, "trellis.graphql.requests", attribute.String("operation", OperationUnknown),
+				attribute.String("outcome", tt.wantOutcome)); n != 1 {
+				t.Errorf("requests{unknown,%s} = %d, want 1", tt.wantOutcome, n)
+			}
+			if n, ok := f.sum(t, "trellis.graphql.in_flight"); !ok || n != 0 {
+				t.Errorf("in_flight = %d (%v), want 0", n, ok)
+			}
+			ended := f.spans.Ended()
+			if len(ended) != 1 || ended[0].Name() != "POST /graphql" {
+				t.Fatalf("spans %v, want the server span", ended)
+			}
+			traceID := ended[0].SpanContext().TraceID().String()
+
+			lines := bytes.Split(bytes.TrimSpace(f.logs.Bytes()), []byte("\n"))
+			if len(lines) != 2 {
+				t.Fatalf("%d log lines, want the inner one and the access line:\n%s", len(lines), f.logs)
+			}
+			for _, line := range lines {
+				var m map[string]any
+				if err := json.Unmarshal(line, &m); err != nil {
+					t.Fatal(err)
+				}
+				if m["request_id"] != id || m["trace_id"] != traceID {
+					t.Errorf("line %s lacks request_id %s or trace_id %s", line, id, traceID)
+				}
+				if m["msg"] == "access" && (m["level"] != tt.wantLevel || m["upstream_calls"] != float64(1) || m["outcome"] != tt.wantOutcome) {
+					t.Errorf("access line %s", line)
+				}
+			}
+			if bytes.Contains(f.logs.Bytes(), []byte("secret-token")) {
+				t.Errorf("the token reached the log:\n%s", f.logs)
+			}
+		})
+	}
+}
+
+func TestHandlerPassesOtherPathsThrough(t *testing.T) {
+	f := newFixture(t, false)
+	h := f.tel.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if rec.Code != http.StatusTeapot || rec.Header().Get(RequestIDHeader) != "" || len(f.spans.Ended()) != 0 {
+		t.Errorf("GET /healthz: %d, id %q, %d spans: want it untouched", rec.Code, rec.Header().Get(RequestIDHeader), len(f.spans.Ended()))
+	}
+}
+
+func TestOperationsEndpointAccess(t *testing.T) {
+	const token = "0123456789abcdef-token"
+	tests := []struct {
+		name       string
+		production bool
+		token      string
+		header     string
+		want       int
+	}{
+		{"development, no token configured", false, "", "", http.StatusOK},
+		{"production, no token configured", true, "", "", http.StatusNotFound},
+		{"production, token missing", true, token, "", http.StatusUnauthorized},
+		{"production, wrong token", true, token, token + "x", http.StatusUnauthorized},
+		{"production, right token", true, token, token, http.StatusOK},
+		{"development, token configured and missing", false, token, "", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tel, err := New(Config{Analytics: AnalyticsConfig{AdminToken: tt.token}}, WithProduction(tt.production))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest(http.MethodGet, "/admin/operations", nil)
+			if tt.header != "" {
+				req.Header.Set(AdminTokenHeader, tt.header)
+			}
+			rec := httptest.NewRecorder()
+			tel.Handler(http.NotFoundHandler()).ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+			if rec.Code == http.StatusOK && rec.Body.String() != "{\"operations\":[]}\n" {
+				t.Errorf("body %q", rec.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,116 @@
+package telemetry
+
+import (
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Operation label values that are not operation names.
+const (
+	// OperationUnknown counts requests without a known operation: anonymous operations, and requests
+	// refused before an operation was chosen (parse errors, bad bodies).
+	OperationUnknown = "unknown"
+	// OperationOther counts operations whose name came after the set of names was full, or is too long.
+	OperationOther = "other"
+)
+
+// Outcomes of a request, the `outcome` label.
+const (
+	// OutcomeSuccess is a response without errors.
+	OutcomeSuccess = "success"
+	// OutcomePartial is a response with data and errors (a failed upstream nulled some fields).
+	OutcomePartial = "partial"
+	// OutcomeError is a response without data: refused, failed to parse or validate, or failed whole.
+	OutcomeError = "error"
+)
+
+// outcomes lists the outcomes in the order of operation.attrs.
+var outcomes = [...]string{OutcomeSuccess, OutcomePartial, OutcomeError}
+
+// maxNameLen bounds an operation name kept as a label value; longer names count as "other".
+const maxNameLen = 100
+
+// operation is one label value of the operation label, with what is kept per operation: the metric
+// attributes per outcome, made once, and the operation's analytics.
+type operation struct {
+	name  string
+	attrs [len(outcomes)]metric.MeasurementOption
+	stats *opStats
+}
+
+// names is the bounded set of operation names (first come, kept for the process's life). An LRU
+// would not bound anything: the exporter keeps every series it has seen, evicted names included.
+type names struct {
+	max     int
+	samples int
+
+	mu     sync.RWMutex // guards byName
+	byName map[string]*operation
+
+	unknown, other *operation
+}
+
+func newNames(max, samples int) *names {
+	n := &names{max: max, samples: samples, byName: make(map[string]*operation, max)}
+	n.unknown, n.other = n.newOperation(OperationUnknown), n.newOperation(OperationOther)
+	return n
+}
+
+func (n *names) newOperation(name string) *operation {
+	op := &operation{name: name, stats: newOpStats(n.samples)}
+	for i, o := range outcomes {
+		op.attrs[i] = metric.WithAttributeSet(attribute.NewSet(
+			attribute.String("operation", name), attribute.String("outcome", o)))
+	}
+	return op
+}
+
+// get returns the operation of name: its own while the set has room, else other; "" is unknown.
+func (n *names) get(name string) *operation {
+	switch {
+	case name == "":
+		return n.unknown
+	case len(name) > maxNameLen:
+		return n.other
+	}
+	n.mu.RLock()
+	op, ok := n.byName[name]
+	n.mu.RUnlock()
+	if ok {
+		return op
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if op, ok := n.byName[name]; ok {
+		return op
+	}
+	if len(n.byName) >= n.max || name == OperationUnknown || name == OperationOther {
+		return n.other
+	}
+	op = n.newOperation(name)
+	n.byName[name] = op
+	return op
+}
+
+// all returns every operation with a request counted, unknown and other included.
+func (n *names) all() []*operation {
+	n.mu.RLock()
+	out := make([]*operation, 0, len(n.byName)+2)
+	for _, op := range n.byName {
+		out = append(out, op)
+	}
+	n.mu.RUnlock()
+	return append(out, n.unknown, n.other)
+}
+
+// outcomeIndex returns the index in outcomes of o.
+func outcomeIndex(o string) int {
+	for i, v := range outcomes {
+		if v == o {
+			return i
+		}
+	}
+	return len(outcomes) - 1
+}
