@@ -29,7 +29,7 @@ func TestNoQueryShapeNeedsTheWatchdog(t *testing.T) {
 			edges { node { buyer { id } items { product { inStock name } quantity } id } cursor }
 			nodes { items { product { name } unitPrice } buyer { name } status }
 			totalCount } id } }`},
-		{name: "order", query: `{ order(id: "o1") { items { product { name } } buyer { name } total } }`},
+		{name: "order", as: "1", query: /* user 1 is o1's buyer */ `{ order(id: "o1") { items { product { name } } buyer { name } total } }`},
 		{name: "mixed with introspection", query: `{ __type(name: "User") { name } topProducts(first: 2) { reviews { author { name } } } __typename }`},
 		{name: "add review payload", as: "3", query: `mutation { addReview(input: {productUpc: "p2", body: "Nice", rating: 5}) {
 			review { author { name } product { inStock name } id } } }`},

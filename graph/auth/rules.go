@@ -28,6 +28,11 @@ const (
 // not see resolves to null with an error at its path (UNAUTHENTICATED for @authenticated and an
 // anonymous caller, FORBIDDEN otherwise) and its resolver, hence any upstream call, never runs.
 //
+// @owner(result: true) is the one rule checked on the field's result rather than before its resolver:
+// the owner's id is in the object the field returns (Query.order: the order's buyer id), so the
+// resolver runs and loads it, and a result the caller does not own is replaced by null with FORBIDDEN.
+// Callers that cannot own anything (anonymous, API keys) are refused before the resolver runs.
+//
 // Add the Rules to the executor after the batch scheduler's extension (resolvers/loaders): the
 // scheduler then sees a refused field finish with an error and no children, and its count of running
 // fields stays right.
@@ -43,6 +48,7 @@ type rule struct {
 	authenticated bool
 	scopes        [][][]string // each @requiresScopes: any one inner list, all of whose scopes are held
 	owner         string       // the parent's field holding the owner's user id, "" for none
+	resultOwner   string       // the result's field holding the owner's user id (@owner(result: true)), "" for none
 }
 
 // Interface guards.
@@ -64,7 +70,7 @@ func NewRules(schema *ast.Schema, adminScope string) (*Rules, error) {
 			if strings.HasPrefix(f.Name, "__") {
 				continue
 			}
-			ru, err := ruleOf(def, f)
+			ru, err := ruleOf(schema, def, f)
 			if err != nil {
 				return nil, fmt.Errorf("auth: %s.%s: %w", name, f.Name, err)
 			}
@@ -79,8 +85,8 @@ func NewRules(schema *ast.Schema, adminScope string) (*Rules, error) {
 	return r, nil
 }
 
-// ruleOf combines the directives of the type def and of its field f; nil when there are none.
-func ruleOf(def *ast.Definition, f *ast.FieldDefinition) (*rule, error) {
+// ruleOf combines the directives of the type def and of its field f of schema; nil when there are none.
+func ruleOf(schema *ast.Schema, def *ast.Definition, f *ast.FieldDefinition) (*rule, error) {
 	ru := &rule{}
 	found := false
 	for _, d := range append(append(ast.DirectiveList{}, def.Directives...), f.Directives...) {
@@ -98,9 +104,17 @@ func ruleOf(def *ast.Definition, f *ast.FieldDefinition) (*rule, error) {
 			}
 			ru.scopes, found = append(ru.scopes, sets), true
 		case directiveOwner:
-			field, _ := d.ArgumentMap(nil)["field"].(string)
+			args := d.ArgumentMap(nil)
+			field, _ := args["field"].(string)
 			if field == "" {
 				field = "id"
+			}
+			if onResult, _ := args["result"].(bool); onResult {
+				if err := checkResultOwner(schema, f, field); err != nil {
+					return nil, err
+				}
+				ru.resultOwner, found = field, true
+				continue
 			}
 			od := def.Fields.ForName(field)
 			if od == nil || od.Type.Elem != nil {
@@ -113,6 +127,21 @@ func ruleOf(def *ast.Definition, f *ast.FieldDefinition) (*rule, error) {
 		return nil, nil
 	}
 	return ru, nil
+}
+
+// checkResultOwner refuses @owner(result: true) on a field whose result is not a single object, or
+// whose type has a GraphQL field of that name that is a list. The owner field may also be a field of the
+// Go record bound to the type only (e.g. a buyer id the schema does not expose): that cannot be checked
+// here, and a field that cannot be read at run time fails closed.
+func checkResultOwner(schema *ast.Schema, f *ast.FieldDefinition, field string) error {
+	rt := schema.Types[f.Type.Name()]
+	if f.Type.Elem != nil || rt == nil || rt.Kind != ast.Object {
+		return fmt.Errorf("@%s(result: true) needs a field returning one object", directiveOwner)
+	}
+	if od := rt.Fields.ForName(field); od != nil && od.Type.Elem != nil {
+		return fmt.Errorf("@%s(field: %q, result: true): %s.%s is a list", directiveOwner, field, rt.Name, field)
+	}
+	return nil
 }
 
 // scopeSets reads a [[String!]!]! argument value.
@@ -157,11 +186,55 @@ func (r *Rules) InterceptField(ctx context.Context, next graphql.Resolver) (any,
 	if ru == nil {
 		return next(ctx)
 	}
-	if err := r.check(identity.FromContext(ctx), fc, ru); err != nil {
+	c := identity.FromContext(ctx)
+	if err := r.check(c, fc, ru); err != nil {
 		r.in.denial(ctx, errcode.Code(err))
 		return nil, err
 	}
-	return next(ctx)
+	if ru.resultOwner == "" {
+		return next(ctx)
+	}
+	return r.checkResult(ctx, c, fc, ru, next)
+}
+
+// checkResult enforces @owner(result: true): the owner's id is in the field's own result, so the
+// resolver has to run (and load the object) before the check, except for callers that cannot own
+// anything (anonymous, API keys without a user), who are refused before it runs. A null result stays
+// null; a result the caller does not own becomes null with FORBIDDEN.
+func (r *Rules) checkResult(ctx context.Context, c *identity.Caller, fc *graphql.FieldContext, ru *rule, next graphql.Resolver) (any, error) {
+	admin := c.HasScope(r.adminScope)
+	if !admin && (c == nil || c.UserID == "") {
+		err := ownerOnly(fc)
+		r.in.denial(ctx, errcode.Code(err))
+		return nil, err
+	}
+	res, err := next(ctx)
+	if admin || isNil(res) {
+		return res, err
+	}
+	if r.fieldOf(res, ru.resultOwner) != c.UserID {
+		err := ownerOnly(fc)
+		r.in.denial(ctx, errcode.Code(err))
+		return nil, err
+	}
+	return res, err
+}
+
+// ownerOnly is the error of an owner rule that does not hold.
+func ownerOnly(fc *graphql.FieldContext) *gqlerror.Error {
+	return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s is visible to its owner only", fc.Object, fc.Field.Name))
+}
+
+// isNil reports whether v is nil or a nil pointer or interface (a null result).
+func isNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
+		if rv.IsNil() {
+			return true
+		}
+		rv = rv.Elem()
+	}
+	return !rv.IsValid()
 }
 
 // check returns the error of a field the caller c may not see, nil when it may.
@@ -176,7 +249,7 @@ func (r *Rules) check(c *identity.Caller, fc *graphql.FieldContext, ru *rule) *g
 	}
 	if ru.owner != "" && !c.HasScope(r.adminScope) {
 		if c == nil || c.UserID == "" || r.ownerOf(fc, ru.owner) != c.UserID {
-			return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s is visible to its owner only", fc.Object, fc.Field.Name))
+			return ownerOnly(fc)
 		}
 	}
 	return nil
@@ -214,7 +287,12 @@ func (r *Rules) ownerOf(fc *graphql.FieldContext, field string) string {
 	if fc.Parent == nil {
 		return ""
 	}
-	v := reflect.ValueOf(fc.Parent.Result)
+	return r.fieldOf(fc.Parent.Result, field)
+}
+
+// fieldOf returns the field called field of the object obj as a string, "" when it cannot be read.
+func (r *Rules) fieldOf(obj any, field string) string {
+	v := reflect.ValueOf(obj)
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
 			return ""

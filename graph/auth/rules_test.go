@@ -17,7 +17,7 @@ import (
 const directivesSDL = `
 directive @authenticated on FIELD_DEFINITION | OBJECT
 directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
-directive @owner(field: String! = "id") on FIELD_DEFINITION
+directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION
 `
 
 func loadSchema(t *testing.T, sdl string) *ast.Schema {
@@ -102,14 +102,80 @@ type Mutation @authenticated { do: Boolean }
 
 func TestNewRulesRefusesWhatItCannotEnforce(t *testing.T) {
 	for name, sdl := range map[string]string{
-		"owner field missing": `type Query { a: A } type A { email: String @owner }`,
-		"owner field a list":  `type Query { a: A } type A { ids: [ID!] email: String @owner(field: "ids") }`,
-		"empty scopes":        `type Query { a: String @requiresScopes(scopes: []) }`,
-		"empty inner scopes":  `type Query { a: String @requiresScopes(scopes: [[]]) }`,
+		"owner field missing":       `type Query { a: A } type A { email: String @owner }`,
+		"owner field a list":        `type Query { a: A } type A { ids: [ID!] email: String @owner(field: "ids") }`,
+		"empty scopes":              `type Query { a: String @requiresScopes(scopes: []) }`,
+		"result owner on a list":    `type Query { as: [A!] @owner(result: true) } type A { id: ID! }`,
+		"result owner on a scalar":  `type Query { a: String @owner(result: true) }`,
+		"result owner field a list": `type Query { a: A @owner(field: "ids", result: true) } type A { ids: [ID!] }`,
+		"empty inner scopes":        `type Query { a: String @requiresScopes(scopes: [[]]) }`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := NewRules(loadSchema(t, sdl), "admin"); err == nil {
 				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+// order is a record whose owner id the schema does not expose (as upstreams.Order's BuyerID).
+type order struct {
+	ID      string
+	BuyerID string
+}
+
+// TestResultOwner: @owner(result: true) reads the owner from the field's own result, which the resolver
+// has to load first; callers that cannot own anything are refused before it runs.
+func TestResultOwner(t *testing.T) {
+	schema := loadSchema(t, `
+type Query { order(id: ID!): Order @owner(field: "buyerId", result: true)  typo: Order @owner(field: "nope", result: true) }
+type Order { id: ID! }
+`)
+	r, err := NewRules(schema, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := func(id string, scopes ...string) *identity.Caller {
+		return &identity.Caller{Kind: identity.User, UserID: id, Scopes: scopes}
+	}
+	o1 := &order{ID: "o1", BuyerID: "1"}
+	tests := []struct {
+		name     string
+		field    string
+		caller   *identity.Caller
+		result   any
+		wantRan  bool
+		wantCode string
+		wantNull bool
+	}{
+		{name: "anonymous", caller: nil, result: o1, wantCode: errcode.Forbidden, wantNull: true},
+		{name: "api key", caller: &identity.Caller{Kind: identity.APIKey, ClientID: "ci"}, result: o1, wantCode: errcode.Forbidden, wantNull: true},
+		{name: "other user", caller: user("2"), result: o1, wantRan: true, wantCode: errcode.Forbidden, wantNull: true},
+		{name: "buyer", caller: user("1"), result: o1, wantRan: true},
+		{name: "admin", caller: user("2", "admin"), result: o1, wantRan: true},
+		{name: "api key with admin scope", caller: &identity.Caller{Kind: identity.APIKey, ClientID: "ci", Scopes: []string{"admin"}}, result: o1, wantRan: true},
+		{name: "no such order", caller: user("2"), result: (*order)(nil), wantRan: true, wantNull: true},
+		{name: "owner field unreadable fails closed", field: "typo", caller: user("1"), result: o1, wantRan: true, wantCode: errcode.Forbidden, wantNull: true},
+		{name: "empty owner id fails closed", caller: user("1"), result: &order{ID: "o9"}, wantRan: true, wantCode: errcode.Forbidden, wantNull: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			field := tt.field
+			if field == "" {
+				field = "order"
+			}
+			fc := &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Name: field}}}
+			ctx := graphql.WithFieldContext(identity.NewContext(context.Background(), tt.caller), fc)
+			ran := false
+			res, err := r.InterceptField(ctx, func(context.Context) (any, error) { ran = true; return tt.result, nil })
+			if ran != tt.wantRan {
+				t.Errorf("resolver ran = %v, want %v", ran, tt.wantRan)
+			}
+			if codeOf(err) != tt.wantCode {
+				t.Errorf("error %v, want code %q", err, tt.wantCode)
+			}
+			if isNil(res) != tt.wantNull {
+				t.Errorf("result %#v, want null = %v", res, tt.wantNull)
 			}
 		})
 	}

@@ -771,8 +771,14 @@ directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
 """
 The field is visible only to the signed-in user whose id is the value of the parent object's ` + "`" + `field` + "`" + `
 (default ` + "`" + `id` + "`" + `), or to a caller with the admin scope (auth.admin_scope). Otherwise FORBIDDEN.
+
+With ` + "`" + `result: true` + "`" + ` the owner's id is read from the object the field returns instead (its ` + "`" + `field` + "`" + `, which
+may be a field of the upstream record that the schema does not expose, e.g. an order's ` + "`" + `buyerId` + "`" + `): the
+resolver runs and loads the object first, then a result the caller does not own is null with FORBIDDEN.
+Anonymous callers and API keys without a user are refused before the resolver runs; a null result stays
+null. Only on fields returning one object.
 """
-directive @owner(field: String! = "id") on FIELD_DEFINITION
+directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../../schema/cost.graphqls", Input: `# Cost directives of the IBM GraphQL Cost Directives specification
 # (https://ibm.github.io/graphql-specs/cost-spec.html). graph/cost reads them from the schema once at
@@ -1106,9 +1112,11 @@ type Query {
   """
   topProducts(first: Int = 5): [Product!] @listSize(slicingArguments: ["first"])
   """
-  The order with this id, or null when there is none.
+  The order with this id, or null when there is none. Visible only to its buyer and to callers with the
+  admin scope (auth.admin_scope): anyone else gets null with FORBIDDEN (anonymous callers without the
+  order being loaded).
   """
-  order(id: ID!): Order
+  order(id: ID!): Order @owner(field: "buyerId", result: true)
 }
 
 """
