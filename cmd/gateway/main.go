@@ -88,6 +88,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	routeRedisLogs(log)
 	sdk, err := setupTelemetry(ctx, cfg.Telemetry)
 	if err != nil {
 		return err
