@@ -2,11 +2,11 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/errcode"
 	"github.com/trellisgw/trellis/graph/identity"
 	"github.com/trellisgw/trellis/upstreams/outbound"
@@ -55,7 +55,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		if rej != nil {
 			a.in.decision(ctx, outcomeRejected, kind, rej.reason)
 			a.logRejection(ctx, r, kind, rej)
-			writeUnauthenticated(w, rej.message())
+			writeUnauthenticated(w, r, rej.message())
 			return
 		}
 		a.in.decision(ctx, outcomeAuthenticated, string(caller.Kind), "")
@@ -95,12 +95,12 @@ func (a *Authenticator) logRejection(ctx context.Context, r *http.Request, kind 
 	a.log.LogAttrs(ctx, slog.LevelDebug, "auth: credentials refused", attrs...)
 }
 
-// writeUnauthenticated answers 401 with the RFC 6750 challenge and a GraphQL error body.
-func writeUnauthenticated(w http.ResponseWriter, msg string) {
+// writeUnauthenticated answers 401 with the RFC 6750 challenge and a GraphQL error body, in the media
+// type the client negotiated (graph.WriteRequestError: the middleware runs after the transport decoded
+// the request; application/json when it did not).
+func writeUnauthenticated(w http.ResponseWriter, r *http.Request, msg string) {
 	h := w.Header()
 	h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+msg+`"`)
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{errcode.New(errcode.Unauthenticated, msg)}})
+	graph.WriteRequestError(w, r, errcode.New(errcode.Unauthenticated, msg))
 }
