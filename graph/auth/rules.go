@@ -149,19 +149,29 @@ func (r *Rules) Validate(graphql.ExecutableSchema) error { return nil }
 // InterceptField implements graphql.FieldInterceptor: it refuses the field before its resolver runs
 // when the caller may not see it.
 func (r *Rules) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil {
-		return next(ctx)
-	}
-	ru := r.byType[fc.Object][fc.Field.Name]
-	if ru == nil {
-		return next(ctx)
-	}
-	if err := r.check(identity.FromContext(ctx), fc, ru); err != nil {
-		r.in.denial(ctx, errcode.Code(err))
+	if err := r.Check(ctx); err != nil {
 		return nil, err
 	}
 	return next(ctx)
+}
+
+// Check is InterceptField's decision, for a caller that runs several extensions' per-field work in one
+// interceptor: the error to answer the current field with instead of running its resolver (the denial
+// is counted), nil when the caller may see it.
+func (r *Rules) Check(ctx context.Context) error {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return nil
+	}
+	ru := r.byType[fc.Object][fc.Field.Name]
+	if ru == nil {
+		return nil
+	}
+	if err := r.check(identity.FromContext(ctx), fc, ru); err != nil {
+		r.in.denial(ctx, errcode.Code(err))
+		return err
+	}
+	return nil
 }
 
 // check returns the error of a field the caller c may not see, nil when it may.
