@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/cache"
@@ -138,10 +137,11 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
 	// authz comes after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
+	// Their per-field work runs in one field interceptor (fields.go).
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: append(exts, []graphql.HandlerExtension{loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...)}...),
+		Extensions: append(exts, fieldExtensions(loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...))...),
 		PerRequest: perRequest,
 		Ready:      g.ready,
 		Logger:     o.logger,

@@ -18,5 +18,6 @@ type Resolver struct {
 // New returns the resolver root over clients.
 func New(clients *upstreams.Clients) *Resolver { return &Resolver{Clients: clients} }
 
-// Config returns the gqlgen executable schema configuration rooted at r.
-func (r *Resolver) Config() generated.Config { return generated.Config{Resolvers: r} }
+// Config returns the gqlgen executable schema configuration rooted at r (through root, which makes
+// each type's resolver once).
+func (r *Resolver) Config() generated.Config { return generated.Config{Resolvers: newRoot(r)} }

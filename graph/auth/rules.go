@@ -176,43 +176,60 @@ func (r *Rules) ExtensionName() string { return "TrellisAuthorization" }
 func (r *Rules) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptField implements graphql.FieldInterceptor: it refuses the field before its resolver runs
-// when the caller may not see it.
+// when the caller may not see it, and checks the result of an @owner(result: true) field.
 func (r *Rules) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	checkResult, err := r.Check(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := next(ctx)
+	if checkResult {
+		return r.CheckResult(ctx, res, err)
+	}
+	return res, err
+}
+
+// Check is InterceptField's decision before the resolver runs, for a caller that runs several
+// extensions' per-field work in one interceptor: the error to answer the current field with instead of
+// running its resolver (the denial is counted), or nil. checkResult is true when the owner is in the
+// field's own result (@owner(result: true)): the caller must then pass the resolver's answer through
+// CheckResult. Callers that cannot own anything (anonymous, API keys without a user) are refused here,
+// before the object is loaded.
+func (r *Rules) Check(ctx context.Context) (checkResult bool, err error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Field == nil {
-		return next(ctx)
+		return false, nil
 	}
 	ru := r.byType[fc.Object][fc.Field.Name]
 	if ru == nil {
-		return next(ctx)
+		return false, nil
 	}
 	c := identity.FromContext(ctx)
 	if err := r.check(c, fc, ru); err != nil {
 		r.in.denial(ctx, errcode.Code(err))
-		return nil, err
+		return false, err
 	}
 	if ru.resultOwner == "" {
-		return next(ctx)
+		return false, nil
 	}
-	return r.checkResult(ctx, c, fc, ru, next)
-}
-
-// checkResult enforces @owner(result: true): the owner's id is in the field's own result, so the
-// resolver has to run (and load the object) before the check, except for callers that cannot own
-// anything (anonymous, API keys without a user), who are refused before it runs. A null result stays
-// null; a result the caller does not own becomes null with FORBIDDEN.
-func (r *Rules) checkResult(ctx context.Context, c *identity.Caller, fc *graphql.FieldContext, ru *rule, next graphql.Resolver) (any, error) {
-	admin := c.HasScope(r.adminScope)
-	if !admin && (c == nil || c.UserID == "") {
+	if !c.HasScope(r.adminScope) && (c == nil || c.UserID == "") {
 		err := ownerOnly(fc)
 		r.in.denial(ctx, errcode.Code(err))
-		return nil, err
+		return false, err
 	}
-	res, err := next(ctx)
-	if admin || isNil(res) {
+	return true, nil
+}
+
+// CheckResult enforces @owner(result: true) on the resolver's answer (res, err): a null result stays
+// null; a result the caller does not own becomes null with FORBIDDEN; admins see everything.
+func (r *Rules) CheckResult(ctx context.Context, res any, err error) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	c := identity.FromContext(ctx)
+	if c.HasScope(r.adminScope) || isNil(res) {
 		return res, err
 	}
-	if r.fieldOf(res, ru.resultOwner) != c.UserID {
+	ru := r.byType[fc.Object][fc.Field.Name]
+	if c == nil || r.fieldOf(res, ru.resultOwner) != c.UserID {
 		err := ownerOnly(fc)
 		r.in.denial(ctx, errcode.Code(err))
 		return nil, err

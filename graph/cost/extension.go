@@ -177,10 +177,18 @@ func (e *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 // and the type weight of every object it returned to the actual cost.
 func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
+	e.CountField(ctx, res, err)
+	return res, err
+}
+
+// CountField is InterceptField's work once the current field's resolver has returned res and err, for
+// a caller that runs several extensions' per-field work in one interceptor: it adds the field's own
+// weight and the type weight of every object in res to the operation's actual cost.
+func (e *Extension) CountField(ctx context.Context, res any, err error) {
 	st, _ := ctx.Value(stateKey{}).(*opState)
 	fc := graphql.GetFieldContext(ctx)
 	if st == nil || fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
-		return res, err
+		return
 	}
 	r := e.model.byDef[fc.Field.Definition]
 	if r == nil {
@@ -198,7 +206,6 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 	if cost > 0 {
 		st.actualMilli.Add(int64(math.Round(cost * 1000)))
 	}
-	return res, err
 }
 
 // countValues counts the non-null values in v, a result with depth list levels.

@@ -1,6 +1,9 @@
 package loaders
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // byKey adapts a look-up that returns the objects found (any order, missing ones absent) to a
 // fetchFunc: result i is the object whose key is keys[i], or nil.
@@ -23,21 +26,42 @@ func byKey[T any](fetch func(context.Context, []string) ([]T, error), key func(T
 }
 
 // grouped adapts a look-up that returns a flat list of children to a fetchFunc: result i is the
-// children whose parent key is keys[i], in the upstream's order, never nil.
+// children whose parent key is keys[i], in the upstream's order, never nil. The groups share one
+// backing array (each capped at its length, so appending to one cannot touch another): a handful of
+// allocations per batch instead of a growing slice per parent.
 func grouped[T any](fetch func(context.Context, []string) ([]T, error), parent func(T) string) fetchFunc[[]T] {
 	return func(ctx context.Context, keys []string) ([]([]T), error) {
 		found, err := fetch(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
-		groups := make(map[string][]T, len(keys))
+		first := make(map[string]int, len(keys)) // key → index of its first occurrence in keys
+		for i, k := range keys {
+			if _, dup := first[k]; !dup {
+				first[k] = i
+			}
+		}
+		bounds := make([]int, len(keys)+1) // group i is all[bounds[i]:bounds[i+1]]
 		for _, v := range found {
-			k := parent(v)
-			groups[k] = append(groups[k], v)
+			if i, ok := first[parent(v)]; ok {
+				bounds[i+1]++
+			}
+		}
+		for i := range keys {
+			bounds[i+1] += bounds[i]
+		}
+		all := make([]T, bounds[len(keys)])
+		next := slices.Clone(bounds[:len(keys)]) // where each group's next child goes
+		for _, v := range found {
+			if i, ok := first[parent(v)]; ok {
+				all[next[i]] = v
+				next[i]++
+			}
 		}
 		out := make([][]T, len(keys))
 		for i, k := range keys {
-			out[i] = nonNil(groups[k])
+			j := first[k]
+			out[i] = all[bounds[j]:bounds[j+1]:bounds[j+1]]
 		}
 		return out, nil
 	}

@@ -82,18 +82,33 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			l.s.expect(-1)
+			l.FieldPanicked()
 			panic(p) // gqlgen's recover turns it into a field error
 		}
 	}()
 	res, err = next(ctx)
+	e.FieldFinished(ctx, l, res, err)
+	return res, err
+}
+
+// FieldFinished is InterceptField's work once the current field's resolver has returned res and err,
+// for a caller that runs several extensions' per-field work in one interceptor: it counts the field
+// finished and announces the child fields gqlgen will resolve over res. l is FromContext(ctx); nil
+// does nothing. Exactly one of FieldFinished and FieldPanicked must follow each field resolution.
+func (e *Extension) FieldFinished(ctx context.Context, l *Loaders, res any, err error) {
+	if l == nil {
+		return
+	}
 	children := 0
 	if err == nil && res != nil {
 		children = e.children(ctx, l, res)
 	}
 	l.s.expect(children - 1)
-	return res, err
 }
+
+// FieldPanicked counts the current field finished when its resolver panicked (gqlgen's recover turns
+// the panic into a field error; the field has no children). See FieldFinished.
+func (l *Loaders) FieldPanicked() { l.s.expect(-1) }
 
 // children returns how many field resolutions gqlgen will run over res, the result of the current
 // field: the objects in res times the fields selected on their type. It returns 0 for leaves, and for

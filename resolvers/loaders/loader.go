@@ -31,9 +31,9 @@ type keyQueue[V any] struct {
 }
 
 type future[V any] struct {
-	ws       waitState // guarded by the scheduler's mutex
-	queuedAt int       // depth of the queue holding the key, -1 once sent; guarded by the loader's mu
-	done     chan struct{}
+	ws       waitState      // guarded by the scheduler's mutex
+	queuedAt int            // depth of the queue holding the key, -1 once sent; guarded by the loader's mu
+	done     sync.WaitGroup // one count until val and err are set (a channel would be one more allocation per key)
 	val      V
 	err      error
 }
@@ -51,7 +51,8 @@ func (l *loader[V]) loadAt(key string, depth int) (V, error) {
 	first := false
 	switch {
 	case !seen:
-		f = &future[V]{done: make(chan struct{})}
+		f = &future[V]{}
+		f.done.Add(1)
 		l.cache[key] = f
 		first = l.queueLocked(key, f, depth)
 	case f.queuedAt > depth:
@@ -64,11 +65,11 @@ func (l *loader[V]) loadAt(key string, depth int) (V, error) {
 	if first {
 		l.s.enqueue(l, depth)
 	}
-	// Whether this field blocks or not, the value is published on f.done. The batch runs under the
+	// Whether this field blocks or not, the value is published through f.done. The batch runs under the
 	// operation's context, so when the request's deadline passes the upstream call fails with a
 	// classified timeout, which is what this field reports.
 	l.s.block(&f.ws, depth)
-	<-f.done
+	f.done.Wait()
 	return f.val, f.err
 }
 
@@ -139,6 +140,6 @@ func (l *loader[V]) send(ctx context.Context, keys []string, futs []*future[V]) 
 	}
 	l.s.resolve(ws)
 	for _, f := range futs {
-		close(f.done)
+		f.done.Done()
 	}
 }
