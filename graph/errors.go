@@ -50,12 +50,17 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// presentUpstream maps an upstream failure to its client-visible error. The failure is logged once with
+// its details, at the first field it reaches: a failed batch call nulls every field that waited on it.
 func presentUpstream(ctx context.Context, log *slog.Logger, out *gqlerror.Error, err error, up *upstreamerr.Error) *gqlerror.Error {
+	first := up.FirstReport()
 	var msg, code string
 	switch up.Code {
 	case upstreamerr.BadInput:
-		log.LogAttrs(ctx, slog.LevelDebug, "graphql: upstream refused input",
-			slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream), slog.String("error", err.Error()))
+		if first {
+			log.LogAttrs(ctx, slog.LevelDebug, "graphql: upstream refused input",
+				slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream), slog.String("error", err.Error()))
+		}
 		e := errcode.BadInput(up.Field, up.Message)
 		return withPlace(e, out, e.Extensions)
 	case upstreamerr.Timeout:
@@ -65,9 +70,11 @@ func presentUpstream(ctx context.Context, log *slog.Logger, out *gqlerror.Error,
 	default:
 		code, msg = errcode.UpstreamError, fmt.Sprintf("the %s service failed", up.Upstream)
 	}
-	log.LogAttrs(ctx, slog.LevelWarn, "graphql: upstream error",
-		slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream),
-		slog.String("op", up.Op), slog.String("code", code), slog.String("error", err.Error()))
+	if first {
+		log.LogAttrs(ctx, slog.LevelWarn, "graphql: upstream error",
+			slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream),
+			slog.String("op", up.Op), slog.String("code", code), slog.String("error", err.Error()))
+	}
 	return withPlace(errcode.New(code, msg), out, nil)
 }
 

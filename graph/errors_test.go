@@ -245,3 +245,29 @@ func TestRecoverPanic(t *testing.T) {
 		t.Errorf("path (-got +want):\n%s", diff)
 	}
 }
+
+// A failed batch call reaches every field that waited on it: each field gets its own error at its
+// path, and the failure is logged once.
+func TestSharedUpstreamFailureIsLoggedOnce(t *testing.T) {
+	log, buf := newLog()
+	present := presentError(log)
+	for _, failure := range []*upstreamerr.Error{
+		{Upstream: "accounts", Op: "GET /users", Code: upstreamerr.Unavailable, Err: errors.New(secret)},
+		{Upstream: "reviews", Op: "POST /reviews", Code: upstreamerr.BadInput, Message: "body: too short", Err: errors.New(secret)},
+	} {
+		buf.Reset()
+		for i := range 3 {
+			path := ast.Path{ast.PathName("topProducts"), ast.PathIndex(i), ast.PathName("author")}
+			got := present(context.Background(), gqlerror.WrapPath(path, failure))
+			if diff := cmp.Diff(got.Path, path); diff != "" {
+				t.Errorf("%s: error %d path (-got +want):\n%s", failure.Upstream, i, diff)
+			}
+			if got.Message == "" || errcode.Code(got) == "" {
+				t.Errorf("%s: error %d = %+v, want a message and a code", failure.Upstream, i, got)
+			}
+		}
+		if lines := strings.Count(buf.String(), "\n"); lines != 1 {
+			t.Errorf("%s: %d log lines for one failure shared by 3 fields, want 1:\n%s", failure.Upstream, lines, buf.String())
+		}
+	}
+}

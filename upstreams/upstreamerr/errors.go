@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -48,7 +49,15 @@ type Error struct {
 	// RetryAfter is how long the upstream asked callers to wait before trying again (HTTP
 	// Retry-After); 0 when it did not say.
 	RetryAfter time.Duration
+
+	// logged is set by the first FirstReport: one failed batch call reaches every field that waited on
+	// it, and is logged once.
+	logged atomic.Bool
 }
+
+// FirstReport reports whether this is the first time e is reported (true exactly once), so that a
+// failure shared by many fields is logged once with its details.
+func (e *Error) FirstReport() bool { return e.logged.CompareAndSwap(false, true) }
 
 // Error implements error with the full detail, for logs.
 func (e *Error) Error() string {
