@@ -1,6 +1,8 @@
 package persisted
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/trellisgw/trellis/cache"
@@ -12,12 +14,26 @@ type Config struct {
 	// Automatic enables automatic persisted queries (Apollo's APQ). Default true. Ignored when a
 	// Manifest is set: trusted documents admit no new registrations.
 	Automatic *bool `yaml:"automatic"`
-	// Cache holds the registered queries by hash. Default size 10000, TTL 24h.
+	// Cache holds the registered queries by hash. Default size 10000, TTL 24h. With store "redis"
+	// only the TTL applies: Redis's maxmemory policy bounds the size.
 	Cache cache.Config `yaml:"cache"`
+	// Store is where automatic persisted queries live: "memory" (the default, per process) or "redis"
+	// (shared by every instance that uses the same Redis, so a query registered through one instance
+	// is found by the others).
+	Store string `yaml:"store"`
+	// Redis locates the shared store when Store is "redis". Default key prefix "trellis:pq:",
+	// timeout 100ms.
+	Redis cache.RedisConfig `yaml:"redis"`
 	// Manifest is the path of a trusted-documents manifest; when set, only the operations it lists
 	// run. Default "" (off).
 	Manifest string `yaml:"manifest"`
 }
+
+// The values of Config.Store.
+const (
+	StoreMemory = "memory"
+	StoreRedis  = "redis"
+)
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
@@ -31,6 +47,15 @@ func (c Config) WithDefaults() Config {
 	if c.Cache.TTL == 0 {
 		c.Cache.TTL = 24 * time.Hour
 	}
+	if c.Store == "" {
+		c.Store = StoreMemory
+	}
+	if c.Redis.KeyPrefix == "" {
+		c.Redis.KeyPrefix = "trellis:pq:"
+	}
+	if c.Redis.Timeout == 0 {
+		c.Redis.Timeout = 100 * time.Millisecond
+	}
 	return c
 }
 
@@ -40,5 +65,13 @@ func (c Config) AutomaticOn() bool { return (c.Automatic == nil || *c.Automatic)
 // Validate reports every invalid field, each named by its YAML key. (The manifest file itself is read
 // and checked by New.)
 func (c Config) Validate() error {
-	return configerr.Prefix("cache", c.Cache.Validate())
+	errs := []error{configerr.Prefix("cache", c.Cache.Validate())}
+	switch c.Store {
+	case StoreMemory:
+	case StoreRedis:
+		errs = append(errs, configerr.Prefix("redis", c.Redis.Validate()))
+	default:
+		errs = append(errs, fmt.Errorf("store: must be %q or %q, got %q", StoreMemory, StoreRedis, c.Store))
+	}
+	return errors.Join(errs...)
 }
