@@ -31,7 +31,7 @@ type Gateway struct {
 	handler   http.Handler
 	clients   *upstreams.Clients
 	documents *cache.Memory[*ast.QueryDocument]
-	persisted *cache.Memory[string]
+	persisted cache.Cache[string]
 	draining  atomic.Bool
 	limiter   *ratelimit.Limiter
 }
@@ -89,7 +89,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if o.bare {
 		exts, wrap = nil, func(h http.Handler) http.Handler { return h }
 	}
-	pqStore, err := cache.NewMemory[string]("persisted_queries", cfg.PersistedQueries.Cache)
+	pqStore, err := persisted.NewStore(cfg.PersistedQueries, o.logger)
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
