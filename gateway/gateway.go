@@ -108,12 +108,14 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
+		_ = pqStore.Close()
 		return nil, err
 	}
 	authz, err := auth.NewRules(schema.Schema(), cfg.Auth.AdminScope)
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
+		_ = pqStore.Close()
 		return nil, err
 	}
 	limiter, err := ratelimit.New(cfg.RateLimit, o.logger)

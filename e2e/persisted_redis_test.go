@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/graph/persisted"
+)
+
+// apqPost posts body to base's /graphql and returns the status, the first error's code ("" when none)
+// and the raw response.
+func apqPost(t *testing.T, base string, body map[string]any) (int, string, []byte) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Errors []struct {
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON: %v: %s", err, raw)
+	}
+	code := ""
+	if len(out.Errors) > 0 {
+		code, _ = out.Errors[0].Extensions["code"].(string)
+	}
+	return resp.StatusCode, code, raw
+}
+
+// sharedPersisted puts the persisted queries in the Redis at addr under prefix.
+func sharedPersisted(addr, prefix string) func(*gateway.Config) {
+	return func(c *gateway.Config) {
+		c.PersistedQueries.Store = persisted.StoreRedis
+		c.PersistedQueries.Redis.Addr = addr
+		c.PersistedQueries.Redis.KeyPrefix = prefix
+		c.PersistedQueries.Redis.Timeout = 2 * time.Second // a loaded test machine must not miss by accident
+	}
+}
+
+// TestAPQSharedAcrossInstances: a query registered through one gateway instance runs by its hash alone
+// on another one when they share a Redis store, and not when each keeps its own in memory.
+func TestAPQSharedAcrossInstances(t *testing.T) {
+	const query = `query Top { topProducts(first: 2) { upc name } }`
+	hash := sha256Hex(query)
+	byHash := map[string]any{"extensions": apqExtensions(hash)}
+	register := map[string]any{"query": query, "extensions": apqExtensions(hash)}
+
+	rs := startRedis(t)
+	for _, tc := range []struct {
+		name  string
+		tweak func(*gateway.Config)
+		// wantB is B's code for the hash alone once A registered it.
+		wantB string
+	}{
+		{name: "redis", tweak: sharedPersisted(rs.addr, "apq1:"), wantB: ""},
+		{name: "memory", tweak: func(*gateway.Config) {}, wantB: "PERSISTED_QUERY_NOT_FOUND"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.tweak)
+			a, b := e.server.URL, e.secondGateway(t, tc.tweak)
+			if status, code, raw := apqPost(t, b, byHash); status != http.StatusOK || code != "PERSISTED_QUERY_NOT_FOUND" {
+				t.Fatalf("B, hash only, before registration: %d %q %s", status, code, raw)
+			}
+			status, code, want := apqPost(t, a, register)
+			if status != http.StatusOK || code != "" {
+				t.Fatalf("A, register: %d %q %s", status, code, want)
+			}
+			if status, code, raw := apqPost(t, a, byHash); status != http.StatusOK || code != "" || !bytes.Equal(raw, want) {
+				t.Fatalf("A, hash only: %d %q %s, want %s", status, code, raw, want)
+			}
+			status, code, raw := apqPost(t, b, byHash)
+			if status != http.StatusOK || code != tc.wantB {
+				t.Fatalf("B, hash only, after A registered: %d %q %s, want code %q", status, code, raw, tc.wantB)
+			}
+			if tc.wantB == "" && !bytes.Equal(raw, want) {
+				t.Errorf("B answered %s, A answered %s", raw, want)
+			}
+		})
+	}
+}
+
+// TestAPQRedisStopped: with the shared store gone, a hash alone is not found (the client then sends
+// the query, which runs), never a 5xx.
+func TestAPQRedisStopped(t *testing.T) {
+	rs := startRedis(t)
+	const query = `query Top { topProducts(first: 2) { upc name } }`
+	hash := sha256Hex(query)
+	e := newEnv(t, sharedPersisted(rs.addr, "apq2:"))
+	register := map[string]any{"query": query, "extensions": apqExtensions(hash)}
+	if status, code, raw := apqPost(t, e.server.URL, register); status != http.StatusOK || code != "" {
+		t.Fatalf("register: %d %q %s", status, code, raw)
+	}
+	rs.Stop()
+	if status, code, raw := apqPost(t, e.server.URL, map[string]any{"extensions": apqExtensions(hash)}); status != http.StatusOK || code != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("hash only, Redis stopped: %d %q %s", status, code, raw)
+	}
+	if status, code, raw := apqPost(t, e.server.URL, register); status != http.StatusOK || code != "" {
+		t.Fatalf("query and hash, Redis stopped: %d %q %s", status, code, raw)
+	}
+}
