@@ -78,6 +78,13 @@ func (q *Queries) Resolve(ctx context.Context, p *graphql.RawParams, documentID 
 	}
 	if p.Query == "" {
 		query, ok := q.store.Get(ctx, id)
+		if ok && sha256Hex(query) != id {
+			// The store is shared (Redis): whatever is under a hash is checked against it, so that a
+			// write to the store by anyone else cannot swap the query a known hash runs.
+			q.store.Delete(ctx, id)
+			q.count(ctx, "refused")
+			ok = false
+		}
 		if !ok {
 			q.count(ctx, "miss")
 			return errcode.New(errcode.PersistedNotFound, "PersistedQueryNotFound")
@@ -86,14 +93,19 @@ func (q *Queries) Resolve(ctx context.Context, p *graphql.RawParams, documentID 
 		p.Query = query
 		return nil
 	}
-	sum := sha256.Sum256([]byte(p.Query))
-	if hex.EncodeToString(sum[:]) != id {
+	if sha256Hex(p.Query) != id {
 		q.count(ctx, "refused")
 		return errcode.BadInput("extensions.persistedQuery.sha256Hash", "the persisted query's sha256Hash is not the SHA-256 of its query")
 	}
 	q.store.Add(ctx, id, p.Query)
 	q.count(ctx, "registered")
 	return nil
+}
+
+// sha256Hex returns the lowercase hex SHA-256 of s, the form APQ hashes take.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // trusted lets p proceed only when it names a listed document or is one, word for word.

@@ -196,3 +196,34 @@ func TestLoadManifestMissing(t *testing.T) {
 		t.Errorf("New with a missing manifest: %v", err)
 	}
 }
+
+// A query found under a hash that is not its own (a shared store written by someone else) is not run:
+// the client is told to send the query again, and the wrong entry is dropped.
+func TestStoredQueryIsCheckedAgainstItsHash(t *testing.T) {
+	ctx := context.Background()
+	store, err := cache.NewMemory[string]("test", cache.Config{Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	q, err := New(Config{}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "{ topProducts { upc } }"
+	store.Add(ctx, sha(want), "mutation { placeOrder(input: {items: []}) { order { id } } }")
+	p := &graphql.RawParams{Extensions: pq(sha(want))}
+	if err := q.Resolve(ctx, p, ""); errcode.Code(err) != errcode.PersistedNotFound || p.Query != "" {
+		t.Fatalf("swapped entry: err %v, query %q; want PERSISTED_QUERY_NOT_FOUND and no query", err, p.Query)
+	}
+	if _, ok := store.Get(ctx, sha(want)); ok {
+		t.Error("the swapped entry is still stored")
+	}
+	if err := q.Resolve(ctx, &graphql.RawParams{Query: want, Extensions: pq(sha(want))}, ""); err != nil {
+		t.Fatalf("registering again: %v", err)
+	}
+	p = &graphql.RawParams{Extensions: pq(sha(want))}
+	if err := q.Resolve(ctx, p, ""); err != nil || p.Query != want {
+		t.Fatalf("after registering again: err %v, query %q", err, p.Query)
+	}
+}
