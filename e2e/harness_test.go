@@ -24,6 +24,7 @@ import (
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/auth"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 )
 
 // metrics reads what the gateway's instruments recorded: the tests install the OpenTelemetry SDK as
@@ -115,11 +116,7 @@ func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Confi
 	})
 
 	cfg := gateway.DefaultConfig()
-	cfg.Upstreams.Accounts.URL = "http://" + cluster.Addrs(demo.Accounts)[0]
-	cfg.Upstreams.Products.URL = "http://" + cluster.Addrs(demo.Products)[0]
-	cfg.Upstreams.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
-	cfg.Upstreams.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
-	cfg.Upstreams.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	demoupstreams.Point(&cfg.Upstreams, cluster)
 	// The watchdog at its longest: only a real miscount, never a CPU-starved test machine, can trip it,
 	// and query() fails on any batch it sends.
 	cfg.Loaders.MaxWait = time.Second

@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/telemetry"
 )
 
@@ -109,11 +109,7 @@ func TestFanOutPlanIsRefusedInProduction(t *testing.T) {
 func (e *env) gatewayOver(t testing.TB, tweak func(*gateway.Config), opts ...gateway.Option) string {
 	t.Helper()
 	cfg := gateway.DefaultConfig()
-	cfg.Upstreams.Accounts.URL = "http://" + e.cluster.Addrs(demo.Accounts)[0]
-	cfg.Upstreams.Products.URL = "http://" + e.cluster.Addrs(demo.Products)[0]
-	cfg.Upstreams.Reviews.URL = "http://" + e.cluster.Addrs(demo.Reviews)[0]
-	cfg.Upstreams.Inventory.Target = e.cluster.Addrs(demo.Inventory)[0]
-	cfg.Upstreams.Orders.Target = e.cluster.Addrs(demo.Orders)[0]
+	demoupstreams.Point(&cfg.Upstreams, e.cluster)
 	cfg.Loaders.MaxWait = time.Second // as the harness: only a real miscount trips the watchdog
 	if tweak != nil {
 		tweak(&cfg)

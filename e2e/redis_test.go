@@ -15,9 +15,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 )
 
 // redisServer is a redis-server process of the test's own, on a free loopback port, without
@@ -78,11 +78,7 @@ func (r *redisServer) Stop() {
 func (e *env) secondGateway(t *testing.T, tweak ...func(*gateway.Config)) string {
 	t.Helper()
 	cfg := gateway.DefaultConfig()
-	cfg.Upstreams.Accounts.URL = "http://" + e.cluster.Addrs(demo.Accounts)[0]
-	cfg.Upstreams.Products.URL = "http://" + e.cluster.Addrs(demo.Products)[0]
-	cfg.Upstreams.Reviews.URL = "http://" + e.cluster.Addrs(demo.Reviews)[0]
-	cfg.Upstreams.Inventory.Target = e.cluster.Addrs(demo.Inventory)[0]
-	cfg.Upstreams.Orders.Target = e.cluster.Addrs(demo.Orders)[0]
+	demoupstreams.Point(&cfg.Upstreams, e.cluster)
 	cfg.Loaders.MaxWait = time.Second
 	for _, f := range tweak {
 		f(&cfg)

@@ -12,6 +12,7 @@ import (
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/demo/faults"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -44,13 +45,8 @@ func startEnv(t *testing.T, dataCfg data.Config, mutate func(*upstreams.Config))
 		t.Fatalf("demo.Start: %v", err)
 	}
 	t.Cleanup(func() { _ = cl.Close() })
-	cfg := upstreams.Config{
-		Accounts:  upstreams.RESTConfig{URL: "http://" + cl.Addrs(demo.Accounts)[0]},
-		Products:  upstreams.RESTConfig{URL: "http://" + cl.Addrs(demo.Products)[0]},
-		Reviews:   upstreams.RESTConfig{URL: "http://" + cl.Addrs(demo.Reviews)[0]},
-		Inventory: upstreams.GRPCConfig{Target: cl.Addrs(demo.Inventory)[0]},
-		Orders:    upstreams.GRPCConfig{Target: cl.Addrs(demo.Orders)[0]},
-	}
+	var cfg upstreams.Config
+	demoupstreams.Point(&cfg, cl)
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/identity"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -45,11 +46,7 @@ func newEnv(t *testing.T, dcfg data.Config) *env {
 	}
 	t.Cleanup(func() { _ = cluster.Close() })
 	cfg := gateway.DefaultConfig()
-	cfg.Upstreams.Accounts.URL = "http://" + cluster.Addrs(demo.Accounts)[0]
-	cfg.Upstreams.Products.URL = "http://" + cluster.Addrs(demo.Products)[0]
-	cfg.Upstreams.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
-	cfg.Upstreams.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
-	cfg.Upstreams.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	demoupstreams.Point(&cfg.Upstreams, cluster)
 	gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if id := r.Header.Get(floor.UserHeader); id != "" {

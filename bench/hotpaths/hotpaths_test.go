@@ -23,6 +23,7 @@ import (
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -115,11 +116,7 @@ func sides(tb testing.TB) (gw, fl http.Handler) {
 	}
 	tb.Cleanup(func() { _ = cluster.Close() })
 	cfg := gateway.DefaultConfig()
-	cfg.Upstreams.Accounts.URL = "http://" + cluster.Addrs(demo.Accounts)[0]
-	cfg.Upstreams.Products.URL = "http://" + cluster.Addrs(demo.Products)[0]
-	cfg.Upstreams.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
-	cfg.Upstreams.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
-	cfg.Upstreams.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	demoupstreams.Point(&cfg.Upstreams, cluster)
 	g, err := gateway.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
