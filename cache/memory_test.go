@@ -144,3 +144,82 @@ func ExampleMemory() {
 	fmt.Println(v, ok)
 	// Output: parsed true
 }
+
+func TestMemoryByteBound(t *testing.T) {
+	ctx := context.Background()
+	size := func(_ string, v string) int64 { return int64(len(v)) }
+	c, err := NewMemory[string]("test", Config{Size: 100}, WithMaxBytes(10, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Add(ctx, "a", "1234")
+	c.Add(ctx, "b", "1234")
+	if got := c.Bytes(); got != 8 {
+		t.Fatalf("Bytes = %d, want 8", got)
+	}
+	c.Add(ctx, "a", "12") // replaced in place: 2 + 4
+	if got := c.Bytes(); got != 6 {
+		t.Fatalf("after replace: Bytes = %d, want 6", got)
+	}
+	c.Add(ctx, "c", "123456") // 12 > 10: evicts b (least recently used), then fits
+	if _, ok := c.Get(ctx, "b"); ok {
+		t.Error("b kept over the byte bound")
+	}
+	for _, k := range []string{"a", "c"} {
+		if _, ok := c.Get(ctx, k); !ok {
+			t.Errorf("%s evicted, want kept", k)
+		}
+	}
+	if got := c.Bytes(); got != 8 {
+		t.Fatalf("Bytes = %d, want 8", got)
+	}
+	c.Add(ctx, "a", "this is over ten bytes") // too heavy: not kept, and the old a is gone too
+	if _, ok := c.Get(ctx, "a"); ok {
+		t.Error("an entry heavier than the bound was kept (or the old value outlived it)")
+	}
+	if got := c.Bytes(); got != 6 {
+		t.Fatalf("Bytes = %d, want 6", got)
+	}
+	c.Delete(ctx, "c")
+	if got, n := c.Bytes(), c.Len(); got != 0 || n != 0 {
+		t.Fatalf("after delete: Bytes %d Len %d, want 0 0", got, n)
+	}
+}
+
+func TestMemoryAddTTLAndDeletePrefix(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewMemory[int]("test", Config{Size: 10, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	c.AddTTL(ctx, "u\x001", 1, time.Second)
+	c.AddTTL(ctx, "u\x002", 2, 0) // until evicted
+	c.Add(ctx, "p\x001", 3)
+	now = now.Add(time.Second)
+	if _, ok := c.Get(ctx, "u\x001"); ok {
+		t.Error("entry alive at its own TTL")
+	}
+	if _, ok := c.Get(ctx, "u\x002"); !ok {
+		t.Error("entry without TTL expired")
+	}
+	if n := c.DeletePrefix("u\x00"); n != 1 {
+		t.Errorf("DeletePrefix removed %d, want 1", n)
+	}
+	if _, ok := c.Get(ctx, "p\x001"); !ok {
+		t.Error("DeletePrefix removed another prefix")
+	}
+	c.Purge()
+	if c.Len() != 0 {
+		t.Errorf("Len after Purge = %d", c.Len())
+	}
+}
+
+func TestMemoryRefusesByteBoundWithoutSizer(t *testing.T) {
+	if _, err := NewMemory[int]("test", Config{Size: 1}, WithMaxBytes[int](10, nil)); err == nil {
+		t.Fatal("no error for a byte bound without a size function")
+	}
+}
