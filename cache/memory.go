@@ -24,7 +24,7 @@ type Memory[V any] struct {
 	mu       sync.Mutex // guards lru and bytes
 	lru      *simplelru.LRU[string, entry[V]]
 	bytes    int64
-	maxBytes int64                     // 0: no byte bound
+	maxBytes int64                       // 0: no byte bound
 	sizeOf   func(key string, v V) int64 // nil when maxBytes is 0
 
 	ttl   time.Duration
