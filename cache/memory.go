@@ -52,6 +52,11 @@ func WithMaxBytes[V any](maxBytes int64, sizeOf func(key string, v V) int64) Mem
 	return func(m *Memory[V]) { m.maxBytes, m.sizeOf = maxBytes, sizeOf }
 }
 
+// WithClock makes the cache read the time from now instead of time.Now (tests).
+func WithClock[V any](now func() time.Time) MemoryOption[V] {
+	return func(m *Memory[V]) { m.now = now }
+}
+
 // NewMemory returns an in-process cache named name (the `cache` attribute of its metrics) sized by
 // cfg, which must be valid. Its metrics: trellis.cache.hits, .misses, .evictions (entries dropped to
 // make room; expired or deleted entries are not evictions), and the gauges trellis.cache.entries and

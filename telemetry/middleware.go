@@ -79,7 +79,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	if outcome == "" || status >= 400 {
 		outcome = OutcomeError // refused before or outside GraphQL execution, or a request-level failure
 	}
-	calls := req.calls.Len()
+	calls, cached := req.calls.Len(), req.calls.CacheKeys()
 	op := t.names.get(name)
 
 	t.inFlight.Add(ctx, -1)
@@ -110,6 +110,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.Int("upstream_calls", calls),
+		slog.Int("cache_keys", cached),
 		slog.String("client_kind", kind),
 		slog.String("client_id", client),
 		slog.String("user_id", user),

@@ -84,6 +84,7 @@ func TestMiddlewareOutsideGraphQL(t *testing.T) {
 			f := newFixture(t, false)
 			h := f.tel.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calltrace.Record(r.Context(), calltrace.Call{Upstream: "accounts"})
+				calltrace.Record(r.Context(), calltrace.Call{Upstream: "accounts", BatchSize: 3, CacheHit: true})
 				slog.New(WrapHandler(slog.NewJSONHandler(f.logs, nil))).ErrorContext(r.Context(), "inner")
 				if tt.status != 0 {
 					w.WriteHeader(tt.status)
@@ -126,7 +127,7 @@ func TestMiddlewareOutsideGraphQL(t *testing.T) {
 				if m["request_id"] != id || m["trace_id"] != traceID {
 					t.Errorf("line %s lacks request_id %s or trace_id %s", line, id, traceID)
 				}
-				if m["msg"] == "access" && (m["level"] != tt.wantLevel || m["upstream_calls"] != float64(1) || m["outcome"] != tt.wantOutcome) {
+				if m["msg"] == "access" && (m["level"] != tt.wantLevel || m["upstream_calls"] != float64(1) || m["cache_keys"] != float64(3) || m["outcome"] != tt.wantOutcome) {
 					t.Errorf("access line %s", line)
 				}
 			}

@@ -30,7 +30,8 @@ type Call struct {
 	Duration time.Duration
 	// Code is the upstreamerr code of a failed attempt, "" on success.
 	Code string
-	// CacheHit is true when the answer came from a cache and no request reached the instance.
+	// CacheHit is true when the answer came from a cache and no request reached the instance; BatchSize
+	// is then the number of keys the cache answered, and Instance is empty.
 	CacheHit bool
 }
 
@@ -61,11 +62,30 @@ func (r *Recorder) Calls() []Call {
 	return append([]Call(nil), r.calls...)
 }
 
-// Len returns how many calls were recorded.
+// Len returns how many calls were recorded that reached an instance (cache hits are not calls).
 func (r *Recorder) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.calls)
+	n := 0
+	for _, c := range r.calls {
+		if !c.CacheHit {
+			n++
+		}
+	}
+	return n
+}
+
+// CacheKeys returns how many keys a cache answered (the batch sizes of the cache hits recorded).
+func (r *Recorder) CacheKeys() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.calls {
+		if c.CacheHit {
+			n += c.BatchSize
+		}
+	}
+	return n
 }
 
 type recorderKey struct{}

@@ -40,3 +40,16 @@ func TestRecorderKeepsEveryCallConcurrently(t *testing.T) {
 		t.Fatal("BatchSize without WithBatchSize: want 0")
 	}
 }
+
+func TestCacheHitsAreNotCalls(t *testing.T) {
+	r := NewRecorder(time.Unix(0, 0))
+	r.Add(Call{Upstream: "accounts", BatchSize: 3})
+	r.Add(Call{Upstream: "accounts", BatchSize: 4, CacheHit: true})
+	r.Add(Call{Upstream: "products", BatchSize: 2, CacheHit: true})
+	if got := r.Len(); got != 1 {
+		t.Errorf("Len = %d, want 1 (cache hits reach no instance)", got)
+	}
+	if got := r.CacheKeys(); got != 6 {
+		t.Errorf("CacheKeys = %d, want 6", got)
+	}
+}
