@@ -73,9 +73,9 @@ func TestLoadSendsOnlyMisses(t *testing.T) {
 		want      map[string]string
 	}{
 		{[]string{"a", "b", "a", "unknown"}, [][]string{{"a", "b", "unknown"}}, map[string]string{"a": "v:a", "b": "v:b"}},
-		{[]string{"b", "a"}, nil, map[string]string{"a": "v:a", "b": "v:b"}},                   // all cached
-		{[]string{"a", "c"}, [][]string{{"c"}}, map[string]string{"a": "v:a", "c": "v:c"}},     // partial overlap: misses only
-		{[]string{"unknown"}, [][]string{{"unknown"}}, map[string]string{}},                    // unknown keys are not cached
+		{[]string{"b", "a"}, nil, map[string]string{"a": "v:a", "b": "v:b"}},               // all cached
+		{[]string{"a", "c"}, [][]string{{"c"}}, map[string]string{"a": "v:a", "c": "v:c"}}, // partial overlap: misses only
+		{[]string{"unknown"}, [][]string{{"unknown"}}, map[string]string{}},                // unknown keys are not cached
 		{nil, nil, nil},
 	}
 	for i, s := range steps {
