@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/trellisgw/trellis/upstreams/calltrace"
+	"github.com/trellisgw/trellis/upstreams/entitycache"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
@@ -14,19 +15,25 @@ import (
 const MaxBatch = 500
 
 // Accounts is the typed client of the accounts REST service.
-type Accounts struct{ c *rest.Client }
+type Accounts struct {
+	c     *rest.Client
+	users *entitycache.Kind[User] // nil: not cached
+}
 
 // NewAccounts wraps a REST client of the accounts service.
 func NewAccounts(c *rest.Client) *Accounts { return &Accounts{c: c} }
 
 // UsersByID returns the users with the given ids, in the service's order; unknown ids are absent.
+// With the entity cache, only the ids it misses are sent, and the users come in the order of ids.
 func (a *Accounts) UsersByID(ctx context.Context, ids []string) ([]User, error) {
-	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]User, error) {
-		var out struct {
-			Users []User `json:"users"`
-		}
-		err := a.c.Get(ctx, "GET /users", "/users", url.Values{"id": chunk}, &out)
-		return out.Users, err
+	return cachedByKey(ctx, a.users, ids, func(u User) string { return u.ID }, func(ctx context.Context, ids []string) ([]User, error) {
+		return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]User, error) {
+			var out struct {
+				Users []User `json:"users"`
+			}
+			err := a.c.Get(ctx, "GET /users", "/users", url.Values{"id": chunk}, &out)
+			return out.Users, err
+		})
 	})
 }
 

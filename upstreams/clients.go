@@ -3,7 +3,9 @@ package upstreams
 import (
 	"errors"
 
+	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/upstreams/balancer"
+	"github.com/trellisgw/trellis/upstreams/entitycache"
 	"github.com/trellisgw/trellis/upstreams/grpcconn"
 	"github.com/trellisgw/trellis/upstreams/observe"
 	"github.com/trellisgw/trellis/upstreams/rest"
@@ -18,24 +20,54 @@ type Clients struct {
 	Inventory *Inventory
 	Orders    *Orders
 
+	caches    *caches
 	transport *rest.Transport
 	obs       *observe.Instruments
 	rest      []*rest.Client
 	conns     map[string]*grpcconn.Conn
 }
 
+// Option adjusts what New builds.
+type Option func(*options)
+
+type options struct {
+	cache  CacheConfig
+	hints  map[string]Hint
+	caller entitycache.CallerFunc
+}
+
+// WithCache puts the entity cache cfg describes in front of the batch look-ups, each kind cached by
+// its hint (keys: Kinds) as cfg overrides it; caller keys the entries of private kinds (it returns ""
+// for an anonymous caller, whose private look-ups are not cached). Without it nothing is cached.
+func WithCache(cfg CacheConfig, hints map[string]Hint, caller entitycache.CallerFunc) Option {
+	return func(o *options) { o.cache, o.hints, o.caller = cfg, hints, caller }
+}
+
 // New builds every client from cfg (defaults applied). It does no network I/O but DNS look-ups of
 // host names, which start in the background; connections are made on first use.
-func New(cfg Config) (*Clients, error) {
+func New(cfg Config, opts ...Option) (*Clients, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	obs, err := observe.New()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o.cache = o.cache.WithDefaults()
+	if err := o.cache.Validate(); err != nil {
+		return nil, configerr.Prefix("cache", err)
+	}
+	cs, err := newCaches(o.cache, o.hints, o.caller)
 	if err != nil {
 		return nil, err
 	}
-	c := &Clients{transport: rest.NewTransport(cfg.Transport), obs: obs, conns: map[string]*grpcconn.Conn{}}
+	obs, err := observe.New()
+	if err != nil {
+		_ = cs.close()
+		return nil, err
+	}
+	c := &Clients{caches: cs, transport: rest.NewTransport(cfg.Transport), obs: obs, conns: map[string]*grpcconn.Conn{}}
 	var errs []error
 	restClient := func(name string, r RESTConfig) *rest.Client {
 		rc, err := c.transport.NewPooledClient(name, rest.ClientConfig{
@@ -72,6 +104,12 @@ func New(cfg Config) (*Clients, error) {
 	}
 	c.Inventory = NewInventory(c.conns["inventory"])
 	c.Orders = NewOrders(c.conns["orders"])
+	c.Accounts.users = cs.users
+	c.Products.products = cs.products
+	c.Inventory.stock = cs.stock
+	c.Reviews.byProduct, c.Reviews.byAuthor = cs.reviewsProduct, cs.reviewsAuthor
+	c.Orders.byID, c.Orders.byBuyer = cs.ordersByID, cs.ordersByBuyer
+	c.Orders.stock = cs.stock
 	return c, nil
 }
 
@@ -99,6 +137,6 @@ func (c *Clients) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, c.obs.Close())
+	errs = append(errs, c.obs.Close(), c.caches.close())
 	return errors.Join(errs...)
 }

@@ -34,9 +34,9 @@ type env struct {
 }
 
 // startEnv starts the sample services on random loopback ports with the data set dataCfg (zero
-// fields default) and builds the clients; mutate, when not nil, may change the clients' config.
-// Everything is closed when the test ends.
-func startEnv(t *testing.T, dataCfg data.Config, mutate func(*upstreams.Config)) *env {
+// fields default) and builds the clients with opts; mutate, when not nil, may change the clients'
+// config. Everything is closed when the test ends.
+func startEnv(t *testing.T, dataCfg data.Config, mutate func(*upstreams.Config), opts ...upstreams.Option) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -50,7 +50,7 @@ func startEnv(t *testing.T, dataCfg data.Config, mutate func(*upstreams.Config))
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	clients, err := upstreams.New(cfg)
+	clients, err := upstreams.New(cfg, opts...)
 	if err != nil {
 		t.Fatalf("upstreams.New: %v", err)
 	}

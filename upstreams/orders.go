@@ -9,19 +9,30 @@ import (
 	"google.golang.org/grpc"
 
 	ordersv1 "github.com/trellisgw/trellis/proto/orders/v1"
+	"github.com/trellisgw/trellis/upstreams/entitycache"
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
 // Orders is the typed client of the orders gRPC service.
-type Orders struct{ c ordersv1.OrderServiceClient }
+type Orders struct {
+	c       ordersv1.OrderServiceClient
+	byID    *entitycache.Kind[Order]   // nil: not cached
+	byBuyer *entitycache.Kind[[]Order] // nil: not cached
+	stock   *entitycache.Kind[Stock]   // invalidated by PlaceOrder; nil: not cached
+}
 
 // NewOrders wraps a connection to the orders service.
 func NewOrders(conn grpc.ClientConnInterface) *Orders {
 	return &Orders{c: ordersv1.NewOrderServiceClient(conn)}
 }
 
-// OrdersByID returns the orders with the given ids; unknown ids are absent.
+// OrdersByID returns the orders with the given ids; unknown ids are absent. With the entity cache,
+// only the ids it misses are sent.
 func (o *Orders) OrdersByID(ctx context.Context, ids []string) ([]Order, error) {
+	return cachedByKey(ctx, o.byID, ids, func(o Order) string { return o.ID }, o.getOrders)
+}
+
+func (o *Orders) getOrders(ctx context.Context, ids []string) ([]Order, error) {
 	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]Order, error) {
 		resp, err := o.c.GetOrders(ctx, &ordersv1.GetOrdersRequest{Ids: chunk})
 		if err != nil {
@@ -31,8 +42,16 @@ func (o *Orders) OrdersByID(ctx context.Context, ids []string) ([]Order, error) 
 	})
 }
 
-// OrdersByBuyers returns each buyer's orders, newest first, keyed by buyer id.
+// OrdersByBuyers returns each buyer's orders, newest first, keyed by buyer id. With the entity cache,
+// only the buyers it misses are sent.
 func (o *Orders) OrdersByBuyers(ctx context.Context, buyerIDs []string) (map[string][]Order, error) {
+	if o.byBuyer == nil {
+		return o.listByBuyers(ctx, buyerIDs)
+	}
+	return o.byBuyer.Load(ctx, buyerIDs, o.listByBuyers)
+}
+
+func (o *Orders) listByBuyers(ctx context.Context, buyerIDs []string) (map[string][]Order, error) {
 	out := make(map[string][]Order, len(buyerIDs))
 	_, err := batched(ctx, buyerIDs, func(ctx context.Context, chunk []string) ([]struct{}, error) {
 		resp, err := o.c.ListOrdersByBuyers(ctx, &ordersv1.ListOrdersByBuyersRequest{BuyerIds: chunk})
@@ -47,7 +66,8 @@ func (o *Orders) OrdersByBuyers(ctx context.Context, buyerIDs []string) (map[str
 	return out, err
 }
 
-// PlaceOrder places a new order for buyerID. Invalid input fails with upstreamerr.BadInput.
+// PlaceOrder places a new order for buyerID. Invalid input fails with upstreamerr.BadInput. The cached
+// orders of the buyer and stock of the items are dropped, whatever the outcome.
 func (o *Orders) PlaceOrder(ctx context.Context, buyerID string, items []NewOrderItem) (Order, error) {
 	req := &ordersv1.PlaceOrderRequest{BuyerId: buyerID, Items: make([]*ordersv1.PlaceOrderItem, len(items))}
 	for i, it := range items {
@@ -60,6 +80,14 @@ func (o *Orders) PlaceOrder(ctx context.Context, buyerID string, items []NewOrde
 		req.Items[i] = &ordersv1.PlaceOrderItem{Upc: it.UPC, Quantity: int32(it.Quantity)}
 	}
 	resp, err := o.c.PlaceOrder(ctx, req)
+	// The buyer's orders and the stock of what was bought have changed (or may have: a timed-out call
+	// may have placed the order).
+	o.byBuyer.Invalidate(ctx, buyerID)
+	upcs := make([]string, len(items))
+	for i, it := range items {
+		upcs[i] = it.UPC
+	}
+	o.stock.Invalidate(ctx, upcs...)
 	if err != nil {
 		return Order{}, err
 	}

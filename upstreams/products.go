@@ -5,11 +5,15 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/trellisgw/trellis/upstreams/entitycache"
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
 // Products is the typed client of the products REST service.
-type Products struct{ c *rest.Client }
+type Products struct {
+	c        *rest.Client
+	products *entitycache.Kind[Product] // nil: not cached
+}
 
 // NewProducts wraps a REST client of the products service.
 func NewProducts(c *rest.Client) *Products { return &Products{c: c} }
@@ -19,12 +23,15 @@ type productList struct {
 	Total    int       `json:"total"`
 }
 
-// ProductsByUPC returns the products with the given UPCs; unknown UPCs are absent.
+// ProductsByUPC returns the products with the given UPCs; unknown UPCs are absent. With the entity
+// cache, only the UPCs it misses are sent.
 func (p *Products) ProductsByUPC(ctx context.Context, upcs []string) ([]Product, error) {
-	return batched(ctx, upcs, func(ctx context.Context, chunk []string) ([]Product, error) {
-		var out productList
-		err := p.c.Get(ctx, "GET /products", "/products", url.Values{"upc": chunk}, &out)
-		return out.Products, err
+	return cachedByKey(ctx, p.products, upcs, func(p Product) string { return p.UPC }, func(ctx context.Context, upcs []string) ([]Product, error) {
+		return batched(ctx, upcs, func(ctx context.Context, chunk []string) ([]Product, error) {
+			var out productList
+			err := p.c.Get(ctx, "GET /products", "/products", url.Values{"upc": chunk}, &out)
+			return out.Products, err
+		})
 	})
 }
 

@@ -1,0 +1,312 @@
+package upstreams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	inventoryv1 "github.com/trellisgw/trellis/proto/inventory/v1"
+	ordersv1 "github.com/trellisgw/trellis/proto/orders/v1"
+	"github.com/trellisgw/trellis/upstreams/entitycache"
+)
+
+// The entity kinds, named as the loaders name their batches; the keys of `cache.kinds`.
+const (
+	KindUsersByID        = "users_by_id"
+	KindProductsByUPC    = "products_by_upc"
+	KindStockByUPC       = "stock_by_upc"
+	KindReviewsByProduct = "reviews_by_product"
+	KindReviewsByAuthor  = "reviews_by_author"
+	KindOrdersByID       = "orders_by_id"
+	KindOrdersByBuyer    = "orders_by_buyer"
+)
+
+// Kinds lists every entity kind, sorted.
+var Kinds = []string{KindOrdersByBuyer, KindOrdersByID, KindProductsByUPC, KindReviewsByAuthor, KindReviewsByProduct, KindStockByUPC, KindUsersByID}
+
+// CacheConfig is the `cache` section of the gateway's config file: the entity cache in front of the
+// typed clients' batch look-ups. Each kind's TTL and scope come from the schema's @cacheControl hints
+// (handed to New as Hints); Kinds overrides them per kind.
+type CacheConfig struct {
+	// Enabled turns the entity cache on. Default false: every look-up goes to its upstream.
+	Enabled bool `yaml:"enabled"`
+	// MaxEntries bounds each kind's entries. Default 10000.
+	MaxEntries int `yaml:"max_entries"`
+	// MaxBytes bounds each kind's estimated bytes. Default 8 MiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// DefaultMaxAge is the TTL of a kind that neither the schema nor Kinds gives one; 0s = such a kind
+	// is not cached. Default 0s.
+	DefaultMaxAge time.Duration `yaml:"default_max_age"`
+	// Kinds overrides the schema's hints per kind (keys: Kinds).
+	Kinds map[string]KindConfig `yaml:"kinds,omitempty"`
+}
+
+// KindConfig overrides one kind's caching.
+type KindConfig struct {
+	// MaxAge is the kind's TTL; 0s = the schema's hint. A negative value is refused; to stop caching a
+	// kind, set disabled.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Scope is "public" or "private"; "" = the schema's hint.
+	Scope string `yaml:"scope"`
+	// Disabled turns caching of the kind off.
+	Disabled bool `yaml:"disabled"`
+}
+
+// Hint is what the schema says about caching one kind: its maxAge and scope (the @cacheControl
+// directive on the type or field the kind answers). A zero MaxAge means no hint.
+type Hint struct {
+	MaxAge  time.Duration
+	Private bool
+}
+
+// Defaults of CacheConfig.
+const (
+	DefaultCacheMaxEntries = 10000
+	DefaultCacheMaxBytes   = 8 << 20
+)
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c CacheConfig) WithDefaults() CacheConfig {
+	if c.MaxEntries == 0 {
+		c.MaxEntries = DefaultCacheMaxEntries
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultCacheMaxBytes
+	}
+	return c
+}
+
+// Validate reports every invalid field, each named by its key below `cache`.
+func (c CacheConfig) Validate() error {
+	var errs []error
+	if c.MaxEntries < 0 {
+		errs = append(errs, fmt.Errorf("max_entries: must be > 0, got %d", c.MaxEntries))
+	}
+	if c.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("max_bytes: must be > 0, got %d", c.MaxBytes))
+	}
+	if c.DefaultMaxAge < 0 {
+		errs = append(errs, fmt.Errorf("default_max_age: must be >= 0 (0s = kinds without a hint are not cached), got %s", c.DefaultMaxAge))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Kinds)) {
+		k := c.Kinds[name]
+		if !slices.Contains(Kinds, name) {
+			errs = append(errs, fmt.Errorf("kinds.%s: unknown kind; want one of %s", name, strings.Join(Kinds, ", ")))
+			continue
+		}
+		if k.MaxAge < 0 {
+			errs = append(errs, fmt.Errorf("kinds.%s.max_age: must be >= 0 (0s = the schema's hint), got %s", name, k.MaxAge))
+		}
+		if k.Scope != "" && k.Scope != string(entitycache.Public) && k.Scope != string(entitycache.Private) {
+			errs = append(errs, fmt.Errorf("kinds.%s.scope: %q is not public or private", name, k.Scope))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Policy returns how kind is cached given the schema's hint: the override of Kinds first, then the
+// hint, then DefaultMaxAge. A TTL of 0 means the kind is not cached.
+func (c CacheConfig) Policy(kind string, hint Hint) entitycache.Policy {
+	p := entitycache.Policy{TTL: hint.MaxAge, Scope: entitycache.Public, MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes}
+	if hint.Private {
+		p.Scope = entitycache.Private
+	}
+	if p.TTL == 0 {
+		p.TTL = c.DefaultMaxAge
+	}
+	o := c.Kinds[kind]
+	if o.MaxAge > 0 {
+		p.TTL = o.MaxAge
+	}
+	if o.Scope != "" {
+		p.Scope = entitycache.Scope(o.Scope)
+	}
+	if !c.Enabled || o.Disabled {
+		p.TTL = 0
+	}
+	return p
+}
+
+// The gRPC methods of the batch look-ups, as call traces name them.
+const (
+	inventoryGetStock  = inventoryv1.InventoryService_GetStock_FullMethodName
+	ordersGetOrders    = ordersv1.OrderService_GetOrders_FullMethodName
+	ordersListByBuyers = ordersv1.OrderService_ListOrdersByBuyers_FullMethodName
+)
+
+// cachedByKey answers keys through k (nil: straight from fetch), each key naming one entity whose key
+// is keyOf(entity); the result is in the order of keys, unknown keys left out.
+func cachedByKey[V any](ctx context.Context, k *entitycache.Kind[V], keys []string, keyOf func(V) string, fetch func(context.Context, []string) ([]V, error)) ([]V, error) {
+	if k == nil {
+		return fetch(ctx, keys)
+	}
+	found, err := k.Load(ctx, keys, func(ctx context.Context, miss []string) (map[string]V, error) {
+		vs, err := fetch(ctx, miss)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]V, len(vs))
+		for _, v := range vs {
+			m[keyOf(v)] = v
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]V, 0, len(found))
+	for _, key := range keys {
+		if v, ok := found[key]; ok {
+			out = append(out, v)
+			delete(found, key) // a repeated key answers once, as the services do
+		}
+	}
+	return out, nil
+}
+
+// cachedGroups answers keys through k (nil: straight from fetch), each key naming the group of
+// entities whose groupOf is the key (a key without any is an empty group, cached too); the result is
+// the groups in the order of keys.
+func cachedGroups[V any](ctx context.Context, k *entitycache.Kind[[]V], keys []string, groupOf func(V) string, fetch func(context.Context, []string) ([]V, error)) ([]V, error) {
+	if k == nil {
+		return fetch(ctx, keys)
+	}
+	found, err := k.Load(ctx, keys, func(ctx context.Context, miss []string) (map[string][]V, error) {
+		vs, err := fetch(ctx, miss)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string][]V, len(miss))
+		for _, key := range miss {
+			m[key] = []V{}
+		}
+		for _, v := range vs {
+			if g, ok := m[groupOf(v)]; ok {
+				m[groupOf(v)] = append(g, v)
+			}
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []V
+	for _, key := range keys {
+		out = append(out, found[key]...)
+		delete(found, key)
+	}
+	return out, nil
+}
+
+// caches are the entity caches of the clients' batch look-ups; a nil one caches nothing.
+type caches struct {
+	users          *entitycache.Kind[User]
+	products       *entitycache.Kind[Product]
+	stock          *entitycache.Kind[Stock]
+	reviewsProduct *entitycache.Kind[[]Review]
+	reviewsAuthor  *entitycache.Kind[[]Review]
+	ordersByID     *entitycache.Kind[Order]
+	ordersByBuyer  *entitycache.Kind[[]Order]
+}
+
+// newCaches builds the entity cache of every kind from cfg and the schema's hints.
+func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.CallerFunc) (*caches, error) {
+	c := &caches{}
+	var errs []error
+	pol := func(kind string) entitycache.Policy { return cfg.Policy(kind, hints[kind]) }
+	add := func(err error) { errs = append(errs, err) }
+	var err error
+	c.users, err = entitycache.NewKind(KindUsersByID, "accounts", "GET /users", pol(KindUsersByID), caller, User.size)
+	add(err)
+	c.products, err = entitycache.NewKind(KindProductsByUPC, "products", "GET /products", pol(KindProductsByUPC), caller, Product.size)
+	add(err)
+	c.stock, err = entitycache.NewKind(KindStockByUPC, "inventory", inventoryGetStock, pol(KindStockByUPC), caller, Stock.size)
+	add(err)
+	c.reviewsProduct, err = entitycache.NewKind(KindReviewsByProduct, "reviews", "GET /reviews", pol(KindReviewsByProduct), caller, reviewsSize)
+	add(err)
+	c.reviewsAuthor, err = entitycache.NewKind(KindReviewsByAuthor, "reviews", "GET /reviews", pol(KindReviewsByAuthor), caller, reviewsSize)
+	add(err)
+	c.ordersByID, err = entitycache.NewKind(KindOrdersByID, "orders", ordersGetOrders, pol(KindOrdersByID), caller, Order.size)
+	add(err)
+	c.ordersByBuyer, err = entitycache.NewKind(KindOrdersByBuyer, "orders", ordersListByBuyers, pol(KindOrdersByBuyer), caller, ordersSize)
+	add(err)
+	if err := errors.Join(errs...); err != nil {
+		_ = c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Purge drops cached entities: every kind when kind is "", else that kind's entries of keys (all of
+// them when keys is empty). It reports an unknown kind.
+func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error {
+	type purger interface {
+		Invalidate(context.Context, ...string)
+		Purge()
+	}
+	all := map[string]purger{
+		KindUsersByID: c.caches.users, KindProductsByUPC: c.caches.products, KindStockByUPC: c.caches.stock,
+		KindReviewsByProduct: c.caches.reviewsProduct, KindReviewsByAuthor: c.caches.reviewsAuthor,
+		KindOrdersByID: c.caches.ordersByID, KindOrdersByBuyer: c.caches.ordersByBuyer,
+	}
+	if kind == "" {
+		for _, p := range all {
+			p.Purge()
+		}
+		return nil
+	}
+	p, ok := all[kind]
+	if !ok {
+		return fmt.Errorf("unknown entity kind %q; want one of %s", kind, strings.Join(Kinds, ", "))
+	}
+	if len(keys) == 0 {
+		p.Purge()
+		return nil
+	}
+	p.Invalidate(ctx, keys...)
+	return nil
+}
+
+func (c *caches) close() error {
+	return errors.Join(c.users.Close(), c.products.Close(), c.stock.Close(), c.reviewsProduct.Close(),
+		c.reviewsAuthor.Close(), c.ordersByID.Close(), c.ordersByBuyer.Close())
+}
+
+// Estimated sizes of cached values: their strings plus a fixed cost per struct.
+func (u User) size() int64 { return int64(len(u.ID)+len(u.Username)+len(u.Name)+len(u.Email)) + 64 }
+
+func (p Product) size() int64 { return int64(len(p.UPC)+len(p.Name)) + 48 }
+
+func (s Stock) size() int64 { return int64(len(s.UPC)) + 40 }
+
+func (r Review) size() int64 {
+	return int64(len(r.ID)+len(r.Body)+len(r.AuthorID)+len(r.ProductUPC)) + 88
+}
+
+func (o Order) size() int64 {
+	n := int64(len(o.ID)+len(o.BuyerID)+len(o.Status)+len(o.CreatedAt)) + 96
+	for _, it := range o.Items {
+		n += int64(len(it.UPC)) + 40
+	}
+	return n
+}
+
+func reviewsSize(rs []Review) int64 {
+	n := int64(24)
+	for _, r := range rs {
+		n += r.size()
+	}
+	return n
+}
+
+func ordersSize(os []Order) int64 {
+	n := int64(24)
+	for _, o := range os {
+		n += o.size()
+	}
+	return n
+}
