@@ -688,7 +688,7 @@ var sources = []*ast.Source{
 	{Name: "../../schema/accounts.graphqls", Input: `"""
 A shopper's account, from the accounts service.
 """
-type User {
+type User @cacheControl(maxAge: 60) {
   """
   The user's id.
   """
@@ -704,22 +704,22 @@ type User {
   """
   The user's e-mail address. Visible to the user themself and to admins only.
   """
-  email: String @owner
+  email: String @owner @cacheControl(scope: PRIVATE)
   """
   The reviews this user wrote, oldest first. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  reviews(first: Int = 10): [Review!] @listSize(slicingArguments: ["first"])
+  reviews(first: Int = 10): [Review!] @listSize(slicingArguments: ["first"]) @cacheControl(maxAge: 30)
   """
   The orders this user placed, newest first. ` + "`" + `first` + "`" + ` is 0..100. Visible to the user themself and to
   admins only.
   """
-  orders(first: Int = 10, after: String): OrderConnection @owner @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+  orders(first: Int = 10, after: String): OrderConnection @owner @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"]) @cacheControl(maxAge: 30, scope: PRIVATE)
 }
 
 """
 A page of users.
 """
-type UserConnection {
+type UserConnection @cacheControl(inheritMaxAge: true) {
   """
   The users of this page with their cursors.
   """
@@ -741,7 +741,7 @@ type UserConnection {
 """
 A user and its position in a list.
 """
-type UserEdge {
+type UserEdge @cacheControl(inheritMaxAge: true) {
   """
   The position of this user, for ` + "`" + `after` + "`" + `.
   """
@@ -780,6 +780,29 @@ null. Only on fields returning one object.
 """
 directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION
 `, BuiltIn: false},
+	{Name: "../../schema/cache.graphqls", Input: `# Caching hints (Apollo's @cacheControl convention), read once at start: the entity cache's TTL and
+# scope per kind (upstreams, cache.*) and each response's Cache-Control (graph/cachecontrol).
+#
+# A field's maxAge is its own hint's, else its type's hint when it returns an object, else the parent's
+# for scalar fields and for fields with inheritMaxAge; root fields and other object fields without a hint
+# have no maxAge. A response's maxAge is the smallest of the fields it resolved; one private field makes
+# it private.
+
+"""
+Who may share a cached answer: PUBLIC (any cache, any caller) or PRIVATE (the caller's own).
+"""
+enum CacheControlScope {
+  PUBLIC
+  PRIVATE
+}
+
+"""
+How long (seconds) and for whom an answer may be cached. On a type it applies to every field returning
+the type; on a field, to the field. inheritMaxAge takes the parent field's maxAge (for wrapper types
+such as connections and edges).
+"""
+directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+`, BuiltIn: false},
 	{Name: "../../schema/cost.graphqls", Input: `# Cost directives of the IBM GraphQL Cost Directives specification
 # (https://ibm.github.io/graphql-specs/cost-spec.html). graph/cost reads them from the schema once at
 # start to price every operation before it runs; they have no effect on execution (gqlgen.yml marks them
@@ -800,9 +823,8 @@ operation that gives none (without a default) or several.
 """
 directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
 `, BuiltIn: false},
-	{Name: "../../schema/directives.graphqls", Input: `# Directives of the unified schema. Today these are gqlgen's code-generation directives; the
-# authorization (@authenticated, @requiresScopes), cost (@cost, @listSize) and caching (@cacheControl)
-# directives join this file with the issues that implement them.
+	{Name: "../../schema/directives.graphqls", Input: `# Directives of the unified schema: gqlgen's code-generation directives. The authorization
+# (auth.graphqls), cost (cost.graphqls) and caching (cache.graphqls) directives have their own files.
 
 """
 Binds a GraphQL type to a Go type (gqlgen code generation only; no effect at run time).
@@ -817,7 +839,7 @@ directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on 
 	{Name: "../../schema/orders.graphqls", Input: `"""
 An order placed by a user, from the orders service.
 """
-type Order {
+type Order @cacheControl(maxAge: 30, scope: PRIVATE) {
   """
   The order's id.
   """
@@ -873,7 +895,7 @@ enum OrderStatus {
 """
 One line of an order.
 """
-type OrderItem {
+type OrderItem @cacheControl(inheritMaxAge: true) {
   """
   The product ordered.
   """
@@ -891,7 +913,7 @@ type OrderItem {
 """
 A page of orders.
 """
-type OrderConnection {
+type OrderConnection @cacheControl(inheritMaxAge: true) {
   """
   The orders of this page with their cursors.
   """
@@ -913,7 +935,7 @@ type OrderConnection {
 """
 An order and its position in a list.
 """
-type OrderEdge {
+type OrderEdge @cacheControl(inheritMaxAge: true) {
   """
   The position of this order, for ` + "`" + `after` + "`" + `.
   """
@@ -961,7 +983,7 @@ type PlaceOrderPayload {
 	{Name: "../../schema/products.graphqls", Input: `"""
 An item for sale, from the products service, with its stock from the inventory service.
 """
-type Product {
+type Product @cacheControl(maxAge: 300) {
   """
   The product's Universal Product Code.
   """
@@ -981,21 +1003,21 @@ type Product {
   """
   Whether at least one unit is in stock (inventory service).
   """
-  inStock: Boolean @cost(weight: "1")
+  inStock: Boolean @cost(weight: "1") @cacheControl(maxAge: 5)
   """
   The shipping cost estimate in cents (inventory service).
   """
-  shippingEstimate: Int @cost(weight: "1")
+  shippingEstimate: Int @cost(weight: "1") @cacheControl(maxAge: 5)
   """
   The reviews of this product, oldest first. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  reviews(first: Int = 10): [Review!] @listSize(slicingArguments: ["first"])
+  reviews(first: Int = 10): [Review!] @listSize(slicingArguments: ["first"]) @cacheControl(maxAge: 30)
 }
 
 """
 A page of products.
 """
-type ProductConnection {
+type ProductConnection @cacheControl(inheritMaxAge: true) {
   """
   The products of this page with their cursors.
   """
@@ -1017,7 +1039,7 @@ type ProductConnection {
 """
 A product and its position in a list.
 """
-type ProductEdge {
+type ProductEdge @cacheControl(inheritMaxAge: true) {
   """
   The position of this product, for ` + "`" + `after` + "`" + `.
   """
@@ -1031,7 +1053,7 @@ type ProductEdge {
 	{Name: "../../schema/reviews.graphqls", Input: `"""
 A user's review of a product, from the reviews service.
 """
-type Review {
+type Review @cacheControl(maxAge: 30) {
   """
   The review's id.
   """
@@ -1090,7 +1112,7 @@ type Query {
   """
   The signed-in user, or null for an anonymous caller.
   """
-  me: User
+  me: User @cacheControl(scope: PRIVATE)
   """
   The user with this id, or null when there is none.
   """
@@ -1116,7 +1138,7 @@ type Query {
   admin scope (auth.admin_scope): anyone else gets null with FORBIDDEN (anonymous callers without the
   order being loaded).
   """
-  order(id: ID!): Order @owner(field: "buyerId", result: true)
+  order(id: ID!): Order @owner(field: "buyerId", result: true) @cacheControl(scope: PRIVATE)
 }
 
 """
@@ -1136,7 +1158,7 @@ type Mutation @authenticated {
 """
 Where a page of a connection sits in the whole list (Relay cursor connections).
 """
-type PageInfo {
+type PageInfo @cacheControl(inheritMaxAge: true) {
   """
   Whether items follow this page.
   """
