@@ -1120,7 +1120,7 @@ type Query {
   """
   All users in id order, a page at a time. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  users(first: Int = 10, after: String): UserConnection @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+  users(first: Int = 10, after: String): UserConnection @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"]) @cacheControl(maxAge: 60)
   """
   The product with this UPC, or null when there is none.
   """
@@ -1128,7 +1128,7 @@ type Query {
   """
   All products in UPC order, a page at a time. ` + "`" + `first` + "`" + ` is 0..100.
   """
-  products(first: Int = 10, after: String): ProductConnection @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+  products(first: Int = 10, after: String): ProductConnection @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"]) @cacheControl(maxAge: 300)
   """
   The best-ranked products: most reviewed first, then best rated. ` + "`" + `first` + "`" + ` is 0..100.
   """
