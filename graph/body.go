@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
@@ -22,6 +23,8 @@ type operation struct {
 	// DocumentID names a persisted document (the `documentId` member of the GraphQL-over-HTTP
 	// persisted documents proposal, which graphql-codegen's client preset sends).
 	DocumentID string
+	// oc is the operation's context once created (validated), for its response's Cache-Control.
+	oc *graphql.OperationContext
 }
 
 // requestParams is the shape of a GraphQL-over-HTTP request body, each member kept raw to check its type.

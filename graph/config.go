@@ -46,6 +46,15 @@ type Config struct {
 	CSRFPrevention CSRFConfig `yaml:"csrf_prevention"`
 	// Batching allows a POST body to be a JSON array of operations. Off by default.
 	Batching BatchConfig `yaml:"batching"`
+	// CacheControl tunes the Cache-Control of responses (computed from the schema's @cacheControl).
+	CacheControl CacheControlConfig `yaml:"cache_control"`
+}
+
+// CacheControlConfig tunes the response Cache-Control computed from the operation's fields.
+type CacheControlConfig struct {
+	// DefaultMaxAge is the maxAge of fields that have no @cacheControl hint. Default 0s: such a field
+	// makes the response no-store.
+	DefaultMaxAge time.Duration `yaml:"default_max_age"`
 }
 
 // IntrospectionEnabled reports whether introspection (and with it GraphiQL and GET /schema.graphql) is
@@ -185,6 +194,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownDelay < 0 {
 		errs = append(errs, fmt.Errorf("shutdown_delay: must be >= 0, got %s", c.ShutdownDelay))
+	}
+	if c.CacheControl.DefaultMaxAge < 0 {
+		errs = append(errs, fmt.Errorf("cache_control.default_max_age: must be >= 0 (0s = fields without a hint are not cacheable), got %s", c.CacheControl.DefaultMaxAge))
 	}
 	for key, v := range map[string]int{
 		"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,

@@ -33,6 +33,9 @@ type Deps struct {
 	Persisted PersistedQueries
 	// Logger receives the details hidden from clients. Nil means discard.
 	Logger *slog.Logger
+	// CacheControl returns the Cache-Control of a query's successful response (from the schema's
+	// @cacheControl hints, graph/cachecontrol). Nil means "no-store" for every response.
+	CacheControl func(ctx context.Context, oc *graphql.OperationContext) string
 }
 
 // NewHandler returns the gateway's HTTP handler: POST and GET /graphql (GraphQL over HTTP), GET
@@ -67,7 +70,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetRecoverFunc(recoverPanic(log))
 
 	ins := newInstruments()
-	var api http.Handler = executeHandler{exec: exec, persisted: d.Persisted, log: log, ins: ins}
+	var api http.Handler = executeHandler{exec: exec, persisted: d.Persisted, log: log, ins: ins, cacheControl: d.CacheControl}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}

@@ -118,6 +118,8 @@ type executeHandler struct {
 	persisted PersistedQueries
 	log       *slog.Logger
 	ins       instruments
+	// cacheControl is Deps.CacheControl; nil: every response is no-store.
+	cacheControl func(ctx context.Context, oc *graphql.OperationContext) string
 }
 
 // ServeHTTP implements http.Handler.
@@ -128,12 +130,15 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := graphql.StartOperationTrace(r.Context())
+	// The answer may differ by credentials (and by media type, which decodeRequest already varies by).
+	w.Header().Add("Vary", "Authorization")
 	if !req.batched {
-		resp, status, getMutation := h.run(ctx, r, req, req.ops[0])
+		resp, status, getMutation := h.run(ctx, r, req, &req.ops[0])
 		if getMutation {
 			w.Header().Set("Allow", "POST")
 			status = http.StatusMethodNotAllowed
 		}
+		w.Header().Set("Cache-Control", h.cacheHeader(ctx, &req.ops[0], resp, status))
 		setContentType(w, req.media)
 		w.WriteHeader(status)
 		writeResponse(w, resp)
@@ -142,9 +147,10 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A batch: each operation runs in turn, with every limit applied to it; the answer is 200 with one
 	// response per operation, in order.
 	resps := make([]*graphql.Response, len(req.ops))
-	for i, op := range req.ops {
-		resps[i], _, _ = h.run(ctx, r, req, op)
+	for i := range req.ops {
+		resps[i], _, _ = h.run(ctx, r, req, &req.ops[i])
 	}
+	w.Header().Set("Cache-Control", "no-store") // a batch is answered as one: not worth a policy
 	setContentType(w, req.media)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte{'['})
@@ -157,9 +163,18 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte{']'})
 }
 
+// cacheHeader is the Cache-Control of one operation's response: no-store for errors (and refusals),
+// mutations and fields without a hint; else what the operation's fields allow.
+func (h executeHandler) cacheHeader(ctx context.Context, op *operation, resp *graphql.Response, status int) string {
+	if h.cacheControl == nil || status != http.StatusOK || resp == nil || len(resp.Errors) > 0 || op.oc == nil {
+		return "no-store"
+	}
+	return h.cacheControl(ctx, op.oc)
+}
+
 // run executes one operation and returns its response and HTTP status, and whether it was a
 // mutation sent over GET (refused, not run).
-func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpRequest, op operation) (resp *graphql.Response, status int, getMutation bool) {
+func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpRequest, op *operation) (resp *graphql.Response, status int, getMutation bool) {
 	start := graphql.Now()
 	params := &graphql.RawParams{
 		Query:         op.Query,
@@ -195,6 +210,7 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
 		return resp, requestStatus(req.media, resp.Errors), st.getMutation
 	}
+	op.oc = oc
 	handler, ctx := h.exec.DispatchOperation(ctx, oc)
 	resp = handler(ctx)
 	if resp == nil { // only a stream ends with nil; queries and mutations have one response

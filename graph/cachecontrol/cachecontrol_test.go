@@ -130,3 +130,28 @@ func TestReadRefusesBadHints(t *testing.T) {
 		}
 	}
 }
+
+func TestResponderKeepsPolicies(t *testing.T) {
+	s, h := load(t)
+	r, err := NewResponder(h, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const q = `query A { top { upc } } query B { version }`
+	doc, errs := gqlparser.LoadQuery(s, q)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	for range 2 {
+		if got := r.Policy(t.Context(), q, doc.Operations.ForName("A")).Header(false); got != "public, max-age=300" {
+			t.Errorf("A: %q", got)
+		}
+		if got := r.Policy(t.Context(), q, doc.Operations.ForName("B")).Header(false); got != "no-store" {
+			t.Errorf("B: %q", got)
+		}
+	}
+	if n := r.policies.Len(); n != 2 {
+		t.Errorf("%d policies kept, want 2 (one per operation of the document)", n)
+	}
+}
