@@ -48,6 +48,8 @@ type Config struct {
 	RateLimit ratelimit.Config `yaml:"rate_limit"`
 	// Runtime tunes the Go garbage collector of the gateway process (package internal/gctune).
 	Runtime gctune.Config `yaml:"runtime"`
+	// Cache is the entity cache in front of the upstreams' batch look-ups (package upstreams).
+	Cache upstreams.CacheConfig `yaml:"cache"`
 }
 
 // LogConfig configures logging.
@@ -96,6 +98,7 @@ func (c Config) WithDefaults() Config {
 	c.Cost = c.Cost.WithDefaults()
 	c.RateLimit = c.RateLimit.WithDefaults()
 	c.Runtime = c.Runtime.WithDefaults()
+	c.Cache = c.Cache.WithDefaults()
 	return c
 }
 
@@ -118,6 +121,7 @@ func (c Config) Validate() error {
 	add("cost", c.Cost.Validate())
 	add("rate_limit", c.RateLimit.Validate())
 	add("runtime", c.Runtime.Validate())
+	add("cache", c.Cache.Validate())
 	return errors.Join(errs...)
 }
 

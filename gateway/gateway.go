@@ -16,10 +16,12 @@ import (
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/auth"
+	"github.com/trellisgw/trellis/graph/cachecontrol"
 	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/internal/admintoken"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -34,6 +36,7 @@ type Gateway struct {
 	persisted cache.Cache[string]
 	draining  atomic.Bool
 	limiter   *ratelimit.Limiter
+	responder *cachecontrol.Responder
 }
 
 // Option adjusts how New assembles the gateway.
@@ -68,7 +71,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config is invalid:\n%w", err)
 	}
-	clients, err := upstreams.New(cfg.Upstreams)
+	// The schema's caching hints are read before the clients, whose entity cache they set.
+	hints, err := readHints(generated.NewExecutableSchema(generated.Config{}).Schema())
+	if err != nil {
+		return nil, err
+	}
+	clients, err := upstreams.New(cfg.Upstreams, upstreams.WithCache(cfg.Cache, entityHints(hints), callerKey))
 	if err != nil {
 		return nil, fmt.Errorf("upstreams: %w", err)
 	}
@@ -77,6 +85,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = clients.Close()
 		return nil, err
 	}
+
 	// Every line logged with a request's context carries its request and trace ids.
 	o.logger = slog.New(telemetry.WrapHandler(o.logger.Handler()))
 	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithProduction(cfg.Server.Production()), telemetry.WithLogger(o.logger))
@@ -125,6 +134,15 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = pqStore.Close()
 		return nil, err
 	}
+	responder, err := cachecontrol.NewResponder(hints, cfg.Server.CacheControl.DefaultMaxAge, cfg.Server.DocumentCache.Size)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		_ = pqStore.Close()
+		_ = limiter.Close()
+		return nil, err
+	}
+	g.responder = responder
 	costOpts := []cost.Option{cost.WithLimiter(limiter)}
 	if cfg.Server.Production() {
 		costOpts = append(costOpts, cost.WithoutBreakdown())
@@ -148,10 +166,13 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Ready:      g.ready,
 		Logger:     o.logger,
 		Persisted:  pq,
+		// Every response's Cache-Control, from the operation's fields and the schema's hints.
+		CacheControl: responseCacheControl(responder),
 	})
 	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
 		mux := http.NewServeMux()
 		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
+		mux.Handle("POST /admin/cache/purge", admintoken.Require(token, clients.PurgeHandler()))
 		mux.Handle("/", h)
 		h = mux
 	}
@@ -179,5 +200,5 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {
-	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close())
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close(), g.responder.Close())
 }
