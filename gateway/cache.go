@@ -22,6 +22,9 @@ var kindCoordinates = map[string][]string{
 	upstreams.KindReviewsByAuthor:  {"User.reviews"},
 	upstreams.KindOrdersByID:       {"Order", "Query.order"},
 	upstreams.KindOrdersByBuyer:    {"User.orders", "Order"},
+	upstreams.KindUsersPage:        {"Query.users"},
+	upstreams.KindProductsPage:     {"Query.products"},
+	upstreams.KindTopProducts:      {"Query.topProducts"},
 }
 
 // entityHints reads each kind's hint from the schema's hints.

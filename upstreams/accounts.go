@@ -17,7 +17,8 @@ const MaxBatch = 500
 // Accounts is the typed client of the accounts REST service.
 type Accounts struct {
 	c     *rest.Client
-	users *entitycache.Kind[User] // nil: not cached
+	users *entitycache.Kind[User]       // nil: not cached
+	page  *entitycache.Kind[Page[User]] // nil: not cached
 }
 
 // NewAccounts wraps a REST client of the accounts service.
@@ -37,15 +38,21 @@ func (a *Accounts) UsersByID(ctx context.Context, ids []string) ([]User, error) 
 	})
 }
 
-// ListUsers returns the page of users starting at offset, at most limit long.
+// ListUsers returns the page of users starting at offset, at most limit long (cached by offset and
+// limit with the entity cache).
 func (a *Accounts) ListUsers(ctx context.Context, offset, limit int) (Page[User], error) {
-	var out struct {
-		Users []User `json:"users"`
-		Total int    `json:"total"`
-	}
-	err := a.c.Get(ctx, "GET /users", "/users", pageQuery(offset, limit), &out)
-	return Page[User]{Items: out.Users, Total: out.Total}, err
+	return cachedOne(ctx, a.page, pageKey(offset, limit), func(ctx context.Context) (Page[User], error) {
+		var out struct {
+			Users []User `json:"users"`
+			Total int    `json:"total"`
+		}
+		err := a.c.Get(ctx, "GET /users", "/users", pageQuery(offset, limit), &out)
+		return Page[User]{Items: out.Users, Total: out.Total}, err
+	})
 }
+
+// pageKey is a page's key in the entity cache.
+func pageKey(offset, limit int) string { return strconv.Itoa(offset) + ":" + strconv.Itoa(limit) }
 
 // pageQuery builds the limit/offset query the sample services page by.
 func pageQuery(offset, limit int) url.Values {

@@ -23,10 +23,15 @@ const (
 	KindReviewsByAuthor  = "reviews_by_author"
 	KindOrdersByID       = "orders_by_id"
 	KindOrdersByBuyer    = "orders_by_buyer"
+	// The root lists, keyed by their arguments.
+	KindUsersPage    = "users_page"
+	KindProductsPage = "products_page"
+	KindTopProducts  = "top_products"
 )
 
 // Kinds lists every entity kind, sorted.
-var Kinds = []string{KindOrdersByBuyer, KindOrdersByID, KindProductsByUPC, KindReviewsByAuthor, KindReviewsByProduct, KindStockByUPC, KindUsersByID}
+var Kinds = []string{KindOrdersByBuyer, KindOrdersByID, KindProductsByUPC, KindProductsPage, KindReviewsByAuthor,
+	KindReviewsByProduct, KindStockByUPC, KindTopProducts, KindUsersByID, KindUsersPage}
 
 // CacheConfig is the `cache` section of the gateway's config file: the entity cache in front of the
 // typed clients' batch look-ups. Each kind's TTL and scope come from the schema's @cacheControl hints
@@ -202,6 +207,21 @@ func cachedGroups[V any](ctx context.Context, k *entitycache.Kind[[]V], keys []s
 	return out, nil
 }
 
+// cachedOne answers one call, named by key (its arguments), through k (nil: straight from fetch).
+func cachedOne[V any](ctx context.Context, k *entitycache.Kind[V], key string, fetch func(context.Context) (V, error)) (V, error) {
+	if k == nil {
+		return fetch(ctx)
+	}
+	found, err := k.Load(ctx, []string{key}, func(ctx context.Context, _ []string) (map[string]V, error) {
+		v, err := fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]V{key: v}, nil
+	})
+	return found[key], err
+}
+
 // caches are the entity caches of the clients' batch look-ups; a nil one caches nothing.
 type caches struct {
 	users          *entitycache.Kind[User]
@@ -211,6 +231,9 @@ type caches struct {
 	reviewsAuthor  *entitycache.Kind[[]Review]
 	ordersByID     *entitycache.Kind[Order]
 	ordersByBuyer  *entitycache.Kind[[]Order]
+	usersPage      *entitycache.Kind[Page[User]]
+	productsPage   *entitycache.Kind[Page[Product]]
+	topProducts    *entitycache.Kind[[]Product]
 }
 
 // newCaches builds the entity cache of every kind from cfg and the schema's hints.
@@ -234,6 +257,12 @@ func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.Caller
 	add(err)
 	c.ordersByBuyer, err = entitycache.NewKind(KindOrdersByBuyer, "orders", ordersListByBuyers, pol(KindOrdersByBuyer), caller, ordersSize)
 	add(err)
+	c.usersPage, err = entitycache.NewKind(KindUsersPage, "accounts", "GET /users", pol(KindUsersPage), caller, func(p Page[User]) int64 { return sumSize(p.Items) })
+	add(err)
+	c.productsPage, err = entitycache.NewKind(KindProductsPage, "products", "GET /products", pol(KindProductsPage), caller, func(p Page[Product]) int64 { return sumSize(p.Items) })
+	add(err)
+	c.topProducts, err = entitycache.NewKind(KindTopProducts, "products", "GET /products/top", pol(KindTopProducts), caller, sumSize[Product])
+	add(err)
 	if err := errors.Join(errs...); err != nil {
 		_ = c.close()
 		return nil, err
@@ -252,6 +281,7 @@ func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error 
 		KindUsersByID: c.caches.users, KindProductsByUPC: c.caches.products, KindStockByUPC: c.caches.stock,
 		KindReviewsByProduct: c.caches.reviewsProduct, KindReviewsByAuthor: c.caches.reviewsAuthor,
 		KindOrdersByID: c.caches.ordersByID, KindOrdersByBuyer: c.caches.ordersByBuyer,
+		KindUsersPage: c.caches.usersPage, KindProductsPage: c.caches.productsPage, KindTopProducts: c.caches.topProducts,
 	}
 	if kind == "" {
 		for _, p := range all {
@@ -273,7 +303,8 @@ func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error 
 
 func (c *caches) close() error {
 	return errors.Join(c.users.Close(), c.products.Close(), c.stock.Close(), c.reviewsProduct.Close(),
-		c.reviewsAuthor.Close(), c.ordersByID.Close(), c.ordersByBuyer.Close())
+		c.reviewsAuthor.Close(), c.ordersByID.Close(), c.ordersByBuyer.Close(), c.usersPage.Close(),
+		c.productsPage.Close(), c.topProducts.Close())
 }
 
 // Estimated sizes of cached values: their strings plus a fixed cost per struct.
@@ -295,18 +326,15 @@ func (o Order) size() int64 {
 	return n
 }
 
-func reviewsSize(rs []Review) int64 {
+// sumSize is the estimated size of a slice of cached values.
+func sumSize[V interface{ size() int64 }](vs []V) int64 {
 	n := int64(24)
-	for _, r := range rs {
-		n += r.size()
+	for _, v := range vs {
+		n += v.size()
 	}
 	return n
 }
 
-func ordersSize(os []Order) int64 {
-	n := int64(24)
-	for _, o := range os {
-		n += o.size()
-	}
-	return n
-}
+func reviewsSize(rs []Review) int64 { return sumSize(rs) }
+
+func ordersSize(os []Order) int64 { return sumSize(os) }

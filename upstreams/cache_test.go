@@ -91,6 +91,9 @@ func TestEntityCacheEveryKind(t *testing.T) {
 		call func() (int, error)
 	}{
 		{demo.Products, func() (int, error) { v, err := c.Products.ProductsByUPC(ctx, []string{"p1", "p2"}); return len(v), err }},
+		{demo.Products, func() (int, error) { v, err := c.Products.TopProducts(ctx, 3); return len(v), err }},
+		{demo.Products, func() (int, error) { v, err := c.Products.ListProducts(ctx, 2, 3); return len(v.Items), err }},
+		{demo.Accounts, func() (int, error) { v, err := c.Accounts.ListUsers(ctx, 2, 3); return len(v.Items), err }},
 		{demo.Inventory, func() (int, error) { v, err := c.Inventory.StockByUPC(ctx, []string{"p1", "p2"}); return len(v), err }},
 		{demo.Reviews, func() (int, error) { v, err := c.Reviews.ByProducts(ctx, []string{"p1", "p2"}); return len(v), err }},
 		{demo.Reviews, func() (int, error) { v, err := c.Reviews.ByAuthors(ctx, []string{"1", "2"}); return len(v), err }},

@@ -104,8 +104,8 @@ func New(cfg Config, opts ...Option) (*Clients, error) {
 	}
 	c.Inventory = NewInventory(c.conns["inventory"])
 	c.Orders = NewOrders(c.conns["orders"])
-	c.Accounts.users = cs.users
-	c.Products.products = cs.products
+	c.Accounts.users, c.Accounts.page = cs.users, cs.usersPage
+	c.Products.products, c.Products.page, c.Products.top = cs.products, cs.productsPage, cs.topProducts
 	c.Inventory.stock = cs.stock
 	c.Reviews.byProduct, c.Reviews.byAuthor = cs.reviewsProduct, cs.reviewsAuthor
 	c.Orders.byID, c.Orders.byBuyer = cs.ordersByID, cs.ordersByBuyer

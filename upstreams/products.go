@@ -12,7 +12,9 @@ import (
 // Products is the typed client of the products REST service.
 type Products struct {
 	c        *rest.Client
-	products *entitycache.Kind[Product] // nil: not cached
+	products *entitycache.Kind[Product]       // nil: not cached
+	page     *entitycache.Kind[Page[Product]] // nil: not cached
+	top      *entitycache.Kind[[]Product]     // nil: not cached
 }
 
 // NewProducts wraps a REST client of the products service.
@@ -35,16 +37,22 @@ func (p *Products) ProductsByUPC(ctx context.Context, upcs []string) ([]Product,
 	})
 }
 
-// ListProducts returns the page of products starting at offset, at most limit long.
+// ListProducts returns the page of products starting at offset, at most limit long (cached by offset
+// and limit with the entity cache).
 func (p *Products) ListProducts(ctx context.Context, offset, limit int) (Page[Product], error) {
-	var out productList
-	err := p.c.Get(ctx, "GET /products", "/products", pageQuery(offset, limit), &out)
-	return Page[Product]{Items: out.Products, Total: out.Total}, err
+	return cachedOne(ctx, p.page, pageKey(offset, limit), func(ctx context.Context) (Page[Product], error) {
+		var out productList
+		err := p.c.Get(ctx, "GET /products", "/products", pageQuery(offset, limit), &out)
+		return Page[Product]{Items: out.Products, Total: out.Total}, err
+	})
 }
 
-// TopProducts returns the best-ranked products, at most limit of them.
+// TopProducts returns the best-ranked products, at most limit of them (cached by limit with the
+// entity cache).
 func (p *Products) TopProducts(ctx context.Context, limit int) ([]Product, error) {
-	var out productList
-	err := p.c.Get(ctx, "GET /products/top", "/products/top", url.Values{"limit": {strconv.Itoa(limit)}}, &out)
-	return out.Products, err
+	return cachedOne(ctx, p.top, strconv.Itoa(limit), func(ctx context.Context) ([]Product, error) {
+		var out productList
+		err := p.c.Get(ctx, "GET /products/top", "/products/top", url.Values{"limit": {strconv.Itoa(limit)}}, &out)
+		return out.Products, err
+	})
 }
