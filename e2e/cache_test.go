@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,6 +242,50 @@ func TestPrivateDataNeverCrossesCallers(t *testing.T) {
 		}
 		if cc := resp.Header.Get("Cache-Control"); cc != "private, max-age=30" {
 			t.Fatalf("op %d: Cache-Control %q, want private, max-age=30", i, cc)
+		}
+	}
+}
+
+// TestConcurrentColdQueriesShareCalls: concurrent identical reference queries on a cold cache cost
+// each level's call once in all (single flight across requests), not once per query.
+func TestConcurrentColdQueriesShareCalls(t *testing.T) {
+	e := newEnv(t, cached, func(c *gateway.Config) {
+		// A loaded test machine must neither time the calls out nor outlive stock's 5s: only the count of
+		// calls matters here.
+		c.Cache.Kinds = map[string]upstreams.KindConfig{upstreams.KindStockByUPC: {MaxAge: time.Hour}}
+		for _, r := range []*upstreams.RESTConfig{&c.Upstreams.Accounts, &c.Upstreams.Products, &c.Upstreams.Reviews} {
+			r.Timeout = 20 * time.Second
+		}
+		for _, g := range []*upstreams.GRPCConfig{&c.Upstreams.Inventory, &c.Upstreams.Orders} {
+			g.Timeout = 20 * time.Second
+		}
+	})
+	query := readFile(t, "reference.graphql")
+	e.cluster.ResetCalls()
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _, raw := e.post(t, query, nil)
+			if status != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+				errs <- fmt.Sprintf("status %d: %.300s", status, raw)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	most := sum(usersBranchCalls, topBranchCalls) // one query's calls, each level once
+	for svc, routes := range dataCalls(e.cluster.Calls()) {
+		for route, got := range routes {
+			if got > most[svc][route] {
+				t.Errorf("%s %s: %d calls for %d concurrent queries, want at most %d (one query's)", svc, route, got, n, most[svc][route])
+			}
 		}
 	}
 }

@@ -12,7 +12,6 @@ package entitycache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
+	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
 // Scope says who may read an entry.
@@ -179,13 +179,15 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("entity cache %s: waiting for a look-up in flight: %w", k.name, ctx.Err())
+			// Classified as the call itself would have been: the request's deadline passed (or it left).
+			return nil, &upstreamerr.Error{Upstream: k.upstream, Op: k.route, Code: upstreamerr.Classify(ctx, ctx.Err()),
+				Err: fmt.Errorf("entity cache %s: waiting for a look-up in flight: %w", k.name, ctx.Err())}
 		}
 		switch {
 		case f.canceled:
 			retry = append(retry, key) // its owner gave up; this request has not
-		case f.err != nil:
-			err = errors.Join(err, f.err)
+		case f.err != nil && err == nil:
+			err = f.err // the first failure, as is: callers classify it
 		case f.found:
 			out[key] = f.value
 		}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/trellisgw/trellis/upstreams/calltrace"
+	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -339,3 +340,21 @@ func TestCacheHitsInTheCallTrace(t *testing.T) {
 
 // sharedWaiting returns how many joined look-ups are waiting on another Load's flight.
 func (k *Kind[V]) sharedWaiting() int64 { return k.waiting.Load() }
+
+func TestJoinerDeadlineIsAnUpstreamTimeout(t *testing.T) {
+	k := newKind(t, Policy{TTL: time.Minute}, nil)
+	b := &blocking{started: make(chan struct{}, 10), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { _, err := k.Load(context.Background(), []string{"a"}, b.fetch); done <- err }()
+	<-b.started
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := k.Load(ctx, []string{"a"}, b.fetch)
+	if upstreamerr.CodeOf(err) != upstreamerr.Timeout {
+		t.Errorf("joiner past its deadline: %v (code %q), want an upstream timeout", err, upstreamerr.CodeOf(err))
+	}
+	close(b.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
