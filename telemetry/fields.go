@@ -62,10 +62,10 @@ func (t *Telemetry) FieldTracer() engine.Tracer {
 type fieldTracer struct{ t *Telemetry }
 
 // StartField implements engine.Tracer.
-func (f fieldTracer) StartField(ctx context.Context, name string, parents int) (context.Context, func(error)) {
+func (f fieldTracer) StartField(ctx context.Context, name, path string, parents int) (context.Context, func(error)) {
 	ctx, span := f.t.tracer.Start(ctx, name)
 	if span.IsRecording() {
-		span.SetAttributes(attribute.Int("graphql.field.parents", parents))
+		span.SetAttributes(attribute.String("graphql.field.path", path), attribute.Int("graphql.field.parents", parents))
 	}
 	return ctx, func(err error) {
 		if err != nil {

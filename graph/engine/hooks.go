@@ -51,9 +51,10 @@ type FieldObserver interface {
 
 // Tracer makes a span per resolver call (one per (field, level), not per object).
 type Tracer interface {
-	// StartField starts the span of a call of the resolver of name (e.g. "User.reviews") with parents
-	// parents; end ends it with the call's error.
-	StartField(ctx context.Context, name string, parents int) (ctx2 context.Context, end func(err error))
+	// StartField starts the span of a call of the resolver of name (e.g. "User.reviews") for the
+	// field at path (the response path without list indexes; the first, when one call serves the same
+	// field at several places) with parents parents; end ends it with the call's error.
+	StartField(ctx context.Context, name, path string, parents int) (ctx2 context.Context, end func(err error))
 }
 
 // Option configures an Engine.

@@ -58,6 +58,8 @@ type fieldPlan struct {
 	sub      *selectionPlan // composite fields
 	typ      *ast.Type
 	loc      ast.Position
+	depth    int    // fields on the response path, this one included
+	path     string // the response path without list indexes, e.g. "users.nodes.reviews"
 }
 
 // composite reports whether f's value comes as Results (from Emit or Resolve) rather than written
@@ -87,7 +89,7 @@ func makePlan(schema *ast.Schema, types map[string]*Type, doc *ast.QueryDocument
 	if rootDef == nil {
 		return nil, fmt.Errorf("engine: the schema has no %s type", op.Operation)
 	}
-	root, err := pl.object(rootDef, []ast.SelectionSet{op.SelectionSet}, true)
+	root, err := pl.object(rootDef, []ast.SelectionSet{op.SelectionSet}, true, 0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func makePlan(schema *ast.Schema, types map[string]*Type, doc *ast.QueryDocument
 }
 
 // object plans the selection sets sets (merged) on objects of type def.
-func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot bool) (*objectPlan, error) {
+func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot bool, depth int, path string) (*objectPlan, error) {
 	t := pl.types[def.Name]
 	if t == nil {
 		return nil, fmt.Errorf("engine: no binding for type %s", def.Name)
@@ -115,7 +117,10 @@ func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot b
 		first := fields[0]
 		f := &fieldPlan{
 			id: len(pl.p.fields), key: key, keyJSON: appendQuoted(nil, key), name: first.Name,
-			parent: op, field: first, loc: posOf(first),
+			parent: op, field: first, loc: posOf(first), depth: depth + 1, path: key,
+		}
+		if path != "" {
+			f.path = path + "." + key
 		}
 		f.keyJSON = append(f.keyJSON, ':')
 		pl.p.fields = append(pl.p.fields, f)
@@ -151,13 +156,13 @@ func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot b
 		}
 		sub := &selectionPlan{}
 		if named.Kind == ast.Object {
-			if sub.single, err = pl.object(named, subSets, false); err != nil {
+			if sub.single, err = pl.object(named, subSets, false, f.depth, f.path); err != nil {
 				return nil, err
 			}
 		} else {
 			sub.byType = map[TypeID]*objectPlan{}
 			for _, pt := range pl.schema.GetPossibleTypes(named) {
-				o, err := pl.object(pt, subSets, false)
+				o, err := pl.object(pt, subSets, false, f.depth, f.path)
 				if err != nil {
 					return nil, err
 				}

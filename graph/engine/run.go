@@ -83,28 +83,33 @@ func (r *run) execute() {
 	root := r.p.root
 	r.objs[root.id] = []any{r.e.bind.Root}
 	if r.p.op.Operation != ast.Mutation {
-		r.levels(r.expand([]*objectPlan{root}))
+		r.levels(r.expand(nil, []*objectPlan{root}))
 		return
 	}
 	for _, f := range root.fields {
 		if f.composite() && r.deniedErr(f) == nil {
-			r.levels([]*fieldPlan{f})
+			r.levels([][]*fieldPlan{nil, {f}})
 		}
 	}
 }
 
-// levels resolves calls, then level after level what their results select, until nothing is left.
-func (r *run) levels(calls []*fieldPlan) {
-	for len(calls) > 0 {
-		ready := r.resolveLevel(calls)
-		calls = r.expand(ready)
+// levels resolves the resolver fields of calls (indexed by depth: the number of fields on their
+// response path) a depth at a time, shallowest first: every resolver field at one depth, across all
+// branches of the response, is resolved in one level, and what it returns adds fields at deeper depths.
+func (r *run) levels(calls [][]*fieldPlan) {
+	for d := 0; d < len(calls); d++ {
+		if len(calls[d]) == 0 {
+			continue
+		}
+		level := calls[d]
+		calls[d] = nil
+		calls = r.expand(calls, r.resolveLevel(level))
 	}
 }
 
 // expand walks the positions in ready (whose objects are known) and the positions below them that
-// need no I/O (fields read from their parent), and returns the resolver fields found: the next level.
-func (r *run) expand(ready []*objectPlan) []*fieldPlan {
-	var calls []*fieldPlan
+// need no I/O (fields read from their parent), and adds the resolver fields found to calls, by depth.
+func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
 	for len(ready) > 0 {
 		op := ready[len(ready)-1]
 		ready = ready[:len(ready)-1]
@@ -117,7 +122,10 @@ func (r *run) expand(ready []*objectPlan) []*fieldPlan {
 				continue
 			}
 			if f.bind.Resolve != nil {
-				calls = append(calls, f)
+				for len(calls) <= f.depth {
+					calls = append(calls, nil)
+				}
+				calls[f.depth] = append(calls[f.depth], f)
 				continue
 			}
 			res := &Results{}
@@ -250,7 +258,7 @@ func (r *run) call(ctx context.Context, g *group) {
 	f := g.fields[0]
 	var end func(error)
 	if r.e.tracer != nil {
-		ctx, end = r.e.tracer.StartField(ctx, f.parent.def.Name+"."+f.name, len(g.parents))
+		ctx, end = r.e.tracer.StartField(ctx, f.parent.def.Name+"."+f.name, f.path, len(g.parents))
 	}
 	var err error
 	func() {
