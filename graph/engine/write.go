@@ -37,6 +37,7 @@ func (r *run) write() []byte {
 func (wr *writer) object(op *objectPlan, idx int) bool {
 	obj := wr.r.objs[op.id][idx]
 	wr.w.buf = append(wr.w.buf, '{')
+	ok := true
 	for i, f := range op.fields {
 		if i > 0 {
 			wr.w.buf = append(wr.w.buf, ',')
@@ -51,14 +52,13 @@ func (wr *writer) object(op *objectPlan, idx int) bool {
 			continue
 		}
 		wr.path = append(wr.path, pathElem{key: f.key})
-		ok := wr.field(f, obj, idx)
+		// After a failed non-null field the object is null, but its other fields are still written (and
+		// thrown away by the caller) so that their errors are reported too, as gqlgen and graphql-js do.
+		ok = wr.field(f, obj, idx) && ok
 		wr.path = wr.path[:len(wr.path)-1]
-		if !ok {
-			return false
-		}
 	}
 	wr.w.buf = append(wr.w.buf, '}')
-	return true
+	return ok
 }
 
 // field writes f's value on obj (at index idx of its position); false when it is null and must not be.
@@ -129,19 +129,21 @@ func (wr *writer) value(f *fieldPlan, t *ast.Type, res *Results, i int32, elem b
 		listStart := len(wr.w.buf)
 		wr.w.buf = append(wr.w.buf, '[')
 		j := i + 1
+		ok := true
 		for k := range int(tk.a) {
 			if k > 0 {
 				wr.w.buf = append(wr.w.buf, ',')
 			}
 			wr.path = append(wr.path, pathElem{idx: k})
-			ok := wr.value(f, t.Elem, res, j, true)
+			// The remaining items are still written after a failed one, for their errors.
+			ok = wr.value(f, t.Elem, res, j, true) && ok
 			wr.path = wr.path[:len(wr.path)-1]
-			if !ok {
-				// A non-null item is null: the list is null (or, if it must not be, its parent).
-				wr.w.buf = wr.w.buf[:listStart]
-				return wr.null(t)
-			}
 			j = res.skip(j)
+		}
+		if !ok {
+			// A non-null item is null: the list is null (or, if it must not be, its parent).
+			wr.w.buf = wr.w.buf[:listStart]
+			return wr.null(t)
 		}
 		wr.w.buf = append(wr.w.buf, ']')
 	}

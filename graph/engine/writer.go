@@ -35,10 +35,11 @@ func (w *Writer) Int(v int64) { w.buf = strconv.AppendInt(w.buf, v, 10) }
 func (w *Writer) Float(v float64) { w.buf = strconv.AppendFloat(w.buf, v, 'g', -1, 64) }
 
 // String writes s as a JSON string, escaped as gqlgen's MarshalString escapes it (control characters,
-// quote and backslash; everything else, HTML characters included, as is).
+// quote and backslash; everything else, HTML characters included, as is), except that invalid UTF-8
+// becomes U+FFFD (as encoding/json does) where gqlgen passes the bytes through.
 func (w *Writer) String(s string) { w.buf = appendQuoted(w.buf, s) }
 
-const hex = "0123456789abcdef"
+const hex = "0123456789ABCDEF"
 
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')

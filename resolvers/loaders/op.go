@@ -49,7 +49,8 @@ func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, f
 }
 
 // RunLevel implements engine.LevelRunner: the calls run concurrently (the last on the caller's
-// goroutine), and look-ups they make are sent when every call waits or has returned.
+// goroutine), and look-ups they make are sent when every call waits or has returned. Calls must not
+// panic (the engine recovers each resolver call itself).
 func (op *Op) RunLevel(ctx context.Context, calls []func(context.Context)) {
 	op.mu.Lock()
 	op.running += len(calls)
