@@ -17,9 +17,9 @@ type run struct {
 	oc     *graphql.OperationContext
 	runner LevelRunner
 
-	objs    [][]any  // per objectPlan: the objects at its position, in response order
-	nodes   []node   // per composite fieldPlan: its values, per object of its parent position
-	denied  []error  // per fieldPlan: refused for the whole operation (Check.Operation)
+	objs    [][]any // per objectPlan: the objects at its position, in response order
+	nodes   []node  // per composite fieldPlan: its values, per object of its parent position
+	denied  []error // per fieldPlan: refused for the whole operation (Check.Operation)
 	args    []map[string]any
 	argErr  []error
 	refused []int // per fieldPlan: objects on which Check.Parent refused it

@@ -124,7 +124,11 @@ func (g *gen) field(o *codegen.Object, f *codegen.Field) error {
 		g.p("\t\t\tWrite: func(w *engine.Writer, obj any) bool {")
 		g.p("\t\t\t\tctx := w.Context()")
 		g.p("\t\t\t\t_ = ctx")
-		if err := g.read(o, f, "v", "\t\t\t\t", func() { g.p("\t\t\t\t\tgraphql.AddError(ctx, err)"); g.p("\t\t\t\t\tw.Null()"); g.p("\t\t\t\t\treturn true") }); err != nil {
+		if err := g.read(o, f, "v", "\t\t\t\t", func() {
+			g.p("\t\t\t\t\tgraphql.AddError(ctx, err)")
+			g.p("\t\t\t\t\tw.Null()")
+			g.p("\t\t\t\t\treturn true")
+		}); err != nil {
 			return err
 		}
 		g.writeLeaf("v", f.TypeReference, "\t\t\t\t")
