@@ -43,6 +43,7 @@ type options struct {
 	logger     *slog.Logger
 	perRequest []func(http.Handler) http.Handler
 	bare       bool // no request instrumentation (WithoutTelemetry)
+	reference  bool // gqlgen's executor instead of the engine (WithReferenceExecutor)
 }
 
 // WithLogger sets the logger; the default discards.
