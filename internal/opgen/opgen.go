@@ -185,3 +185,18 @@ func (g *Generator) attempt(r *rand.Rand) (Operation, *ast.QueryDocument, error)
 	}
 	return op, doc, nil
 }
+
+// Variables draws values for the variables op declares (as Config.Values or their types choose, the
+// variable's name as ValueSite.Name), for an operation written by hand. Variables with a default are
+// sometimes left out.
+func (g *Generator) Variables(r *rand.Rand, op *ast.OperationDefinition) map[string]any {
+	b := newBuilder(g, r, op.Operation)
+	out := map[string]any{}
+	for _, v := range op.VariableDefinitions {
+		if v.DefaultValue != nil && b.chance(0.3) {
+			continue
+		}
+		out[v.Variable] = b.value(ValueSite{Name: v.Variable, Type: v.Type})
+	}
+	return out
+}
