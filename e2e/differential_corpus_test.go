@@ -91,7 +91,7 @@ func TestDifferentialCorpus(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 0xc0))
 	var st diffStats
 	for _, p := range []diffPhase{diffPhases[0], diffPhases[1], diffPhases[4]} {
-		e.setFault(t, p.service, p.fault)
+		e.setFault(t, p.services, p.fault)
 		for i, q := range queries {
 			doc, err := gqlparse.ParseQuery(&gqlast.Source{Input: q})
 			if err != nil {
@@ -107,7 +107,7 @@ func TestDifferentialCorpus(t *testing.T) {
 				// Healthy: as two callers (anonymous and a user, or another user and an admin); under a
 				// fault, as one.
 				who := []diffCaller{callers[i%2], callers[2+i%2]}
-				if p.service != "" {
+				if len(p.services) > 0 {
 					who = callers[i%len(callers) : i%len(callers)+1]
 				}
 				for _, c := range who {
@@ -115,7 +115,7 @@ func TestDifferentialCorpus(t *testing.T) {
 				}
 			}
 		}
-		e.setFault(t, p.service, faults.Fault{})
+		e.setFault(t, p.services, faults.Fault{})
 	}
 	t.Logf("%d queries from the e2e tests, %d requests, %d with errors (%d partial), %d with more engine calls",
 		len(queries), st.ops, st.withErrors, st.partial, st.moreCalls)

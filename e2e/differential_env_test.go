@@ -44,7 +44,7 @@ type diffEnv struct {
 // (diffOverCostShare) to compare the refusal.
 const (
 	diffSoftCost      = 1500
-	diffOverCostShare = 20 // one in this many of the operations over max_cost is kept
+	diffOverCostShare = 4 // one in this many of the operations over max_cost is kept
 )
 
 // newDiffEnv starts the sample services and the two gateways; all stop at the end of the test.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,24 +26,24 @@ import (
 // diffPhase is a deterministic fault that holds while a group of operations runs: both gateways
 // meet it alike. Random error rates would not.
 type diffPhase struct {
-	name    string
-	service string // "" for none
-	fault   faults.Fault
-	share   int // operations of the phase per 16
+	name     string
+	services []string // none for a healthy phase
+	fault    faults.Fault
+	share    int // operations of the phase per 16
 }
 
-// diffPhases run in this order. gRPC services are taken down last: grpc-go reconnects with a backoff
-// after one comes back, which would fail later operations of one gateway and not the other's.
+// diffPhases run in this order. gRPC services are taken down last, together: grpc-go reconnects with
+// a backoff after one comes back, which would fail later operations of one gateway and not the
+// other's.
 var diffPhases = []diffPhase{
 	{name: "healthy", share: 8},
-	{name: "accounts down", service: demo.Accounts, fault: faults.Fault{Down: true}, share: 1},
-	{name: "reviews failing", service: demo.Reviews, fault: faults.Fault{ErrorRate: 1}, share: 1},
-	{name: "products failing", service: demo.Products, fault: faults.Fault{ErrorRate: 1}, share: 1},
-	{name: "inventory failing", service: demo.Inventory, fault: faults.Fault{ErrorRate: 1}, share: 1},
-	{name: "orders failing", service: demo.Orders, fault: faults.Fault{ErrorRate: 1}, share: 1},
-	{name: "reviews down", service: demo.Reviews, fault: faults.Fault{Down: true}, share: 1},
-	{name: "orders down", service: demo.Orders, fault: faults.Fault{Down: true}, share: 1},
-	{name: "inventory down", service: demo.Inventory, fault: faults.Fault{Down: true}, share: 1},
+	{name: "accounts down", services: []string{demo.Accounts}, fault: faults.Fault{Down: true}, share: 1},
+	{name: "reviews failing", services: []string{demo.Reviews}, fault: faults.Fault{ErrorRate: 1}, share: 1},
+	{name: "products failing", services: []string{demo.Products}, fault: faults.Fault{ErrorRate: 1}, share: 1},
+	{name: "inventory failing", services: []string{demo.Inventory}, fault: faults.Fault{ErrorRate: 1}, share: 1},
+	{name: "orders failing", services: []string{demo.Orders}, fault: faults.Fault{ErrorRate: 1}, share: 1},
+	{name: "reviews down", services: []string{demo.Reviews}, fault: faults.Fault{Down: true}, share: 1},
+	{name: "inventory and orders down", services: []string{demo.Inventory, demo.Orders}, fault: faults.Fault{Down: true}, share: 2},
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -58,14 +59,13 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-// setFault sets f on every instance of service, undone at the end of the test.
-func (e *diffEnv) setFault(t testing.TB, service string, f faults.Fault) {
+// setFault sets f on every instance of the services.
+func (e *diffEnv) setFault(t testing.TB, services []string, f faults.Fault) {
 	t.Helper()
-	if service == "" {
-		return
-	}
-	if err := e.cluster.SetFault(service, -1, f); err != nil {
-		t.Fatal(err)
+	for _, s := range services {
+		if err := e.cluster.SetFault(s, -1, f); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -119,13 +119,13 @@ func TestDifferential(t *testing.T) {
 	}
 	for _, p := range diffPhases {
 		count := max(1, n*p.share/total)
-		e.setFault(t, p.service, p.fault)
+		e.setFault(t, p.services, p.fault)
 		for i := range count {
 			op := e.gen.Generate(r)
 			caller := callers[r.IntN(len(callers))]
 			e.check(t, p.name+" #"+strconv.Itoa(i)+" (seed "+strconv.FormatUint(seed, 10)+")", caller, op, exactData, &st)
 		}
-		e.setFault(t, p.service, faults.Fault{})
+		e.setFault(t, p.services, faults.Fault{})
 		if t.Failed() {
 			break
 		}
@@ -160,9 +160,9 @@ func TestDifferentialSelfCheck(t *testing.T) {
 		t.Error("an extra error was not reported")
 	}
 	// A real fault on one side only must be reported too: the engine's answer with accounts down.
-	e.setFault(t, demo.Accounts, faults.Fault{Down: true})
+	e.setFault(t, []string{demo.Accounts}, faults.Fault{Down: true})
 	broken := e.send(t, e.engine, caller, op)
-	e.setFault(t, demo.Accounts, faults.Fault{})
+	e.setFault(t, []string{demo.Accounts}, faults.Fault{})
 	if compareOutcomes(oracle, broken, exactData) == "" {
 		t.Errorf("an answer with accounts down was not told apart from a healthy one:\n%s\n%s", oracle.Raw, broken.Raw)
 	}
@@ -176,7 +176,7 @@ func FuzzDifferential(f *testing.F) {
 	// gRPC services are never taken down here (see diffPhases); they fail by error rate instead.
 	var phases []diffPhase
 	for _, p := range diffPhases {
-		if p.fault.Down && (p.service == demo.Inventory || p.service == demo.Orders) {
+		if p.fault.Down && slices.ContainsFunc(p.services, func(s string) bool { return s == demo.Inventory || s == demo.Orders }) {
 			continue
 		}
 		phases = append(phases, p)
@@ -194,8 +194,8 @@ func FuzzDifferential(f *testing.F) {
 			in = in[2:]
 		}
 		op := e.gen.FromBytes(in)
-		e.setFault(t, phase.service, phase.fault)
-		defer e.setFault(t, phase.service, faults.Fault{})
+		e.setFault(t, phase.services, phase.fault)
+		defer e.setFault(t, phase.services, faults.Fault{})
 		var st diffStats
 		e.check(t, "fuzz ("+phase.name+")", caller, op, exactData, &st)
 	})

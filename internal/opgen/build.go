@@ -31,12 +31,14 @@ const (
 )
 
 // counts are the budgets a selection uses, fragments expanded.
-type counts struct{ aliases, directives, depth int }
+type counts struct{ aliases, directives, depth, fields int }
 
+// add adds o, a selection of the same set, to c.
 func (c *counts) add(o counts) {
 	c.aliases += o.aliases
 	c.directives += o.directives
 	c.depth = max(c.depth, o.depth)
+	c.fields += o.fields
 }
 
 // fragment is a named fragment defined by the operation.
@@ -252,7 +254,7 @@ func (b *builder) typename(sc *scope) *sel {
 	if s.alias != "" {
 		s.cost.aliases++
 	}
-	s.cost.depth = 1
+	s.cost.depth, s.cost.fields = 1, 1
 	b.used.add(counts{aliases: s.cost.aliases})
 	b.fields++
 	return s
@@ -303,6 +305,7 @@ func (b *builder) field(t *ast.Definition, f *ast.FieldDefinition, sc *scope, de
 		return nil
 	}
 	s := &sel{kind: selField, alias: alias, name: f.Name, def: f, parent: t}
+	nvars := len(b.vars)
 	s.args = b.arguments(t, f)
 	key := f.Name
 	if alias != "" {
@@ -312,6 +315,7 @@ func (b *builder) field(t *ast.Definition, f *ast.FieldDefinition, sc *scope, de
 	if ok && (e.name != f.Name || e.args != s.args || e.typ != f.Type.String()) {
 		// Another field holds this key: under a fresh alias instead.
 		if s.alias = b.newAlias(); s.alias == "" {
+			b.vars = b.vars[:nvars] // the arguments' new variables would be unused
 			return nil
 		}
 		key, ok = s.alias, false
@@ -329,7 +333,7 @@ func (b *builder) field(t *ast.Definition, f *ast.FieldDefinition, sc *scope, de
 	}
 	b.fields++
 	s.dirs = b.directives(&s.cost)
-	s.cost.depth = 1
+	s.cost.depth, s.cost.fields = 1, 1
 	if e.child != nil {
 		sub, c := b.selectionSet(b.schema.Types[f.Type.Name()], e.child, depth+1, 1+b.r.IntN(3))
 		s.sub = sub
@@ -396,7 +400,9 @@ func (b *builder) spread(t *ast.Definition, sc *scope, depth int) *sel {
 	}
 	var reusable []*fragment
 	for _, f := range b.frags {
-		if conds[f.on] && depth-1+f.cost.depth <= b.g.cfg.Limits.Depth && b.fits(f.cost) && sc.compatible(f.scope) {
+		// At the root, a fragment spread again multiplies the root fields: only small ones.
+		if conds[f.on] && depth-1+f.cost.depth <= b.g.cfg.Limits.Depth && b.fits(f.cost) && sc.compatible(f.scope) &&
+			(depth > 1 || f.cost.fields <= b.g.cfg.Limits.RootFields/4) {
 			reusable = append(reusable, f)
 		}
 	}

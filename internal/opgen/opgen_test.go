@@ -26,16 +26,23 @@ func newGen(t testing.TB, cfg Config) *Generator {
 
 // TestMostlyValid: of the operations drawn, few are refused by the validator and generated again.
 func TestMostlyValid(t *testing.T) {
-	g := newGen(t, Config{MutationRate: 0.1})
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
-		g.Generate(r)
-	}
-	st := g.Stats()
-	rate := float64(st.Invalid) / float64(st.Generated+st.Invalid)
-	t.Logf("generated %d, invalid %d (%.1f%%)", st.Generated, st.Invalid, 100*rate)
-	if rate > 0.05 {
-		t.Errorf("%.1f%% of the operations drawn were invalid, want at most 5%%; last: %s", 100*rate, g.LastInvalid())
+	for name, cfg := range map[string]Config{
+		"defaults":                   {MutationRate: 0.1},
+		"deeper and larger (as e2e)": {MutationRate: 0.05, Depth: 8, Fields: 60, RootItems: 4},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := newGen(t, cfg)
+			r := rand.New(rand.NewPCG(1, 2))
+			for range 1000 {
+				g.Generate(r)
+			}
+			st := g.Stats()
+			rate := float64(st.Invalid) / float64(st.Generated+st.Invalid)
+			t.Logf("generated %d, invalid %d (%.2f%%)", st.Generated, st.Invalid, 100*rate)
+			if rate > 0.02 {
+				t.Errorf("%.2f%% of the operations drawn were invalid, want at most 2%%; last: %s", 100*rate, g.LastInvalid())
+			}
+		})
 	}
 }
 
