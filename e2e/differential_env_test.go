@@ -165,7 +165,8 @@ func cursor(offset int) string {
 
 // shopValues chooses argument values from the data set: ids and UPCs that exist (and some that do
 // not, or try path injection), page sizes in and out of 0..100, cursors and garbage, valid and invalid
-// mutation inputs.
+// mutation inputs, search texts. Other ids (a future node(id:) with opaque global ids) fall back to
+// opgen's values of their type until this learns them.
 func shopValues(set *data.Set) func(r *rand.Rand, at opgen.ValueSite) (any, bool) {
 	oneOf := func(r *rand.Rand, s ...string) string { return s[r.IntN(len(s))] }
 	userID := func(r *rand.Rand) string {
@@ -214,8 +215,9 @@ func shopValues(set *data.Set) func(r *rand.Rand, at opgen.ValueSite) (any, bool
 			return upc(r), true
 		case at.Field == "order":
 			return orderID(r), true
-		case at.Name == "id" || at.Name == "ids":
-			return nil, false
+		case at.Name == "text": // a search: words of names that exist, and some that do not
+			u, p := set.Users[r.IntN(len(set.Users))], set.Products[r.IntN(len(set.Products))]
+			return oneOf(r, u.Username, strings.Fields(u.Name)[0], p.Name, strings.Fields(p.Name)[0], "zzz", "", "%"), true
 		case at.Input == "AddReviewInput" && at.Name == "body":
 			return oneOf(r, "Good value.", "Broke after a week.", "  trimmed  ", "", "   ", strings.Repeat("x", 1001)), true
 		case at.Name == "rating":

@@ -123,6 +123,9 @@ func TestDifferential(t *testing.T) {
 		for i := range count {
 			op := e.gen.Generate(r)
 			caller := callers[r.IntN(len(callers))]
+			if op.Kind == ast.Mutation && caller.header == nil && r.IntN(4) != 0 {
+				caller = callers[1+r.IntN(len(callers)-1)] // mostly signed in: mutations need it
+			}
 			e.check(t, p.name+" #"+strconv.Itoa(i)+" (seed "+strconv.FormatUint(seed, 10)+")", caller, op, exactData, &st)
 		}
 		e.setFault(t, p.services, faults.Fault{})
