@@ -64,7 +64,6 @@ func newDiffEnv(t testing.TB) *diffEnv {
 	})
 	cfg := gateway.DefaultConfig()
 	demoupstreams.Point(&cfg.Upstreams, cluster)
-	cfg.Loaders.MaxWait = time.Second
 	// Faults must hit both gateways alike: no retries (their jitter), no breaker (it opens on counts
 	// that differ when the engine makes fewer calls).
 	for _, tr := range []*upstreams.Traffic{&cfg.Upstreams.Accounts.Traffic, &cfg.Upstreams.Products.Traffic,
