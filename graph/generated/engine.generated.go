@@ -61,15 +61,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Mutation().AddReview(ctx, fc.Args["input"].(model.AddReviewInput))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeAddReviewPayload, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeAddReviewPayload, res)
+					}
 				}
 				return nil
 			},
@@ -83,15 +85,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Mutation().PlaceOrder(ctx, fc.Args["input"].(model.PlaceOrderInput))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypePlaceOrderPayload, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypePlaceOrderPayload, res)
+					}
 				}
 				return nil
 			},
@@ -619,15 +623,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Me(ctx)
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeUser, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeUser, res)
+					}
 				}
 				return nil
 			},
@@ -641,15 +647,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().User(ctx, fc.Args["id"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeUser, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeUser, res)
+					}
 				}
 				return nil
 			},
@@ -663,15 +671,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeUserConnection, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeUserConnection, res)
+					}
 				}
 				return nil
 			},
@@ -685,15 +695,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Product(ctx, fc.Args["upc"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeProduct, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeProduct, res)
+					}
 				}
 				return nil
 			},
@@ -707,15 +719,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Products(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeProductConnection, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeProductConnection, res)
+					}
 				}
 				return nil
 			},
@@ -729,17 +743,19 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().TopProducts(ctx, fc.Args["first"].(*int))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.List(len(res))
-					for i9 := range res {
-						r.Object(engineTypeProduct, &res[i9])
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.List(len(res))
+						for i9 := range res {
+							r.Object(engineTypeProduct, &res[i9])
+						}
 					}
 				}
 				return nil
@@ -754,15 +770,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Order(ctx, fc.Args["id"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeOrder, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeOrder, res)
+					}
 				}
 				return nil
 			},

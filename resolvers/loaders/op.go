@@ -22,6 +22,9 @@ type Op struct {
 	// open is the round being filled: keys queued and not sent yet.
 	open *round
 	wg   sync.WaitGroup // batches in flight
+	// direct is set for gqlgen's executor (Memo): no levels; each look-up fetches its new keys at
+	// once, and the memo shares keys fetched or in flight with the others.
+	direct bool
 }
 
 // round is one send of every kind's queued keys.
@@ -158,6 +161,9 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 	m := op.memo[k.idx].(*memo[V])
 	futs := make([]*future[V], len(keys))
 	op.mu.Lock()
+	if op.direct {
+		return k.loadDirect(ctx, op, m, keys, futs)
+	}
 	for i, key := range keys {
 		f := m.futs[key]
 		if f == nil {
@@ -194,6 +200,44 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 	op.mu.Unlock()
 	out := make([]V, len(keys))
 	for i, f := range futs {
+		if f.err != nil {
+			return nil, f.err
+		}
+		out[i] = f.val
+	}
+	return out, nil
+}
+
+// loadDirect is load without levels; op.mu is held and released.
+func (k *kind[V]) loadDirect(ctx context.Context, op *Op, m *memo[V], keys []string, futs []*future[V]) ([]V, error) {
+	own := &round{done: make(chan struct{})}
+	var mine []string
+	var mineFuts []*future[V]
+	for i, key := range keys {
+		f := m.futs[key]
+		if f == nil {
+			f = &future[V]{round: own}
+			m.futs[key] = f
+			mine = append(mine, key)
+			mineFuts = append(mineFuts, f)
+		}
+		futs[i] = f
+	}
+	op.mu.Unlock()
+	if len(mine) > 0 {
+		vals, err := k.call(ctx, mine)
+		for i, f := range mineFuts {
+			if err != nil {
+				f.err = err
+			} else {
+				f.val = vals[i]
+			}
+		}
+		close(own.done)
+	}
+	out := make([]V, len(keys))
+	for i, f := range futs {
+		<-f.round.done
 		if f.err != nil {
 			return nil, f.err
 		}

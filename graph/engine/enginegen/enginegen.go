@@ -178,14 +178,17 @@ func (g *gen) resolve(o *codegen.Object, f *codegen.Field) {
 	g.p("\t\t\t\tfc := struct{ Args map[string]any }{args}")
 	g.p("\t\t\t\t_ = fc")
 	if o.Root {
-		call := strings.Replace(f.CallArgs(), "fc.Args", "fc.Args", -1)
-		g.p("\t\t\t\tres, err := e.Resolvers.%s().%s(%s)", o.Name, f.GoFieldName, call)
-		g.p("\t\t\t\tr.Next()")
-		g.p("\t\t\t\tif err != nil {")
-		g.p("\t\t\t\t\tr.Error(err)")
-		g.p("\t\t\t\t\treturn nil")
+		// The root has one object, but the engine hands every occurrence of a root field with the same
+		// arguments (aliases) to one call: the resolver runs once, its value goes to each.
+		g.p("\t\t\t\tres, err := e.Resolvers.%s().%s(%s)", o.Name, f.GoFieldName, f.CallArgs())
+		g.p("\t\t\t\tfor range parents {")
+		g.p("\t\t\t\t\tr.Next()")
+		g.p("\t\t\t\t\tif err != nil {")
+		g.p("\t\t\t\t\t\tr.Error(err)")
+		g.p("\t\t\t\t\t\tcontinue")
+		g.p("\t\t\t\t\t}")
+		g.emit("res", f.TypeReference, "\t\t\t\t\t", false)
 		g.p("\t\t\t\t}")
-		g.emit("res", f.TypeReference, "\t\t\t\t", false)
 		g.p("\t\t\t\treturn nil")
 		g.p("\t\t\t},")
 		return
