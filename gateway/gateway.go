@@ -136,15 +136,6 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = pqStore.Close()
 		return nil, err
 	}
-	responder, err := cachecontrol.NewResponder(hints, cfg.Server.CacheControl.DefaultMaxAge, cfg.Server.DocumentCache.Size)
-	if err != nil {
-		_ = clients.Close()
-		_ = docs.Close()
-		_ = pqStore.Close()
-		_ = limiter.Close()
-		return nil, err
-	}
-	g.responder = responder
 	costOpts := []cost.Option{cost.WithLimiter(limiter)}
 	if cfg.Server.Production() {
 		costOpts = append(costOpts, cost.WithoutBreakdown())
@@ -167,6 +158,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = limiter.Close()
 		return nil, err
 	}
+	// The last part that can fail: nothing after it needs closing on an error.
+	responder, err := cachecontrol.NewResponder(hints, cfg.Server.CacheControl.DefaultMaxAge, cfg.Server.DocumentCache.Size)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		_ = pqStore.Close()
+		_ = limiter.Close()
+		return nil, err
+	}
+	g.responder = responder
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     exec,
 		Documents:  docs,

@@ -114,9 +114,6 @@ var now = time.Now
 // slot, expiry.
 const entryOverhead = 96
 
-// Name returns the kind's name.
-func (k *Kind[V]) Name() string { return k.name }
-
 // Load answers keys: from the cache, from look-ups of the same keys in flight, and for the rest with
 // one call of fetch (which must return what it found by key; a key it leaves out is unknown and is not
 // cached). Keys repeated in keys are looked up once; no keys make no call. The result holds every key found. A failed fetch
