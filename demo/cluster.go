@@ -59,7 +59,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	cfg = cfg.WithDefaults()
 	c := &Cluster{log: cfg.Logger, instances: make(map[string][]*instance)}
 	ix := data.NewIndex(data.Generate(cfg.Data))
-	builders := c.builders(ix)
+	builders := c.builders(ix, cfg.CacheControl)
 	for _, svc := range Services() {
 		for i := range cfg.Replicas {
 			port := 0
@@ -93,8 +93,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 
 // builders returns, per service, a function that makes the server factory of one instance.
 // Instances of a service share its data: an order or review added on one is visible on all.
-func (c *Cluster) builders(ix *data.Index) map[string]func(*faults.State) func() server {
-	rest := func(h http.Handler) func(*faults.State) func() server {
+func (c *Cluster) builders(ix *data.Index, cacheControl map[string]string) map[string]func(*faults.State) func() server {
+	rest := func(name string, h http.Handler) func(*faults.State) func() server {
+		h = withCacheControl(cacheControl[name], h)
 		return func(st *faults.State) func() server {
 			wrapped := st.Middleware(h)
 			return func() server { return newHTTPServer(wrapped, c.log) }
@@ -107,14 +108,27 @@ func (c *Cluster) builders(ix *data.Index) map[string]func(*faults.State) func()
 	}
 	inv, ord := inventory.NewServer(ix), orders.NewServer(ix)
 	return map[string]func(*faults.State) func() server{
-		Accounts: rest(accounts.NewHandler(ix)),
-		Products: rest(products.NewHandler(ix)),
-		Reviews:  rest(reviews.NewHandler(reviews.NewStore(ix))),
+		Accounts: rest(Accounts, accounts.NewHandler(ix)),
+		Products: rest(Products, products.NewHandler(ix)),
+		Reviews:  rest(Reviews, reviews.NewHandler(reviews.NewStore(ix))),
 		Inventory: grpcOf([]string{Inventory, inventoryv1.InventoryService_ServiceDesc.ServiceName},
 			func(r grpc.ServiceRegistrar) { inventoryv1.RegisterInventoryServiceServer(r, inv) }),
 		Orders: grpcOf([]string{Orders, ordersv1.OrderService_ServiceDesc.ServiceName},
 			func(r grpc.ServiceRegistrar) { ordersv1.RegisterOrderServiceServer(r, ord) }),
 	}
+}
+
+// withCacheControl makes h answer its look-ups with Cache-Control value ("" = h itself).
+func withCacheControl(value string, h http.Handler) http.Handler {
+	if value == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path != "/healthz" && r.URL.Path != "/openapi.json" {
+			w.Header().Set("Cache-Control", value)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startAdmin serves the admin endpoint on addr.

@@ -55,6 +55,10 @@ type Config struct {
 	AdminAddr string
 	// Logger receives the cluster's logs. Default: logs are discarded.
 	Logger *slog.Logger
+	// CacheControl maps a REST service's name (Accounts, Products, Reviews) to the Cache-Control header
+	// its look-ups (GET requests but /healthz and /openapi.json) answer with, e.g. "public, max-age=60".
+	// A service that is absent sends none.
+	CacheControl map[string]string
 }
 
 // WithDefaults returns c with its empty fields set to their defaults.

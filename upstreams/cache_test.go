@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/upstreams"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
@@ -285,5 +286,51 @@ func TestCacheConfig(t *testing.T) {
 	c.Enabled = false
 	if got := c.Policy(upstreams.KindProductsByUPC, upstreams.Hint{MaxAge: time.Minute}); got.TTL != 0 {
 		t.Errorf("disabled cache: TTL %s, want 0", got.TTL)
+	}
+}
+
+// TestUpstreamCacheControlWins: a REST service's own Cache-Control bounds what the entity cache keeps.
+func TestUpstreamCacheControlWins(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := demo.Start(ctx, demo.Config{CacheControl: map[string]string{
+		demo.Accounts: "no-store", demo.Products: "public, max-age=60", demo.Reviews: "private, max-age=60",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Close() })
+	var cfg upstreams.Config
+	demoupstreams.Point(&cfg, cl)
+	clients, err := upstreams.New(cfg, upstreams.WithCache(upstreams.CacheConfig{Enabled: true, DefaultMaxAge: time.Hour}, nil, callerOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = clients.Close() })
+	for range 2 {
+		if _, err := clients.Accounts.UsersByID(ctx, []string{"1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := clients.Products.ProductsByUPC(ctx, []string{"p1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := clients.Reviews.ByProducts(ctx, []string{"p1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int{}
+	for svc, routes := range cl.Calls() {
+		for route, n := range routes {
+			if !strings.Contains(route, "health") {
+				got[svc] += n
+			}
+		}
+	}
+	// accounts: no-store; products: cached; reviews: a private answer is never shared.
+	want := map[string]int{demo.Accounts: 2, demo.Products: 1, demo.Reviews: 2}
+	for svc, n := range want {
+		if got[svc] != n {
+			t.Errorf("%s: %d calls, want %d", svc, got[svc], n)
+		}
 	}
 }

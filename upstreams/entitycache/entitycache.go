@@ -208,6 +208,7 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 // invalidation happened meanwhile, and completes their flights (also when fetch panics).
 func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
 	epoch := k.epoch.Load()
+	fresh := &freshness{}
 	var got map[string]V
 	defer func() {
 		p := recover()
@@ -215,7 +216,8 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			err = fmt.Errorf("entity cache %s: look-up panicked: %v", k.name, p)
 		}
 		canceled := err != nil && ctx.Err() != nil
-		store := err == nil && k.epoch.Load() == epoch
+		ttl := ttlFor(k.policy, fresh.f) // the upstream's own Cache-Control wins when stricter
+		store := err == nil && k.epoch.Load() == epoch && ttl > 0
 		k.mu.Lock()
 		for i, key := range keys {
 			f := flights[i]
@@ -223,7 +225,7 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			if err == nil {
 				f.value, f.found = got[key]
 				if f.found && store {
-					k.mem.Add(ctx, entryKey(key)+suffix, f.value)
+					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, ttl)
 				}
 			}
 			delete(k.flights, entryKey(key)+suffix)
@@ -234,7 +236,7 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			panic(p)
 		}
 	}()
-	got, err = fetch(ctx, keys)
+	got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), keys)
 	if err != nil {
 		return err
 	}

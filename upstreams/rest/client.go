@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/trellisgw/trellis/upstreams/balancer"
+	"github.com/trellisgw/trellis/upstreams/entitycache"
 	"github.com/trellisgw/trellis/upstreams/observe"
 	"github.com/trellisgw/trellis/upstreams/outbound"
 	"github.com/trellisgw/trellis/upstreams/resilience"
@@ -172,6 +173,11 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	lr := &io.LimitedReader{R: resp.Body, N: c.t.maxBytes + 1}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, c.statusError(op, resp, lr)
+	}
+	if method == http.MethodGet {
+		if cc := resp.Header.Get("Cache-Control"); cc != "" {
+			entitycache.Restrict(ctx, entitycache.ParseCacheControl(cc)) // no-store, private, max-age win
+		}
 	}
 	if out == nil {
 		return resp.StatusCode, c.drain(op, lr)
