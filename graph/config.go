@@ -193,7 +193,7 @@ func (c Config) Validate() error {
 	for key, v := range map[string]int{
 		"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_root_fields": c.Limits.MaxRootFields, "limits.max_directives": c.Limits.MaxDirectives,
-		"limits.max_fields": c.Limits.MaxFields,
+		"limits.max_fields":       c.Limits.MaxFields,
 		"batching.max_operations": c.Batching.MaxOperations,
 	} {
 		if v < 0 {

@@ -87,7 +87,9 @@ func TestValidate(t *testing.T) {
 			want: []string{"document_cache.size: must be > 0, got -1"}},
 		{name: "document cache ttl", modify: func(c *Config) { c.DocumentCache.TTL = -time.Second },
 			want: []string{"document_cache.ttl: must be >= 0 (0 = no expiry), got -1s"}},
-		{name: "negative limits", modify: func(c *Config) { c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations, c.Limits.MaxFields = -1, -2, -3, -4 },
+		{name: "negative limits", modify: func(c *Config) {
+			c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations, c.Limits.MaxFields = -1, -2, -3, -4
+		},
 			want: []string{"limits.max_depth: must be >= 0 (0 = default), got -1", "limits.max_directives: must be >= 0 (0 = default), got -2",
 				"limits.max_fields: must be >= 0 (0 = default), got -4",
 				"batching.max_operations: must be >= 0 (0 = default), got -3"}},
