@@ -13,7 +13,7 @@ import (
 // Config is the `server` section of the gateway's config file: the HTTP surface and the executor.
 type Config struct {
 	// Mode is "development" (the default) or "production". Production turns off what helps developers
-	// and helps attackers: GraphiQL, introspection, field suggestions, the fan-out plan.
+	// and helps attackers: GraphiQL, introspection, "Did you mean" suggestions, the fan-out plan.
 	Mode string `yaml:"mode"`
 	// Addr is the listen address. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`

@@ -244,7 +244,7 @@ func (m *mergeChecker) sameForCommonParents(name string, occs []occurrence) {
 	for _, o := range occs {
 		// A field of an unknown type, or unknown to its type, may be selected on any object (as in
 		// gqlparser and graphql-js's tests); FieldsOnCorrectType or KnownTypeNames reports it too.
-		if o.def == nil || o.parent.Kind != ast.Object {
+		if o.def == nil || o.parent == nil || o.parent.Kind != ast.Object {
 			abstract = append(abstract, o)
 			continue
 		}

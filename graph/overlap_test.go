@@ -135,8 +135,8 @@ func TestFieldsCanMergeOnTheSchema(t *testing.T) {
 		{`{ x: __typename x: __typename }`, 0},
 		{`{ user(id: "1") { x: reviews { id } x: name } }`, 1},
 		{`{ user(id: "1") { ... on User { x: name } ... on User { x: id } } }`, 1},
-		{`mutation { placeOrder(input: {items: [{upc: "a", quantity: 1}]}) { order { id } } placeOrder(input: {items: [{upc: "a", quantity: 2}]}) { order { id } } }`, 1},
-		{`mutation { placeOrder(input: {items: [{upc: "a", quantity: 1}]}) { order { id } } placeOrder(input: {items: [{quantity: 1, upc: "a"}]}) { order { id } } }`, 0},
+		{`mutation { placeOrder(input: {items: [{productUpc: "a", quantity: 1}]}) { order { id } } placeOrder(input: {items: [{productUpc: "a", quantity: 2}]}) { order { id } } }`, 1},
+		{`mutation { placeOrder(input: {items: [{productUpc: "a", quantity: 1}]}) { order { id } } placeOrder(input: {items: [{quantity: 1, productUpc: "a"}]}) { order { id } } }`, 0},
 	} {
 		ours := validateOverlap(t, s, tt.query, fieldsCanMergeRule)
 		theirs := validateOverlap(t, s, tt.query, rules.OverlappingFieldsCanBeMergedRule)
