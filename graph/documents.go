@@ -19,7 +19,8 @@ import (
 // the cheap checks bound the work of the expensive ones:
 //  1. the document cache (a hit was checked when it was added);
 //  2. parsing, at most server.max_tokens tokens (GRAPHQL_PARSE_FAILED);
-//  3. the shape limits of server.limits, counted on the parsed document (checkLimits);
+//  3. the shape limits of server.limits, counted on the parsed document (checkLimits), and the
+//     refusal of @defer and @stream (incrementalRefusal);
 //  4. validation with gqlparser's rules, OverlappingFieldsCanBeMerged replaced by a rule linear in
 //     the fields (fieldsCanMergeRule) and, in production, every rule that suggests names replaced
 //     by its variant that does not;
@@ -55,6 +56,9 @@ func (d documents) load(ctx context.Context, query string) (*ast.QueryDocument, 
 		return nil, gqlerror.List{errcode.New(errcode.ValidationFailed, "the document has no operation")}
 	}
 	if e := checkLimits(doc, d.limits); e != nil {
+		return nil, gqlerror.List{e}
+	}
+	if e := incrementalRefusal(doc); e != nil {
 		return nil, gqlerror.List{e}
 	}
 	if errs := validator.ValidateWithRules(d.schema, doc, validationRules(d.production)); len(errs) > 0 {

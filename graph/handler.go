@@ -63,7 +63,6 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	if cfg.IntrospectionEnabled() {
 		exec.Use(extension.Introspection{})
 	}
-	exec.Use(noIncrementalDelivery{})
 	for _, ext := range d.Extensions {
 		exec.Use(ext)
 	}
