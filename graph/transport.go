@@ -191,7 +191,11 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	if errs != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, nil), errs)
 	}
-	if _, err := selectOperation(doc, params.OperationName); err != nil {
+	chosen, err := selectOperation(doc, params.OperationName)
+	if err == nil {
+		params.Variables, err = coerceVariables(h.docs.schema, chosen, params.Variables)
+	}
+	if err != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, doc), gqlerror.List{err})
 	}
 	oc, errs := h.exec.CreateOperationContext(withDocument(ctx, params.Query, doc), params)
