@@ -63,6 +63,14 @@ type occurrence struct {
 type fieldGroups struct {
 	names  []string
 	byName map[string][]occurrence
+	// spread are the fragments already expanded into the set, by parent type: spreading one again
+	// adds the very same fields, which merge with themselves, so it is skipped.
+	spread map[spreadKey]bool
+}
+
+type spreadKey struct {
+	fragment string
+	parent   *ast.Definition
 }
 
 func (g *fieldGroups) add(o occurrence) {
@@ -103,7 +111,7 @@ func (m *mergeChecker) checkSet(set ast.SelectionSet, parent *ast.Definition) {
 }
 
 func (m *mergeChecker) newGroups() fieldGroups {
-	return fieldGroups{byName: map[string][]occurrence{}}
+	return fieldGroups{byName: map[string][]occurrence{}, spread: map[spreadKey]bool{}}
 }
 
 func (m *mergeChecker) checkGroups(g fieldGroups) {
@@ -137,7 +145,11 @@ func (m *mergeChecker) collect(g *fieldGroups, set ast.SelectionSet, parent *ast
 			if f == nil || slices.Contains(expanding, sel.Name) {
 				continue
 			}
-			m.collect(g, f.SelectionSet, m.schema.Types[f.TypeCondition], append(slices.Clip(expanding), sel.Name))
+			typ := m.schema.Types[f.TypeCondition]
+			if key := (spreadKey{sel.Name, typ}); !g.spread[key] {
+				g.spread[key] = true
+				m.collect(g, f.SelectionSet, typ, append(slices.Clip(expanding), sel.Name))
+			}
 		}
 	}
 }
