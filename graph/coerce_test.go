@@ -19,7 +19,7 @@ import (
 
 // coercionOp declares a variable of every kind of input type of the schema.
 const coercionOp = `query($i: Int, $f: Float, $s: String, $b: Boolean, $id: ID, $e: OrderStatus, $in: PlaceOrderInput,
-  $l: [Int!], $nl: [[Int]], $nn: Int!, $d: Int = 3) { __typename }`
+  $l: [Int!], $nl: [[Int]], $nn: Int!, $d: Int = 3, $dn: Int! = 4) { __typename }`
 
 func coercionFixture(t testing.TB) (*ast.Schema, *ast.OperationDefinition) {
 	t.Helper()
@@ -94,6 +94,8 @@ func TestCoerceVariables(t *testing.T) {
 		{name: "required variable left out", vars: `{}`, wantErr: `Variable "$nn" of required type "Int!" was not provided.`},
 		{name: "required variable null", vars: `{"nn": null}`, wantErr: `Variable "$nn" of non-null type "Int!" must not be null.`},
 		{name: "default left to the executor", vars: `{}`, want: map[string]any{}},
+		{name: "null instead of a default", vars: `{"d": null}`, want: map[string]any{"d": nil}},
+		{name: "null for a non-null variable with a default", vars: `{"dn": null}`, wantErr: `Variable "$dn" of non-null type "Int!" must not be null.`},
 		{name: "undeclared variables left out", vars: `{"zz": 1}`, want: map[string]any{}},
 		{name: "a long value is quoted short", vars: `{"s": ["` + strings.Repeat("é", 100) + `"]}`,
 			wantErr: `Variable "$s" got invalid value ["` + strings.Repeat("é", 19) + `…; String cannot`},
