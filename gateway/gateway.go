@@ -43,6 +43,7 @@ type options struct {
 	logger     *slog.Logger
 	perRequest []func(http.Handler) http.Handler
 	bare       bool // no request instrumentation (WithoutTelemetry)
+	reference  bool // gqlgen's executor instead of the engine (WithReferenceExecutor)
 }
 
 // WithLogger sets the logger; the default discards.
@@ -103,7 +104,8 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{clients: clients, documents: docs, persisted: pqStore}
-	ec := resolvers.New(clients).Config()
+	batches := loaders.New(clients)
+	ec := resolvers.New(clients, batches).Config()
 	// Introspection and validation see the schema as it is served, without gqlgen's code-generation
 	// directives nor @defer/@stream (refused by the gateway).
 	ec.Schema = graph.ServedSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
@@ -142,12 +144,19 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		}
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
-	// authz comes after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
-	// Their per-field work runs in one field interceptor (fields.go).
+	costs := cost.NewExtension(cfg.Cost, costOpts...)
+	exec, exts, err := executor(schema, batches, authz, costs, tel, exts, o)
+	if err != nil {
+		_ = clients.Close()
+		_ = docs.Close()
+		_ = pqStore.Close()
+		_ = limiter.Close()
+		return nil, err
+	}
 	h := graph.NewHandler(cfg.Server, graph.Deps{
-		Schema:     schema,
+		Schema:     exec,
 		Documents:  docs,
-		Extensions: append(exts, fieldExtensions(loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...))...),
+		Extensions: exts,
 		PerRequest: perRequest,
 		Ready:      g.ready,
 		Logger:     o.logger,

@@ -3,10 +3,12 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
@@ -64,5 +66,33 @@ func TestResponsesCarryAtMost100Errors(t *testing.T) {
 	last := resp.Errors[99]
 	if last.Extensions["omittedErrors"] != float64(51) || last.Extensions["code"] != errcode.ValidationFailed {
 		t.Errorf("last error %s %v", last.Message, last.Extensions)
+	}
+}
+
+// TestCapErrorsKeepsTheSameErrorsInAnyOrder: two orders of the same errors keep the same ones.
+func TestCapErrorsKeepsTheSameErrorsInAnyOrder(t *testing.T) {
+	var l gqlerror.List
+	for i := range 150 {
+		e := errcode.New(errcode.UpstreamUnavailable, "down")
+		e.Path = ast.Path{ast.PathName("items"), ast.PathIndex(i), ast.PathName(map[bool]string{true: "a", false: "b"}[i%2 == 0])}
+		l = append(l, e)
+	}
+	reversed := slices.Clone(l)
+	slices.Reverse(reversed)
+	got, again := capErrors(l), capErrors(reversed)
+	paths := func(l gqlerror.List) (out []string) {
+		for _, e := range l {
+			out = append(out, e.Path.String())
+		}
+		return out
+	}
+	if diff := cmp.Diff(paths(got), paths(again)); diff != "" {
+		t.Errorf("kept errors differ by order (-forward +reversed):\n%s", diff)
+	}
+	if p := got[0].Path.String(); p != "items[0].a" {
+		t.Errorf("first kept %s, want items[0].a", p)
+	}
+	if p := got[98].Path.String(); p != "items[98].a" {
+		t.Errorf("last kept %s, want items[98].a", p)
 	}
 }
