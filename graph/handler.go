@@ -13,6 +13,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/graph/graphiql"
+	"github.com/trellisgw/trellis/telemetry"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -44,7 +46,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = slog.New(requestIDLogs{log.Handler()})
+	log = slog.New(telemetry.WrapHandler(log.Handler())) // request_id and trace_id, once per line
 
 	// The executor alone, not gqlgen's handler.Server: the transport is ours (decodeRequest and
 	// executeHandler), and every extension is chosen on purpose. requestRules comes first, so that
@@ -98,7 +100,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /{$}", ide)
 		mux.Handle("GET "+graphiql.AssetPrefix, ide)
 	}
-	return withRequestID(recoverHTTP(log, mux))
+	return requestid.Middleware(recoverHTTP(log, mux))
 }
 
 // maxCachedQuery is the longest query text whose parsed document is cached. A cached document costs

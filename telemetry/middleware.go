@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/trellisgw/trellis/telemetry/requestid"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
 
@@ -32,11 +33,11 @@ func spanName(method string) string {
 func (t *Telemetry) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &request{id: requestID(r.Header.Get(RequestIDHeader)), calls: calltrace.NewRecorder(start), cost: -1}
+		id, r := requestid.Ensure(w, r)
+		req := &request{id: id, calls: calltrace.NewRecorder(start), cost: -1}
 		if r.Header.Get(TraceHeader) == "1" {
 			req.wantPlan, req.refused = true, t.production
 		}
-		w.Header().Set(RequestIDHeader, req.id)
 
 		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, spanName(r.Method), serverSpan, trace.WithTimestamp(start))
