@@ -38,7 +38,8 @@ type Config struct {
 	// GRAPHQL_VALIDATION_FAILED and __typename still works.
 	Introspection *bool `yaml:"introspection"`
 	// ShutdownDelay is how long, after a stop signal, the gateway keeps serving while /readyz answers
-	// 503, so that load balancers stop sending it traffic before its listener closes. Default 0s.
+	// 503 (and every response says Connection: close, so keep-alive clients reconnect elsewhere without
+	// a reset), so that load balancers stop sending it traffic before its listener closes. Default 0s.
 	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
 	// Limits bound the shape of each operation; see Limits.
 	Limits Limits `yaml:"limits"`

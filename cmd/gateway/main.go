@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -112,8 +113,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("server.addr: %w", err)
 	}
+	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           sdk.withMetrics(gw.Handler()),
+		Handler:           closeWhenDraining(&draining, sdk.withMetrics(gw.Handler())),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
 		IdleTimeout:       2 * time.Minute,
@@ -133,8 +135,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("gateway: shutting down")
 	// Unready first, so that load balancers stop sending requests while the listener still accepts
 	// them; then stop accepting and let in-flight requests finish within server.shutdown_timeout.
+	// Keep-alive connections are not cut here (SetKeepAlivesEnabled(false) would close the idle ones
+	// under clients about to reuse them): each is closed by its next response's Connection: close,
+	// and Shutdown closes whatever is still idle after the delay.
 	gw.Drain()
-	srv.SetKeepAlivesEnabled(false)
+	draining.Store(true)
 	if d := cfg.Server.ShutdownDelay; d > 0 {
 		log.Info("gateway: draining", slog.Duration("shutdown_delay", d))
 		time.Sleep(d)
@@ -146,4 +151,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// closeWhenDraining answers with Connection: close once draining is set, so that during
+// server.shutdown_delay every request is still served normally and each keep-alive connection is
+// closed by the server right after a complete response, never under a request in flight.
+func closeWhenDraining(draining *atomic.Bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
