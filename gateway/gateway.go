@@ -156,7 +156,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		h = mux
 	}
 	g.limiter = limiter
-	g.handler = wrap(h)
+	g.handler = graph.CORS(cfg.Server, wrap(h)) // outermost: a preflight is answered before anything runs
 	return g, nil
 }
 

@@ -47,6 +47,8 @@ type Config struct {
 	CSRFPrevention CSRFConfig `yaml:"csrf_prevention"`
 	// Batching allows a POST body to be a JSON array of operations. Off by default.
 	Batching BatchConfig `yaml:"batching"`
+	// CORS lets browser frontends on other origins call the gateway. Off by default; see CORSConfig.
+	CORS CORSConfig `yaml:"cors"`
 }
 
 // IntrospectionEnabled reports whether introspection (and with it GraphiQL and GET /schema.graphql) is
@@ -147,6 +149,7 @@ func (c Config) WithDefaults() Config {
 	if c.Batching.MaxOperations == 0 {
 		c.Batching.MaxOperations = 10
 	}
+	c.CORS = c.CORS.withDefaults()
 	return c
 }
 
@@ -203,6 +206,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.DocumentCache.Validate(); err != nil {
 		errs = append(errs, configerr.Prefix("document_cache", err))
+	}
+	if err := c.CORS.validate(); err != nil {
+		errs = append(errs, configerr.Prefix("cors", err))
 	}
 	return errors.Join(errs...)
 }
