@@ -156,7 +156,9 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		h = mux
 	}
 	g.limiter = limiter
-	g.handler = graph.CORS(cfg.Server, wrap(h)) // outermost: a preflight is answered before anything runs
+	// Outermost: the security headers on every answer, then CORS, so that a preflight is answered
+	// before anything else runs.
+	g.handler = graph.SecurityHeaders(graph.CORS(cfg.Server, wrap(h)))
 	return g, nil
 }
 
