@@ -69,6 +69,7 @@ type env struct {
 	cluster *demo.Cluster
 	gateway *gateway.Gateway
 	server  *httptest.Server
+	admin   *httptest.Server // the admin surface (server.admin_addr's handler)
 	index   *data.Index
 	logs    *logBuffer // everything the gateway logged, at debug level, as slog JSON
 }
@@ -129,13 +130,15 @@ func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Confi
 		t.Fatalf("gateway: %v", err)
 	}
 	srv := httptest.NewServer(gw.Handler())
+	admin := httptest.NewServer(gw.AdminHandler())
 	t.Cleanup(func() {
 		srv.Close()
+		admin.Close()
 		if err := gw.Close(); err != nil {
 			t.Errorf("close gateway: %v", err)
 		}
 	})
-	return &env{cluster: cluster, gateway: gw, server: srv, index: data.NewIndex(data.Generate(dcfg)), logs: logs}
+	return &env{cluster: cluster, gateway: gw, server: srv, admin: admin, index: data.NewIndex(data.Generate(dcfg)), logs: logs}
 }
 
 // token returns a bearer token of user id with scopes, signed with the development secret that the

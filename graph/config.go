@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -17,6 +18,14 @@ type Config struct {
 	Mode string `yaml:"mode"`
 	// Addr is the listen address. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
+	// AdminAddr is the listen address of the admin surface: GET /metrics, /admin/usage and
+	// /admin/operations, which expose upstream addresses, health and client-chosen names and so stay
+	// off the GraphQL listener. Default "127.0.0.1:9090" (loopback: reachable by a local scraper or a
+	// sidecar, not from outside).
+	AdminAddr string `yaml:"admin_addr"`
+	// AdminOnMainListener serves the admin surface on Addr as well, and starts no admin listener: the
+	// old behaviour, for deployments that block the paths at the edge. Default false.
+	AdminOnMainListener bool `yaml:"admin_on_main_listener"`
 	// ReadHeaderTimeout bounds reading a request's headers. Default 5s.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// RequestTimeout bounds a whole GraphQL request, upstream calls included; no upstream call outlives
@@ -118,6 +127,9 @@ func (c Config) WithDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
+	if c.AdminAddr == "" {
+		c.AdminAddr = "127.0.0.1:9090"
+	}
 	if c.ReadHeaderTimeout == 0 {
 		c.ReadHeaderTimeout = 5 * time.Second
 	}
@@ -173,6 +185,14 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr: required, e.g. 127.0.0.1:8080"))
+	}
+	if !c.AdminOnMainListener {
+		switch _, port, err := net.SplitHostPort(c.AdminAddr); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("admin_addr: %q is not host:port, e.g. 127.0.0.1:9090", c.AdminAddr))
+		case c.AdminAddr == c.Addr && port != "0":
+			errs = append(errs, fmt.Errorf("admin_addr: %q is addr too: give the admin surface its own port, or set admin_on_main_listener", c.AdminAddr))
+		}
 	}
 	for key, d := range map[string]time.Duration{
 		"read_header_timeout": c.ReadHeaderTimeout, "request_timeout": c.RequestTimeout, "shutdown_timeout": c.ShutdownTimeout,

@@ -175,7 +175,7 @@ func TestOperationsEndpointAccess(t *testing.T) {
 				req.Header.Set(AdminTokenHeader, tt.header)
 			}
 			rec := httptest.NewRecorder()
-			tel.Handler(http.NotFoundHandler()).ServeHTTP(rec, req)
+			tel.OperationsHandler().ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
 			}

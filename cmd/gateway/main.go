@@ -103,7 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	applyRuntime(cfg.Runtime, log)
 
-	gw, err := gateway.New(cfg, gateway.WithLogger(log))
+	gw, err := gateway.New(cfg, gateway.WithLogger(log), gateway.WithMetricsHandler(sdk.metricsHandler()))
 	if err != nil {
 		return err
 	}
@@ -114,18 +114,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("server.addr: %w", err)
 	}
 	var draining atomic.Bool
-	srv := &http.Server{
-		Handler:           closeWhenDraining(&draining, sdk.withMetrics(gw.Handler())),
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
-		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
+	srv := newServer(cfg, log, closeWhenDraining(&draining, gw.Handler()))
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	log.Info("gateway: serving", slog.String("url", url+"/graphql"), slog.Bool("traces_exported", sdk.exporting))
 	fmt.Fprintf(stdout, "Trellis gateway listening on %s/graphql\n", url)
+	if !cfg.Server.AdminOnMainListener {
+		aln, err := net.Listen("tcp", cfg.Server.AdminAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("server.admin_addr: %w", err)
+		}
+		asrv := newServer(cfg, log, gw.AdminHandler())
+		servers = append(servers, asrv)
+		go func() { served <- asrv.Serve(aln) }()
+		aurl := "http://" + aln.Addr().String()
+		log.Info("gateway: admin surface", slog.String("url", aurl), slog.String("metrics", aurl+"/metrics"))
+		fmt.Fprintf(stdout, "Trellis admin listening on %s\n", aurl)
+	}
 
 	select {
 	case err := <-served:
@@ -146,11 +154,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		_ = srv.Close() // in-flight requests ran past server.shutdown_timeout: cut them off
+	var errs []error
+	for _, srv := range servers { // the GraphQL listener first, then the admin one (scrapes until the end)
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = srv.Close() // in-flight requests ran past server.shutdown_timeout: cut them off
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newServer returns an http.Server for handler with the server section's timeouts.
+func newServer(cfg gateway.Config, log *slog.Logger, handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // closeWhenDraining answers with Connection: close once draining is set, so that during
