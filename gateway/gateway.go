@@ -175,11 +175,11 @@ var errDraining = errors.New("draining: the gateway is shutting down")
 // server stops accepting them; requests keep being served.
 func (g *Gateway) Drain() { g.draining.Store(true) }
 
-func (g *Gateway) ready(ctx context.Context) error {
+func (g *Gateway) ready(context.Context) error {
 	if g.draining.Load() {
 		return errDraining
 	}
-	return g.clients.Ping(ctx)
+	return g.clients.Ready() // the pools' health: no upstream traffic
 }
 
 // Handler returns the gateway's HTTP handler, for the listener on server.addr.

@@ -140,16 +140,17 @@ func TestBinaries(t *testing.T) {
 		if got := getStatus(t, hc, base, "/healthz"); got != http.StatusOK {
 			t.Errorf("GET /healthz = %d, want 200", got)
 		}
-		if got := getStatus(t, hc, base, "/readyz"); got != http.StatusOK {
-			t.Errorf("GET /readyz = %d, want 200", got)
-		}
+		// Readiness reads the pools' health: it follows the health checks and connections, eventually.
+		eventually(t, 10*time.Second, "GET /readyz 200", func() bool {
+			return getStatus(t, hc, base, "/readyz") == http.StatusOK
+		})
 
 		if err := ac.SetFault(ctx, demo.Orders, 0, faults.Fault{Down: true}); err != nil {
 			t.Fatalf("set orders down: %v", err)
 		}
-		if got := getStatus(t, hc, base, "/readyz"); got != http.StatusServiceUnavailable {
-			t.Errorf("GET /readyz with orders down = %d, want 503", got)
-		}
+		eventually(t, 10*time.Second, "GET /readyz 503 with orders down", func() bool {
+			return getStatus(t, hc, base, "/readyz") == http.StatusServiceUnavailable
+		})
 		if got := getStatus(t, hc, base, "/healthz"); got != http.StatusOK {
 			t.Errorf("GET /healthz with orders down = %d, want 200", got)
 		}

@@ -87,9 +87,9 @@ func TestRunServesAndStops(t *testing.T) {
 	if got := getStatus(t, hc, base, "/healthz"); got != http.StatusOK {
 		t.Errorf("GET /healthz = %d, want 200", got)
 	}
-	if got := getStatus(t, hc, base, "/readyz"); got != http.StatusOK {
-		t.Errorf("GET /readyz = %d, want 200", got)
-	}
+	eventually(t, 10*time.Second, "GET /readyz 200", func() bool { // the pools' health, once connected
+		return getStatus(t, hc, base, "/readyz") == http.StatusOK
+	})
 
 	cancel()
 	if err := <-done; err != nil {
