@@ -10,43 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/faults"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 	"github.com/trellisgw/trellis/upstreams"
 )
-
-// counterWhere sums the Int64 counter name over the data points whose attributes include want.
-func counterWhere(t *testing.T, name string, want map[string]string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := metrics.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok || m.Name != name {
-				continue
-			}
-		points:
-			for _, dp := range sum.DataPoints {
-				for k, v := range want {
-					if got, ok := dp.Attributes.Value(attribute.Key(k)); !ok || got.AsString() != v {
-						continue points
-					}
-				}
-				total += dp.Value
-			}
-		}
-	}
-	return total
-}
 
 // TestClientThatGivesUpIsNotAnUpstreamFailure: a client that cancels its request while a real, slow
 // upstream (REST and gRPC) works on it leaves an access line with outcome "canceled", no WARN line, no

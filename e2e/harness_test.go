@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -47,6 +48,12 @@ func TestMain(m *testing.M) {
 // counterValue returns the sum of the Int64 counter called name over all attributes, 0 when unset.
 func counterValue(t *testing.T, name string) int64 {
 	t.Helper()
+	return counterWhere(t, name, nil)
+}
+
+// counterWhere sums the Int64 counter name over the data points whose attributes include want.
+func counterWhere(t *testing.T, name string, want map[string]string) int64 {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := metrics.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
@@ -54,10 +61,18 @@ func counterValue(t *testing.T, name string) int64 {
 	var total int64
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, dp := range sum.DataPoints {
-					total += dp.Value
+			sum, ok := m.Data.(metricdata.Sum[int64])
+			if !ok || m.Name != name {
+				continue
+			}
+		points:
+			for _, dp := range sum.DataPoints {
+				for k, v := range want {
+					if got, ok := dp.Attributes.Value(attribute.Key(k)); !ok || got.AsString() != v {
+						continue points
+					}
 				}
+				total += dp.Value
 			}
 		}
 	}

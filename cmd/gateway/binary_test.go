@@ -84,14 +84,20 @@ func (p *process) stop(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM %s: %v", p.name, err)
 	}
+	p.waitExit(t)
+}
+
+// waitExit fails t unless the process exits with code 0 within exitTimeout (of a signal sent).
+func (p *process) waitExit(t *testing.T) {
+	t.Helper()
 	select {
 	case err := <-p.exited:
 		p.exited <- err // for the cleanup
 		if err != nil {
-			t.Errorf("%s after SIGTERM: %v; stderr:\n%s", p.name, err, p.stderr)
+			t.Errorf("%s exit: %v; stderr:\n%s", p.name, err, p.stderr)
 		}
 	case <-time.After(exitTimeout):
-		t.Errorf("%s did not exit within %s of SIGTERM; stderr:\n%s", p.name, exitTimeout, p.stderr)
+		t.Errorf("%s did not exit within %s; stderr:\n%s", p.name, exitTimeout, p.stderr)
 	}
 }
 

@@ -113,15 +113,7 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Errorf("in-flight request: %v", err)
 		}
 	}
-	select {
-	case err := <-gw.exited:
-		gw.exited <- err
-		if err != nil {
-			t.Errorf("gateway exit: %v; stderr:\n%s", err, gw.stderr)
-		}
-	case <-time.After(exitTimeout):
-		t.Errorf("the gateway did not exit; stderr:\n%s", gw.stderr)
-	}
+	gw.waitExit(t)
 	for _, want := range []string{`"msg":"gateway: draining"`, `"msg":"gateway: shutting down"`} {
 		if !strings.Contains(gw.stderr.String(), want) {
 			t.Errorf("logs lack %s", want)
@@ -204,15 +196,7 @@ func TestShutdownKeepsKeepAliveConnections(t *testing.T) {
 	if closed.Load() == 0 {
 		t.Error("no response during the drain delay said Connection: close")
 	}
-	select {
-	case err := <-gw.exited:
-		gw.exited <- err
-		if err != nil {
-			t.Errorf("gateway exit: %v; stderr:\n%s", err, gw.stderr)
-		}
-	case <-time.After(exitTimeout):
-		t.Errorf("the gateway did not exit; stderr:\n%s", gw.stderr)
-	}
+	gw.waitExit(t)
 	t.Logf("%d requests, %d answered with Connection: close", ok.Load(), closed.Load())
 	demoProc.stop(t)
 }
