@@ -28,7 +28,8 @@ type Deps struct {
 	// PerRequest wraps the GraphQL handler with what each request needs before execution (identity).
 	// Nil means none.
 	PerRequest func(http.Handler) http.Handler
-	// Ready reports whether the gateway can serve (its upstreams are reachable); nil means always.
+	// Ready reports whether the gateway can serve (every upstream has a healthy instance); nil means
+	// always. It should read state, not call upstreams: /readyz is probed often.
 	Ready func(context.Context) error
 	// Persisted resolves persisted queries and enforces trusted documents (package graph/persisted).
 	// Nil means none: a request that names one is refused with PERSISTED_QUERY_NOT_SUPPORTED.
