@@ -153,7 +153,7 @@ func TestAdminPurge(t *testing.T) {
 		query string
 		want  int
 	}{{"?kind=nope", http.StatusBadRequest}, {"?key=1", http.StatusBadRequest}, {"?kind=users_by_id&key=1", http.StatusOK}} {
-		resp, err := e.server.Client().Post(e.server.URL+"/admin/cache/purge"+tt.query, "", nil)
+		resp, err := e.admin.Client().Post(e.admin.URL+"/admin/cache/purge"+tt.query, "", nil) // the admin listener
 		if err != nil {
 			t.Fatal(err)
 		}

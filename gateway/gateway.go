@@ -21,7 +21,6 @@ import (
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
-	"github.com/trellisgw/trellis/internal/admintoken"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -31,6 +30,7 @@ import (
 // Gateway is an assembled gateway. Close it to release its connections and caches.
 type Gateway struct {
 	handler   http.Handler
+	admin     http.Handler
 	clients   *upstreams.Clients
 	documents *cache.Memory[*ast.QueryDocument]
 	persisted cache.Cache[string]
@@ -44,6 +44,7 @@ type Option func(*options)
 
 type options struct {
 	logger     *slog.Logger
+	metrics    http.Handler
 	perRequest []func(http.Handler) http.Handler
 	bare       bool // no request instrumentation (WithoutTelemetry)
 	reference  bool // gqlgen's executor instead of the engine (WithReferenceExecutor)
@@ -51,6 +52,10 @@ type options struct {
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithMetricsHandler serves h at GET /metrics on the admin surface (cmd/gateway passes the Prometheus
+// exporter's handler). Without it there is no /metrics.
+func WithMetricsHandler(h http.Handler) Option { return func(o *options) { o.metrics = h } }
 
 // WithRequestMiddleware adds a middleware that runs on every GraphQL request before the per-request
 // loaders are made (authentication joins here).
@@ -95,9 +100,9 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = docs.Close()
 		return nil, err
 	}
-	exts, wrap := tel.Extensions(), tel.Handler
+	exts, wrap, analytics := tel.Extensions(), tel.Handler, tel
 	if o.bare {
-		exts, wrap = nil, func(h http.Handler) http.Handler { return h }
+		exts, wrap, analytics = nil, func(h http.Handler) http.Handler { return h }, nil
 	}
 	pqStore, err := persisted.NewStore(cfg.PersistedQueries, o.logger)
 	if err != nil {
@@ -114,7 +119,11 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	}
 	g := &Gateway{clients: clients, documents: docs, persisted: pqStore}
 	batches := loaders.New(clients)
-	schema := generated.NewExecutableSchema(resolvers.New(clients, batches).Config())
+	ec := resolvers.New(clients, batches).Config()
+	// Introspection and validation see the schema as it is served, without gqlgen's code-generation
+	// directives nor @defer/@stream (refused by the gateway).
+	ec.Schema = graph.ServedSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
+	schema := generated.NewExecutableSchema(ec)
 	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
@@ -150,7 +159,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
 	costs := cost.NewExtension(cfg.Cost, costOpts...)
-	exec, exts, err := executor(schema, batches, authz, costs, tel, exts, o)
+	exec, exts, err := executor(schema, batches, authz, costs, tel, exts, cfg.Server.DocumentCache.Size, o)
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
@@ -179,15 +188,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		// Every response's Cache-Control, from the operation's fields and the schema's hints.
 		CacheControl: responseCacheControl(responder),
 	})
-	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
-		mux := http.NewServeMux()
-		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
-		mux.Handle("POST /admin/cache/purge", admintoken.Require(token, clients.PurgeHandler()))
-		mux.Handle("/", h)
-		h = mux
-	}
+	admin := adminRoutes(cfg, o.metrics, limiter, analytics, clients)
+	g.admin = adminSurface(admin)
 	g.limiter = limiter
-	g.handler = wrap(h)
+	// Outermost: the security headers on every answer, then CORS, so that a preflight is answered
+	// before anything else runs.
+	main := wrap(h)
+	if cfg.Server.AdminOnMainListener {
+		main = mount(admin, main)
+	}
+	g.handler = graph.SecurityHeaders(graph.CORS(cfg.Server, main))
 	return g, nil
 }
 
@@ -198,14 +208,14 @@ var errDraining = errors.New("draining: the gateway is shutting down")
 // server stops accepting them; requests keep being served.
 func (g *Gateway) Drain() { g.draining.Store(true) }
 
-func (g *Gateway) ready(ctx context.Context) error {
+func (g *Gateway) ready(context.Context) error {
 	if g.draining.Load() {
 		return errDraining
 	}
-	return g.clients.Ping(ctx)
+	return g.clients.Ready() // the pools' health: no upstream traffic
 }
 
-// Handler returns the gateway's HTTP handler.
+// Handler returns the gateway's HTTP handler, for the listener on server.addr.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
