@@ -1,0 +1,429 @@
+package schemacheck
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Diff returns every change from old to new, worst first. Built-in types and directives (the
+// specification's scalars, introspection types, @skip, @include, @deprecated, @specifiedBy, @oneOf) are
+// not compared as definitions.
+func Diff(old, new *ast.Schema) Report {
+	d := &differ{}
+	d.roots(old, new)
+	for _, name := range unionKeys(old.Types, new.Types) {
+		o, n := old.Types[name], new.Types[name]
+		switch {
+		case (o == nil || o.BuiltIn) && (n == nil || n.BuiltIn):
+		case o == nil:
+			d.add(TypeAdded, Safe, name, "type %s was added", name)
+		case n == nil:
+			d.add(TypeRemoved, Breaking, name, "type %s was removed", name)
+		case o.Kind != n.Kind:
+			d.add(TypeKindChanged, Breaking, name, "type %s changed kind from %s to %s", name, o.Kind, n.Kind)
+		default:
+			d.definition(o, n)
+		}
+	}
+	for _, name := range unionKeys(old.Directives, new.Directives) {
+		o, n := old.Directives[name], new.Directives[name]
+		switch {
+		case builtInDirectives[name]:
+		case o == nil:
+			d.add(DirectiveAdded, Safe, "@"+name, "directive @%s was added", name)
+		case n == nil:
+			d.add(DirectiveRemoved, Breaking, "@"+name, "directive @%s was removed", name)
+		default:
+			d.directive(o, n)
+		}
+	}
+	sortReport(d.report)
+	return d.report
+}
+
+// builtInDirectives are the specification's directives, which every schema has.
+var builtInDirectives = map[string]bool{"skip": true, "include": true, "deprecated": true, "specifiedBy": true, "oneOf": true, "defer": true, "stream": true}
+
+type differ struct{ report Report }
+
+func (d *differ) add(k Kind, l Level, coord, format string, args ...any) {
+	d.report = append(d.report, Change{Kind: k, Level: l, Coordinate: coord, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *differ) roots(old, new *ast.Schema) {
+	for _, r := range []struct {
+		kind     Kind
+		op       string
+		old, new *ast.Definition
+	}{
+		{SchemaQueryTypeChanged, "query", old.Query, new.Query},
+		{SchemaMutationTypeChanged, "mutation", old.Mutation, new.Mutation},
+		{SchemaSubscriptionTypeChanged, "subscription", old.Subscription, new.Subscription},
+	} {
+		o, n := defName(r.old), defName(r.new)
+		switch {
+		case o == n:
+		case o == "":
+			d.add(r.kind, Safe, n, "the schema has a %s root type: %s", r.op, n)
+		case n == "":
+			d.add(r.kind, Breaking, o, "the schema's %s root type %s was removed", r.op, o)
+		default:
+			d.add(r.kind, Breaking, n, "the schema's %s root type changed from %s to %s", r.op, o, n)
+		}
+	}
+}
+
+func defName(def *ast.Definition) string {
+	if def == nil {
+		return ""
+	}
+	return def.Name
+}
+
+// definition compares two types of the same name and kind.
+func (d *differ) definition(o, n *ast.Definition) {
+	d.description(n.Name, o.Description, n.Description)
+	d.usages(n.Name, o.Directives, n.Directives)
+	switch n.Kind {
+	case ast.Scalar:
+		if ou, nu := specifiedBy(o.Directives), specifiedBy(n.Directives); ou != nu {
+			d.add(ScalarSpecifiedByChanged, Dangerous, n.Name, "scalar %s is specified by %q, was %q", n.Name, nu, ou)
+		}
+	case ast.Object, ast.Interface:
+		d.members(n.Name, "interface", o.Interfaces, n.Interfaces, ObjectTypeInterfaceAdded, ObjectTypeInterfaceRemoved, Dangerous)
+		d.outputFields(n, o.Fields, n.Fields)
+	case ast.Union:
+		d.members(n.Name, "member", o.Types, n.Types, UnionMemberAdded, UnionMemberRemoved, Dangerous)
+	case ast.Enum:
+		d.enumValues(n.Name, o.EnumValues, n.EnumValues)
+	case ast.InputObject:
+		switch ob, nb := o.Directives.ForName("oneOf") != nil, n.Directives.ForName("oneOf") != nil; {
+		case nb && !ob:
+			d.add(InputObjectOneOfAdded, Breaking, n.Name, "input %s became @oneOf: exactly one field must be set", n.Name)
+		case ob && !nb:
+			d.add(InputObjectOneOfRemoved, Dangerous, n.Name, "input %s is no longer @oneOf", n.Name)
+		}
+		d.inputFields(n.Name, o.Fields, n.Fields)
+	}
+}
+
+// members compares a type's interfaces or a union's members.
+func (d *differ) members(typ, what string, o, n []string, added, removed Kind, addedLevel Level) {
+	for _, m := range n {
+		if !slices.Contains(o, m) {
+			d.add(added, addedLevel, typ, "%s %s was added to %s", what, m, typ)
+		}
+	}
+	for _, m := range o {
+		if !slices.Contains(n, m) {
+			d.add(removed, Breaking, typ, "%s %s was removed from %s", what, m, typ)
+		}
+	}
+}
+
+func (d *differ) outputFields(typ *ast.Definition, o, n ast.FieldList) {
+	for _, name := range unionNames(o, n, func(f *ast.FieldDefinition) string { return f.Name }) {
+		if strings.HasPrefix(name, "__") {
+			continue // __schema and __type, which gqlparser adds to the query root
+		}
+		of, nf := o.ForName(name), n.ForName(name)
+		coord := typ.Name + "." + name
+		switch {
+		case of == nil:
+			d.add(FieldAdded, Safe, coord, "field %s was added", coord)
+			continue
+		case nf == nil:
+			if reason, ok := deprecation(of.Directives); ok {
+				d.add(FieldRemoved, Breaking, coord, "field %s (deprecated: %s) was removed", coord, reason)
+			} else {
+				d.add(FieldRemoved, Breaking, coord, "field %s was removed", coord)
+			}
+			continue
+		}
+		d.description(coord, of.Description, nf.Description)
+		if os, ns := of.Type.String(), nf.Type.String(); os != ns {
+			level := Breaking
+			if safeOutput(of.Type, nf.Type) {
+				level = Safe
+			}
+			d.add(FieldTypeChanged, level, coord, "field %s changed type from %s to %s", coord, os, ns)
+		}
+		d.deprecations(coord, "field", of.Directives, nf.Directives,
+			FieldDeprecationAdded, FieldDeprecationRemoved, FieldDeprecationReasonChanged)
+		d.usages(coord, of.Directives, nf.Directives)
+		d.arguments(coord, of.Arguments, nf.Arguments,
+			FieldArgumentAdded, FieldArgumentRemoved, FieldArgumentTypeChanged, FieldArgumentDefaultChanged, Dangerous)
+	}
+}
+
+// arguments compares the arguments of a field or directive; coord is the field's or directive's.
+// optionalAdded is the level of an argument added that a client need not give.
+func (d *differ) arguments(coord string, o, n ast.ArgumentDefinitionList, added, removed, typeChanged, defaultChanged Kind, optionalAdded Level) {
+	for _, name := range unionNames(o, n, func(a *ast.ArgumentDefinition) string { return a.Name }) {
+		oa, na := o.ForName(name), n.ForName(name)
+		ac := coord + "(" + name + ":)"
+		switch {
+		case oa == nil:
+			if required(na.Type, na.DefaultValue) {
+				d.add(added, Breaking, ac, "required argument %s: %s was added", ac, na.Type)
+			} else {
+				d.add(added, optionalAdded, ac, "optional argument %s: %s was added", ac, na.Type)
+			}
+			continue
+		case na == nil:
+			d.add(removed, Breaking, ac, "argument %s was removed", ac)
+			continue
+		}
+		d.description(ac, oa.Description, na.Description)
+		d.inputValue(ac, "argument", oa.Type, na.Type, oa.DefaultValue, na.DefaultValue, typeChanged, defaultChanged)
+		d.usages(ac, oa.Directives, na.Directives)
+	}
+}
+
+func (d *differ) inputFields(typ string, o, n ast.FieldList) {
+	for _, name := range unionNames(o, n, func(f *ast.FieldDefinition) string { return f.Name }) {
+		of, nf := o.ForName(name), n.ForName(name)
+		coord := typ + "." + name
+		switch {
+		case of == nil:
+			if required(nf.Type, nf.DefaultValue) {
+				d.add(InputFieldAdded, Breaking, coord, "required input field %s: %s was added", coord, nf.Type)
+			} else {
+				d.add(InputFieldAdded, Dangerous, coord, "optional input field %s: %s was added", coord, nf.Type)
+			}
+			continue
+		case nf == nil:
+			d.add(InputFieldRemoved, Breaking, coord, "input field %s was removed", coord)
+			continue
+		}
+		d.description(coord, of.Description, nf.Description)
+		d.inputValue(coord, "input field", of.Type, nf.Type, of.DefaultValue, nf.DefaultValue, InputFieldTypeChanged, InputFieldDefaultValueChanged)
+		d.usages(coord, of.Directives, nf.Directives)
+	}
+}
+
+// inputValue compares the type and default of an argument or input field.
+func (d *differ) inputValue(coord, what string, ot, nt *ast.Type, ov, nv *ast.Value, typeChanged, defaultChanged Kind) {
+	if os, ns := ot.String(), nt.String(); os != ns {
+		level := Breaking
+		if safeInput(ot, nt) {
+			level = Safe
+		}
+		d.add(typeChanged, level, coord, "%s %s changed type from %s to %s", what, coord, os, ns)
+	}
+	if os, ns := valueString(ov), valueString(nv); os != ns {
+		d.add(defaultChanged, Dangerous, coord, "the default of %s %s changed from %s to %s", what, coord, os, ns)
+	}
+}
+
+func (d *differ) enumValues(typ string, o, n ast.EnumValueList) {
+	for _, name := range unionNames(o, n, func(v *ast.EnumValueDefinition) string { return v.Name }) {
+		ov, nv := o.ForName(name), n.ForName(name)
+		coord := typ + "." + name
+		switch {
+		case ov == nil:
+			d.add(EnumValueAdded, Dangerous, coord, "enum value %s was added", coord)
+			continue
+		case nv == nil:
+			d.add(EnumValueRemoved, Breaking, coord, "enum value %s was removed", coord)
+			continue
+		}
+		d.description(coord, ov.Description, nv.Description)
+		d.deprecations(coord, "enum value", ov.Directives, nv.Directives,
+			EnumValueDeprecationAdded, EnumValueDeprecationRemoved, EnumValueDeprecationReasonChanged)
+		d.usages(coord, ov.Directives, nv.Directives)
+	}
+}
+
+func (d *differ) directive(o, n *ast.DirectiveDefinition) {
+	coord := "@" + n.Name
+	d.description(coord, o.Description, n.Description)
+	for _, l := range n.Locations {
+		if !slices.Contains(o.Locations, l) {
+			d.add(DirectiveLocationAdded, Safe, coord, "directive %s may be used on %s", coord, l)
+		}
+	}
+	for _, l := range o.Locations {
+		if !slices.Contains(n.Locations, l) {
+			d.add(DirectiveLocationRemoved, Breaking, coord, "directive %s may no longer be used on %s", coord, l)
+		}
+	}
+	switch {
+	case n.IsRepeatable && !o.IsRepeatable:
+		d.add(DirectiveRepeatableAdded, Safe, coord, "directive %s became repeatable", coord)
+	case o.IsRepeatable && !n.IsRepeatable:
+		d.add(DirectiveRepeatableRemoved, Breaking, coord, "directive %s is no longer repeatable", coord)
+	}
+	d.arguments(coord, o.Arguments, n.Arguments, DirectiveArgumentAdded, DirectiveArgumentRemoved,
+		DirectiveArgumentTypeChanged, DirectiveArgumentDefaultValueChanged, Safe)
+}
+
+func (d *differ) description(coord, o, n string) {
+	switch {
+	case o == n:
+	case o == "":
+		d.add(DescriptionChanged, Safe, coord, "%s has a description", coord)
+	case n == "":
+		d.add(DescriptionChanged, Safe, coord, "the description of %s was removed", coord)
+	default:
+		d.add(DescriptionChanged, Safe, coord, "the description of %s changed", coord)
+	}
+}
+
+func (d *differ) deprecations(coord, what string, o, n ast.DirectiveList, added, removed, reasonChanged Kind) {
+	or, od := deprecation(o)
+	nr, nd := deprecation(n)
+	switch {
+	case nd && !od:
+		d.add(added, Safe, coord, "%s %s is deprecated: %s", what, coord, nr)
+	case od && !nd:
+		d.add(removed, Dangerous, coord, "%s %s is no longer deprecated", what, coord)
+	case od && or != nr:
+		d.add(reasonChanged, Safe, coord, "the deprecation reason of %s %s changed from %q to %q", what, coord, or, nr)
+	}
+}
+
+// ownKinds are the applied directives compared by kinds of their own, not as usages.
+var ownKinds = map[string]bool{"deprecated": true, "specifiedBy": true, "oneOf": true}
+
+// usages compares the directives applied to one element, by name and then by arguments.
+func (d *differ) usages(coord string, o, n ast.DirectiveList) {
+	ou, nu := usageStrings(o), usageStrings(n)
+	for _, name := range unionKeys(ou, nu) {
+		os, ns := ou[name], nu[name]
+		switch {
+		case os == nil:
+			d.add(DirectiveUsageAdded, Dangerous, coord, "%s was applied to %s", strings.Join(ns, " "), coord)
+		case ns == nil:
+			d.add(DirectiveUsageRemoved, Dangerous, coord, "%s was removed from %s", strings.Join(os, " "), coord)
+		case !slices.Equal(os, ns):
+			d.add(DirectiveUsageChanged, Dangerous, coord, "%s on %s is now %s", strings.Join(os, " "), coord, strings.Join(ns, " "))
+		}
+	}
+}
+
+// usageStrings returns the applied directives of l by name, each as its SDL text with sorted
+// arguments (a repeatable directive may appear several times).
+func usageStrings(l ast.DirectiveList) map[string][]string {
+	m := map[string][]string{}
+	for _, dir := range l {
+		if ownKinds[dir.Name] {
+			continue
+		}
+		args := make([]string, 0, len(dir.Arguments))
+		for _, a := range dir.Arguments {
+			args = append(args, a.Name+": "+valueString(a.Value))
+		}
+		sort.Strings(args)
+		s := "@" + dir.Name
+		if len(args) > 0 {
+			s += "(" + strings.Join(args, ", ") + ")"
+		}
+		m[dir.Name] = append(m[dir.Name], s)
+	}
+	for _, v := range m {
+		sort.Strings(v)
+	}
+	return m
+}
+
+// deprecation returns the reason of an @deprecated among l, and whether there is one.
+func deprecation(l ast.DirectiveList) (string, bool) {
+	dir := l.ForName("deprecated")
+	if dir == nil {
+		return "", false
+	}
+	if a := dir.Arguments.ForName("reason"); a != nil && a.Value != nil {
+		return a.Value.Raw, true
+	}
+	return "No longer supported", true // the specification's default reason
+}
+
+func specifiedBy(l ast.DirectiveList) string {
+	if dir := l.ForName("specifiedBy"); dir != nil {
+		if a := dir.Arguments.ForName("url"); a != nil && a.Value != nil {
+			return a.Value.Raw
+		}
+	}
+	return ""
+}
+
+func valueString(v *ast.Value) string {
+	if v == nil {
+		return "(none)"
+	}
+	return v.String()
+}
+
+// required reports whether an input value of type t with default def must be given.
+func required(t *ast.Type, def *ast.Value) bool { return t.NonNull && def == nil }
+
+// safeOutput reports whether a client that read values of type o can read every value of n: n may
+// only be stricter (non-null where o was nullable), with the same named type.
+func safeOutput(o, n *ast.Type) bool {
+	if n.NonNull && !o.NonNull {
+		return safeOutput(o, nullable(n))
+	}
+	if o.NonNull != n.NonNull || (o.Elem == nil) != (n.Elem == nil) {
+		return false
+	}
+	if o.Elem != nil {
+		return safeOutput(o.Elem, n.Elem)
+	}
+	return o.NamedType == n.NamedType
+}
+
+// safeInput reports whether every value a client could send for type o is valid for n: n may only
+// be looser (nullable where o was non-null), with the same named type.
+func safeInput(o, n *ast.Type) bool {
+	if o.NonNull && !n.NonNull {
+		return safeInput(nullable(o), n)
+	}
+	if o.NonNull != n.NonNull || (o.Elem == nil) != (n.Elem == nil) {
+		return false
+	}
+	if o.Elem != nil {
+		return safeInput(o.Elem, n.Elem)
+	}
+	return o.NamedType == n.NamedType
+}
+
+func nullable(t *ast.Type) *ast.Type {
+	c := *t
+	c.NonNull = false
+	return &c
+}
+
+// unionKeys returns the keys of a and b, sorted.
+func unionKeys[V any](a, b map[string]V) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// unionNames returns the names of the elements of a and b, a's order first, then b's new ones.
+func unionNames[T any](a, b []T, name func(T) string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	var out []string
+	for _, l := range [][]T{a, b} {
+		for _, e := range l {
+			if n := name(e); !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
