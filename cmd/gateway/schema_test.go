@@ -2,11 +2,24 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trellisgw/trellis/graph/schemacheck"
 )
 
 func TestSchemaSubcommand(t *testing.T) {
@@ -25,4 +38,136 @@ func TestSchemaSubcommand(t *testing.T) {
 	if err := run(t.Context(), []string{"schema", "extra"}, &stdout, &stderr); err == nil {
 		t.Error("run schema extra: no error")
 	}
+}
+
+// proposedSchema writes the gateway's SDL with edit applied to a file and returns its path.
+func proposedSchema(t *testing.T, edit func(string) string) string {
+	t.Helper()
+	var sdl bytes.Buffer
+	if err := run(t.Context(), []string{"schema"}, &sdl, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	edited := edit(sdl.String())
+	if edited == sdl.String() {
+		t.Fatal("the edit changed nothing")
+	}
+	path := filepath.Join(t.TempDir(), "proposed.graphql")
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func checkJSON(t *testing.T, args ...string) (checkResult, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), append([]string{"schema", "check", "-json"}, args...), &stdout, &stderr)
+	var res checkResult
+	if jerr := json.Unmarshal(stdout.Bytes(), &res); jerr != nil {
+		t.Fatalf("schema check %q: output is not JSON (%v): %s; err %v, stderr %s", args, jerr, stdout.String(), err, stderr.String())
+	}
+	return res, err
+}
+
+// The schema as it was at commit 81e654b (its schema/*.graphqls, concatenated) against today's:
+// the project's history has added directives and descriptions, and broken nothing.
+func TestSchemaCheckHistory(t *testing.T) {
+	res, err := checkJSON(t, "-against", "testdata/schema-81e654b.graphqls")
+	if err != nil {
+		t.Fatalf("schema check against the old schema = %v; want success", err)
+	}
+	if res.Summary["breaking"] != 0 || res.Summary["dangerous"] == 0 || res.Summary["safe"] == 0 {
+		t.Errorf("summary = %v; want no breaking change, some dangerous and safe ones", res.Summary)
+	}
+	want := schemacheck.Change{Kind: schemacheck.DirectiveUsageAdded, Level: schemacheck.Dangerous, Coordinate: "User.email",
+		Message: "@owner was applied to User.email"}
+	if !slices.Contains(res.Changes, want) {
+		t.Errorf("changes lack %v: %v", want, res.Changes)
+	}
+	// The text form says the same.
+	var stdout bytes.Buffer
+	if err := run(t.Context(), []string{"schema", "check", "-against", "testdata/schema-81e654b.graphqls"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "0 breaking") || !strings.Contains(stdout.String(), "dangerous DIRECTIVE_USAGE_ADDED User.email: @owner was applied to User.email") {
+		t.Errorf("text output:\n%s", stdout.String())
+	}
+}
+
+func TestSchemaCheckBreaking(t *testing.T) {
+	proposed := proposedSchema(t, func(s string) string { return withoutEmail(s) })
+	res, err := checkJSON(t, "-against", "../../schema", "-schema", proposed)
+	if !errors.Is(err, errCheckFailed) {
+		t.Fatalf("schema check with User.email removed = %v; want %v", err, errCheckFailed)
+	}
+	want := []schemacheck.Change{{Kind: schemacheck.FieldRemoved, Level: schemacheck.Breaking, Coordinate: "User.email", Message: "field User.email was removed"}}
+	if diff := cmp.Diff(res.Changes, schemacheck.Report(want)); diff != "" {
+		t.Errorf("changes (-got +want):\n%s", diff)
+	}
+	// The repository's schema/ against the built-in one: the same schema.
+	res, err = checkJSON(t, "-against", "../../schema")
+	if err != nil || len(res.Changes) != 0 {
+		t.Errorf("schema/ against the built-in schema: %v, changes %v; want none", err, res.Changes)
+	}
+}
+
+// The e2e operations (e2e/testdata/operations.json, a trusted-documents manifest) validate against
+// the schema; removing a field one of them selects fails the check and names the operation.
+func TestSchemaCheckOperations(t *testing.T) {
+	const manifest = "../../e2e/testdata/operations.json"
+	res, err := checkJSON(t, "-operations", manifest)
+	if err != nil || res.Operations == nil || res.Operations.Checked < 10 || len(res.Operations.Invalid) != 0 {
+		t.Fatalf("the e2e operations against the schema: %v, %+v; want all valid", err, res.Operations)
+	}
+	proposed := proposedSchema(t, func(s string) string { return withoutEmail(s) })
+	res, err = checkJSON(t, "-operations", manifest, "-schema", proposed)
+	if !errors.Is(err, errCheckFailed) {
+		t.Fatalf("schema check -operations with User.email removed = %v; want %v", err, errCheckFailed)
+	}
+	if len(res.Operations.Invalid) != 1 || !slices.Equal(res.Operations.Invalid[0].Operations, []string{"Me"}) ||
+		!strings.Contains(res.Operations.Invalid[0].Errors[0], `Cannot query field "email" on type "User"`) {
+		t.Errorf("invalid = %+v; want operation Me, for email", res.Operations.Invalid)
+	}
+}
+
+// -against takes a running gateway's URL: its GET /schema.graphql.
+func TestSchemaCheckAgainstURL(t *testing.T) {
+	var sdl bytes.Buffer
+	if err := run(t.Context(), []string{"schema"}, &sdl, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/schema.graphql" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, sdl.String())
+	}))
+	defer srv.Close()
+	for _, u := range []string{srv.URL, srv.URL + "/graphql", srv.URL + "/schema.graphql"} {
+		if res, err := checkJSON(t, "-against", u); err != nil || len(res.Changes) != 0 {
+			t.Errorf("-against %s: %v, %v; want no change", u, err, res.Changes)
+		}
+	}
+	if err := run(t.Context(), []string{"schema", "check", "-against", srv.URL + "/nope"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "HTTP 404") {
+		t.Errorf("-against a URL answering 404 = %v; want an error naming the status", err)
+	}
+}
+
+func TestSchemaCheckUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"-against", "testdata/missing.graphql"},
+		{"-operations", "testdata/missing"},
+		{"-against", "../../schema", "extra"},
+	} {
+		if err := run(t.Context(), append([]string{"schema", "check"}, args...), io.Discard, io.Discard); err == nil || errors.Is(err, errCheckFailed) {
+			t.Errorf("schema check %q = %v; want a usage error", args, err)
+		}
+	}
+}
+
+// withoutEmail removes User.email, with its description, from the SDL s.
+func withoutEmail(s string) string {
+	return regexp.MustCompile(`(?s)\n  """\n  The user's e-mail address[^"]*"""\n  email: String @owner\n`).ReplaceAllString(s, "\n")
 }
