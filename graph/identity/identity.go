@@ -67,3 +67,26 @@ func FromContext(ctx context.Context) *Caller {
 	c, _ := ctx.Value(ctxKey{}).(*Caller)
 	return c
 }
+
+// App is the client application as it names itself in request headers (apollographql-client-name
+// and -version, or configured ones): unverified, for usage accounting and logs, never for access
+// decisions. Name and Version are bounded and sanitized by whoever puts them in (graph/usage).
+type App struct {
+	// Name is the application's name, "" when the request did not say.
+	Name string
+	// Version is the application's version, "" when the request did not say.
+	Version string
+}
+
+type appKey struct{}
+
+// NewAppContext returns ctx carrying a.
+func NewAppContext(ctx context.Context, a App) context.Context {
+	return context.WithValue(ctx, appKey{}, a)
+}
+
+// AppFromContext returns the client application in ctx; ok is false when none was put in.
+func AppFromContext(ctx context.Context) (a App, ok bool) {
+	a, ok = ctx.Value(appKey{}).(App)
+	return a, ok
+}

@@ -1,0 +1,84 @@
+package usage
+
+import (
+	"net/http"
+
+	"github.com/trellisgw/trellis/graph/identity"
+	"github.com/trellisgw/trellis/internal/boundedset"
+)
+
+// maxClientLen bounds a client name or version; longer ones count as "other", as long operation names do.
+const maxClientLen = 100
+
+// ClientOther is the name of clients beyond the bound, or with names that are not kept as sent.
+const ClientOther = "other"
+
+// clients reads and bounds the client application of requests.
+type clients struct {
+	nameHeaders, versionHeaders []string
+	set                         *boundedset.Set[identity.App]
+}
+
+func newClients(cfg Config) *clients {
+	return &clients{
+		nameHeaders: cfg.ClientNameHeaders, versionHeaders: cfg.ClientVersionHeaders,
+		set: boundedset.New(cfg.MaxClients, identity.App{Name: ClientOther}, func(key string) identity.App {
+			name, version, _ := cutKey(key)
+			return identity.App{Name: name, Version: version}
+		}),
+	}
+}
+
+// app returns the request's client application, bounded: a name or version that is too long or has
+// characters outside printable ASCII (no spaces) makes it "other"; past max_clients pairs, new pairs
+// are "other". A request naming no client is {"" ""}.
+func (c *clients) app(h http.Header) identity.App {
+	name, version := first(h, c.nameHeaders), first(h, c.versionHeaders)
+	if name == "" && version == "" {
+		return identity.App{}
+	}
+	if !clean(name) || !clean(version) || name == ClientOther {
+		return identity.App{Name: ClientOther}
+	}
+	return c.set.Get(name + "\x00" + version)
+}
+
+func cutKey(key string) (name, version string, ok bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == 0 {
+			return key[:i], key[i+1:], true
+		}
+	}
+	return key, "", false
+}
+
+func first(h http.Header, names []string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// clean reports whether s may be kept as a label value: at most maxClientLen bytes of printable
+// ASCII without spaces.
+func clean(s string) bool {
+	if len(s) > maxClientLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// Middleware puts the request's client application (identity.App) in its context, for usage
+// accounting and the access log.
+func (u *Usage) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(identity.NewAppContext(r.Context(), u.clients.app(r.Header))))
+	})
+}
