@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/cache"
@@ -20,6 +21,8 @@ import (
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/graph/usage"
+	"github.com/trellisgw/trellis/internal/admintoken"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -34,6 +37,7 @@ type Gateway struct {
 	persisted cache.Cache[string]
 	draining  atomic.Bool
 	limiter   *ratelimit.Limiter
+	usage     *usage.Usage // nil when schema_usage.enabled is false
 }
 
 // Option adjusts how New assembles the gateway.
@@ -132,6 +136,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	// cfg was validated above: trusted_proxies parse.
 	clientInfo, _ := ratelimit.Middleware(cfg.RateLimit.TrustedProxies)
 	o.perRequest = append([]func(http.Handler) http.Handler{clientInfo}, o.perRequest...)
+	var usageExt []graphql.HandlerExtension
+	if cfg.SchemaUsage.On() {
+		g.usage = usage.New(cfg.SchemaUsage, schema.Schema(), usage.WithLogger(o.logger))
+		o.perRequest = append([]func(http.Handler) http.Handler{g.usage.Middleware}, o.perRequest...)
+		usageExt = append(usageExt, g.usage.Extension())
+	}
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
 			next = o.perRequest[i](next)
@@ -143,7 +153,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:     schema,
 		Documents:  docs,
-		Extensions: append(exts, fieldExtensions(loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...))...),
+		Extensions: append(append(exts, usageExt...), fieldExtensions(loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...))...),
 		PerRequest: perRequest,
 		Ready:      g.ready,
 		Logger:     o.logger,
@@ -152,6 +162,10 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
 		mux := http.NewServeMux()
 		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
+		if g.usage != nil {
+			mux.Handle("GET /admin/schema/usage", admintoken.Require(token, g.usage.UsageHandler()))
+			mux.Handle("GET /admin/schema/deprecations", admintoken.Require(token, g.usage.DeprecationsHandler()))
+		}
 		mux.Handle("/", h)
 		h = mux
 	}
@@ -179,5 +193,9 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {
-	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close())
+	var usageErr error
+	if g.usage != nil {
+		usageErr = g.usage.Close()
+	}
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close(), usageErr)
 }
