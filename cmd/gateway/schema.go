@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -48,11 +49,13 @@ var errCheckFailed = errors.New("schema check failed")
 
 // checkResult is schema check's -json output.
 type checkResult struct {
-	Schema     string             `json:"schema"`
-	Against    string             `json:"against,omitempty"`
-	Summary    map[string]int     `json:"summary"`
-	Changes    schemacheck.Report `json:"changes"`
-	Operations *operationsResult  `json:"operations,omitempty"`
+	Schema     string            `json:"schema"`
+	Against    string            `json:"against,omitempty"`
+	Summary    map[string]int    `json:"summary"`
+	Changes    []checkedChange   `json:"changes"`
+	Operations *operationsResult `json:"operations,omitempty"`
+	// UsageWindow is -usage-window ("retention": the gateway's default), when -usage was given.
+	UsageWindow string `json:"usageWindow,omitempty"`
 }
 
 type operationsResult struct {
@@ -70,9 +73,12 @@ func schemaCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	proposed := fs.String("schema", "", "the proposed schema, as -against (default: this gateway's own)")
 	operations := fs.String("operations", "", "client operations to validate against the proposed schema: a trusted-documents manifest (.json), a .graphql file or a directory of them")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	timeout := fs.Duration("timeout", 10*time.Second, "bound on fetching a schema from a URL")
+	usageBase := fs.String("usage", "", "a running gateway's URL: a breaking change that no client used in -usage-window (GET /admin/schema/usage) passes")
+	usageWindow := fs.Duration("usage-window", 0, "how far back -usage looks (default: the gateway's schema_usage.retention)")
+	usageToken := fs.String("usage-token", "", "bearer token of the gateway's admin endpoints (rate_limit.usage.admin_token; default $TRELLIS_ADMIN_TOKEN)")
+	timeout := fs.Duration("timeout", 10*time.Second, "bound on fetching a schema or usage from a URL")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway schema check [-against OLD.graphql|URL] [-schema NEW.graphql|URL] [-operations DIR|MANIFEST] [-json]")
+		fmt.Fprintln(stderr, "usage: gateway schema check [-against OLD.graphql|URL] [-schema NEW.graphql|URL] [-operations DIR|MANIFEST] [-usage URL] [-json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -114,11 +120,28 @@ func schemaCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		res.Against = *against
-		res.Changes = schemacheck.Diff(old, newSchema)
+		changes := schemacheck.Diff(old, newSchema)
 		for _, l := range []schemacheck.Level{schemacheck.Breaking, schemacheck.Dangerous, schemacheck.Safe} {
-			res.Summary[string(l)] = res.Changes.Count(l)
+			res.Summary[string(l)] = changes.Count(l)
 		}
 		failed = res.Summary[string(schemacheck.Breaking)] > 0
+		if *usageBase != "" {
+			token := *usageToken
+			if token == "" {
+				token = os.Getenv("TRELLIS_ADMIN_TOKEN")
+			}
+			if res.Changes, failed, err = addUsage(ctx, client, *usageBase, token, *usageWindow, changes); err != nil {
+				return fmt.Errorf("schema check: %w", err)
+			}
+			res.UsageWindow = "retention"
+			if *usageWindow > 0 {
+				res.UsageWindow = usageWindow.String()
+			}
+		} else {
+			for _, c := range changes {
+				res.Changes = append(res.Changes, checkedChange{Change: c})
+			}
+		}
 	}
 	if *operations != "" {
 		docs, err := schemacheck.LoadDocuments(*operations)
@@ -129,7 +152,7 @@ func schemaCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		failed = failed || len(res.Operations.Invalid) > 0
 	}
 	if res.Changes == nil {
-		res.Changes = schemacheck.Report{}
+		res.Changes = []checkedChange{}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -161,7 +184,7 @@ func printCheck(w io.Writer, res checkResult) {
 		fmt.Fprintf(w, "schema %s against %s: %d breaking, %d dangerous, %d safe changes\n", res.Schema, res.Against,
 			res.Summary[string(schemacheck.Breaking)], res.Summary[string(schemacheck.Dangerous)], res.Summary[string(schemacheck.Safe)])
 		for _, c := range res.Changes {
-			fmt.Fprintln(w, c)
+			fmt.Fprintf(w, "%s%s\n", c.Change, usageNote(c.Usage, res.UsageWindow))
 		}
 	}
 	if op := res.Operations; op != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/schemacheck"
 )
 
@@ -81,7 +82,7 @@ func TestSchemaCheckHistory(t *testing.T) {
 	}
 	want := schemacheck.Change{Kind: schemacheck.DirectiveUsageAdded, Level: schemacheck.Dangerous, Coordinate: "User.email",
 		Message: "@owner was applied to User.email"}
-	if !slices.Contains(res.Changes, want) {
+	if !slices.Contains(res.Changes, checkedChange{Change: want}) {
 		t.Errorf("changes lack %v: %v", want, res.Changes)
 	}
 	// The text form says the same.
@@ -100,8 +101,8 @@ func TestSchemaCheckBreaking(t *testing.T) {
 	if !errors.Is(err, errCheckFailed) {
 		t.Fatalf("schema check with User.email removed = %v; want %v", err, errCheckFailed)
 	}
-	want := []schemacheck.Change{{Kind: schemacheck.FieldRemoved, Level: schemacheck.Breaking, Coordinate: "User.email", Message: "field User.email was removed"}}
-	if diff := cmp.Diff(res.Changes, schemacheck.Report(want)); diff != "" {
+	want := []checkedChange{{Change: schemacheck.Change{Kind: schemacheck.FieldRemoved, Level: schemacheck.Breaking, Coordinate: "User.email", Message: "field User.email was removed"}}}
+	if diff := cmp.Diff(res.Changes, want); diff != "" {
 		t.Errorf("changes (-got +want):\n%s", diff)
 	}
 	// The repository's schema/ against the built-in one: the same schema.
@@ -168,6 +169,56 @@ func TestSchemaCheckUsageErrors(t *testing.T) {
 }
 
 // withoutEmail removes User.email, with its description, from the SDL s.
-func withoutEmail(s string) string {
-	return regexp.MustCompile(`(?s)\n  """\n  The user's e-mail address[^"]*"""\n  email: String @owner\n`).ReplaceAllString(s, "\n")
+func withoutEmail(s string) string { return withoutField(s, "email: String @owner") }
+
+// withoutField removes the field whose SDL line is field, with its description, from s.
+func withoutField(s, field string) string {
+	return regexp.MustCompile(`(?s)\n  """\n[^"]*"""\n  `+regexp.QuoteMeta(field)+`\n`).ReplaceAllString(s, "\n")
+}
+
+// -usage asks a running gateway whether anyone used what a breaking change removes: User.email,
+// selected by a client, stays breaking (and says who); Product.weight, which nobody selected, passes.
+func TestSchemaCheckUsage(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.RateLimit.Usage.AdminToken = "usage-test-token-0123456789"
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	defer func() { srv.Close(); _ = gw.Close() }()
+	// Counted once validated, whether or not the upstreams answer (none runs here).
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"query Mail { user(id: \"1\") { email } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("apollographql-client-name", "ios")
+	req.Header.Set("apollographql-client-version", "4.2")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	usedGone := proposedSchema(t, withoutEmail)
+	res, err := checkJSON(t, "-against", "../../schema", "-schema", usedGone, "-usage", srv.URL+"/graphql", "-usage-token", cfg.RateLimit.Usage.AdminToken)
+	if !errors.Is(err, errCheckFailed) || len(res.Changes) != 1 {
+		t.Fatalf("User.email removed while used: %v, %+v; want a failed check", err, res.Changes)
+	}
+	u := res.Changes[0].Usage
+	if u == nil || !u.Checked || u.Count != 1 || len(u.Clients) != 1 || u.Clients[0].Client != "ios" || u.Clients[0].Version != "4.2" || u.Clients[0].Operation != "Mail" {
+		t.Errorf("usage of User.email: %+v", u)
+	}
+	unusedGone := proposedSchema(t, func(s string) string { return withoutField(s, "weight: Int!") })
+	res, err = checkJSON(t, "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL, "-usage-token", cfg.RateLimit.Usage.AdminToken, "-usage-window", "24h")
+	if err != nil || len(res.Changes) != 1 || res.Changes[0].Coordinate != "Product.weight" || res.Changes[0].Usage.Count != 0 {
+		t.Errorf("Product.weight removed, never used: %v, %+v; want a passing check", err, res.Changes)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL, "-usage-token", cfg.RateLimit.Usage.AdminToken}, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "[unused in retention: passes]") {
+		t.Errorf("text output: %v\n%s", err, out.String())
+	}
+	// Without the token, the admin endpoint refuses and the check cannot run.
+	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Errorf("-usage without the token = %v; want HTTP 401", err)
+	}
 }
