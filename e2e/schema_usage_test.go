@@ -178,3 +178,43 @@ func TestSchemaCheckAgainstRunningGateway(t *testing.T) {
 		t.Errorf("changes between the built-in and the served schema: %v", changes)
 	}
 }
+
+// The manifest of the e2e operations that `gateway schema check -operations` validates in make test
+// (cmd/gateway's TestSchemaCheckOperations) is a real trusted-documents manifest: a gateway enforcing
+// it runs every one of its operations by id, without errors.
+func TestOperationsManifestRuns(t *testing.T) {
+	const path = "testdata/operations.json"
+	e := newEnv(t, func(c *gateway.Config) { c.PersistedQueries.Manifest = path })
+	docs, err := schemacheck.LoadDocuments(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]map[string]any{
+		"Order":          {"id": "o1"},
+		"ProductReviews": {"upc": "p1"},
+		"AddReview":      {"in": map[string]any{"productUpc": "p1", "body": "Fine", "rating": 4}},
+		"PlaceOrder":     {"in": map[string]any{"items": []any{map[string]any{"productUpc": "p1", "quantity": 1}}}},
+	}
+	for _, d := range docs {
+		_, id, _ := strings.Cut(d.Source, "#")
+		doc, gerrs := gqlparser.LoadQuery(generated.NewExecutableSchema(generated.Config{}).Schema(), d.Body)
+		if gerrs != nil {
+			t.Fatalf("%s: %v", d.Source, gerrs)
+		}
+		name := doc.Operations[0].Name
+		body, _ := json.Marshal(map[string]any{"documentId": id, "variables": vars[name]})
+		req, _ := http.NewRequest(http.MethodPost, e.server.URL+"/graphql", bytes.NewReader(body))
+		req.Header = bearer(t, "1")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := e.server.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Errors []gqlError }
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
+			t.Errorf("%s (%s): %d %v %+v", name, id[:8], resp.StatusCode, err, out.Errors)
+		}
+	}
+}
