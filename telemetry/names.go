@@ -44,7 +44,7 @@ type operation struct {
 // two values that are not names.
 type names struct {
 	samples int
-	set     *boundedset.Set[*operation]
+	set     *boundedset.Set[string, *operation]
 
 	unknown, other *operation
 }

@@ -107,7 +107,7 @@ func BenchmarkParseValidate(b *testing.B) {
 
 // sides starts the sample services (no added latency) with the benchmark's data set, and returns the
 // gateway's and the floor's handlers over them.
-func sides(tb testing.TB) (gw, fl http.Handler) {
+func sides(tb testing.TB, tweak ...func(*gateway.Config)) (gw, fl http.Handler) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cluster, err := demo.Start(ctx, demo.Config{Data: benchData})
@@ -117,6 +117,9 @@ func sides(tb testing.TB) (gw, fl http.Handler) {
 	tb.Cleanup(func() { _ = cluster.Close() })
 	cfg := gateway.DefaultConfig()
 	demoupstreams.Point(&cfg.Upstreams, cluster)
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	g, err := gateway.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -160,6 +163,41 @@ func BenchmarkReferenceExecution(b *testing.B) {
 			// CPU time is steadier than wall time on a shared machine; it includes the sample services.
 			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 		})
+	}
+}
+
+// BenchmarkSchemaUsage serves a small query (the one where a fixed per-request cost shows most)
+// and the reference query through the gateway's handler with field usage accounting
+// (schema_usage.enabled) off and on, from a client naming itself: compare the two columns with
+// `benchstat -col /usage`.
+func BenchmarkSchemaUsage(b *testing.B) {
+	small, err := json.Marshal(map[string]any{"query": `query Small { product(upc: "p1") { name price } }`})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []struct {
+		name string
+		body []byte
+	}{{"small", small}, {"reference", referenceBody(b)}} {
+		for _, on := range []bool{false, true} {
+			gw, _ := sides(b, func(c *gateway.Config) { c.SchemaUsage.Enabled = &on })
+			b.Run(fmt.Sprintf("query=%s/usage=%s", q.name, map[bool]string{false: "off", true: "on"}[on]), func(b *testing.B) {
+				b.ReportAllocs()
+				cpu0 := processCPU(b)
+				for b.Loop() {
+					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(q.body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("apollographql-client-name", "bench-app")
+					req.Header.Set("apollographql-client-version", "1.0.0")
+					rec := httptest.NewRecorder()
+					gw.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), `{"data"`) {
+						b.Fatalf("status %d: %.300s", rec.Code, rec.Body.String())
+					}
+				}
+				b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			})
+		}
 	}
 }
 

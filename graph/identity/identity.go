@@ -80,13 +80,14 @@ type App struct {
 
 type appKey struct{}
 
-// NewAppContext returns ctx carrying a.
-func NewAppContext(ctx context.Context, a App) context.Context {
+// NewAppContext returns ctx carrying a, which must not be modified afterwards (a pointer, so that
+// putting an interned App in a context allocates nothing more).
+func NewAppContext(ctx context.Context, a *App) context.Context {
 	return context.WithValue(ctx, appKey{}, a)
 }
 
-// AppFromContext returns the client application in ctx; ok is false when none was put in.
-func AppFromContext(ctx context.Context) (a App, ok bool) {
-	a, ok = ctx.Value(appKey{}).(App)
-	return a, ok
+// AppFromContext returns the client application in ctx, nil when none was put in.
+func AppFromContext(ctx context.Context) *App {
+	a, _ := ctx.Value(appKey{}).(*App)
+	return a
 }

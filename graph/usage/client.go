@@ -16,40 +16,32 @@ const ClientOther = "other"
 // clients reads and bounds the client application of requests.
 type clients struct {
 	nameHeaders, versionHeaders []string
-	set                         *boundedset.Set[identity.App]
+	set                         *boundedset.Set[identity.App, *identity.App]
+	other                       *identity.App
+	none                        *identity.App
 }
 
 func newClients(cfg Config) *clients {
+	other := &identity.App{Name: ClientOther}
 	return &clients{
 		nameHeaders: cfg.ClientNameHeaders, versionHeaders: cfg.ClientVersionHeaders,
-		set: boundedset.New(cfg.MaxClients, identity.App{Name: ClientOther}, func(key string) identity.App {
-			name, version, _ := cutKey(key)
-			return identity.App{Name: name, Version: version}
-		}),
+		set:   boundedset.New(cfg.MaxClients, other, func(a identity.App) *identity.App { return &a }),
+		other: other, none: &identity.App{},
 	}
 }
 
 // app returns the request's client application, bounded: a name or version that is too long or has
 // characters outside printable ASCII (no spaces) makes it "other"; past max_clients pairs, new pairs
-// are "other". A request naming no client is {"" ""}.
-func (c *clients) app(h http.Header) identity.App {
+// are "other". A request naming no client is {"" ""}. The result is shared: do not modify it.
+func (c *clients) app(h http.Header) *identity.App {
 	name, version := first(h, c.nameHeaders), first(h, c.versionHeaders)
 	if name == "" && version == "" {
-		return identity.App{}
+		return c.none
 	}
 	if !clean(name) || !clean(version) || name == ClientOther {
-		return identity.App{Name: ClientOther}
+		return c.other
 	}
-	return c.set.Get(name + "\x00" + version)
-}
-
-func cutKey(key string) (name, version string, ok bool) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == 0 {
-			return key[:i], key[i+1:], true
-		}
-	}
-	return key, "", false
+	return c.set.Get(identity.App{Name: name, Version: version})
 }
 
 func first(h http.Header, names []string) string {

@@ -29,7 +29,7 @@ type Usage struct {
 	cfg     Config
 	schema  *ast.Schema
 	clients *clients
-	ops     *boundedset.Set[string]
+	ops     *boundedset.Set[string, string]
 	infos   infos
 	store   Store
 	log     *slog.Logger
@@ -218,7 +218,10 @@ func (e *extension) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	}
 	u := e.u
 	info := u.infos.get(rc.Doc, rc.Operation)
-	app, _ := identity.AppFromContext(ctx)
+	app := identity.App{}
+	if a := identity.AppFromContext(ctx); a != nil {
+		app = *a
+	}
 	op := rc.Operation.Name
 	if op != "" {
 		if len(op) > maxClientLen || op == OperationOther {

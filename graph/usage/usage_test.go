@@ -120,7 +120,7 @@ func TestClientApp(t *testing.T) {
 		for k, v := range tt.headers {
 			h.Set(k, v)
 		}
-		if got := c.app(h); got != tt.want {
+		if got := *c.app(h); got != tt.want {
 			t.Errorf("%s: app = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
@@ -153,7 +153,7 @@ func newTestUsage(t *testing.T, cfg Config, opts ...Option) (*Usage, *fakeClock)
 func run(t *testing.T, u *Usage, app identity.App, q string) *graphql.Response {
 	t.Helper()
 	doc := query(t, q)
-	ctx := identity.NewAppContext(context.Background(), app)
+	ctx := identity.NewAppContext(context.Background(), &app)
 	rc := &graphql.OperationContext{RawQuery: q, Doc: doc, Operation: doc.Operations[0]}
 	ext := u.Extension()
 	if err := ext.(graphql.OperationContextMutator).MutateOperationContext(ctx, rc); err != nil {

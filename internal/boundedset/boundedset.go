@@ -7,26 +7,27 @@ package boundedset
 
 import "sync"
 
-// Set is a bounded, first-come set of names and their values. It is safe for concurrent use.
-type Set[T any] struct {
+// Set is a bounded, first-come set of names (of any comparable type: a struct of two strings is a
+// key without building one string per look-up) and their values. It is safe for concurrent use.
+type Set[K comparable, T any] struct {
 	max      int
-	newValue func(name string) T
+	newValue func(name K) T
 
 	mu     sync.RWMutex // guards byName
-	byName map[string]T
+	byName map[K]T
 
 	other T
 }
 
 // New returns a set of at most max names (0: none), whose values newValue makes once per name; names
 // beyond max get other.
-func New[T any](max int, other T, newValue func(name string) T) *Set[T] {
-	return &Set[T]{max: max, newValue: newValue, byName: make(map[string]T, min(max, 1024)), other: other}
+func New[K comparable, T any](max int, other T, newValue func(name K) T) *Set[K, T] {
+	return &Set[K, T]{max: max, newValue: newValue, byName: make(map[K]T, min(max, 1024)), other: other}
 }
 
 // Get returns name's value while the set has room for it, else the overflow value. A hit takes a
 // read lock only.
-func (s *Set[T]) Get(name string) T {
+func (s *Set[K, T]) Get(name K) T {
 	s.mu.RLock()
 	v, ok := s.byName[name]
 	s.mu.RUnlock()
@@ -47,7 +48,7 @@ func (s *Set[T]) Get(name string) T {
 }
 
 // All returns the values of the names kept, in no order, without the overflow value.
-func (s *Set[T]) All() []T {
+func (s *Set[K, T]) All() []T {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]T, 0, len(s.byName))
