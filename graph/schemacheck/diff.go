@@ -107,7 +107,7 @@ func (d *differ) definition(o, n *ast.Definition) {
 		case ob && !nb:
 			d.add(InputObjectOneOfRemoved, Dangerous, n.Name, "input %s is no longer @oneOf", n.Name)
 		}
-		d.inputFields(n.Name, o.Fields, n.Fields)
+		d.inputValues(n.Name, inputFieldDefs(o.Fields), inputFieldDefs(n.Fields), inputObjectFields)
 	}
 }
 
@@ -155,68 +155,91 @@ func (d *differ) outputFields(typ *ast.Definition, o, n ast.FieldList) {
 		d.deprecations(coord, "field", of.Directives, nf.Directives,
 			FieldDeprecationAdded, FieldDeprecationRemoved, FieldDeprecationReasonChanged)
 		d.usages(coord, of.Directives, nf.Directives)
-		d.arguments(coord, of.Arguments, nf.Arguments,
-			FieldArgumentAdded, FieldArgumentRemoved, FieldArgumentTypeChanged, FieldArgumentDefaultChanged, Dangerous)
+		d.inputValues(coord, argumentDefs(of.Arguments), argumentDefs(nf.Arguments), fieldArguments)
 	}
 }
 
-// arguments compares the arguments of a field or directive; coord is the field's or directive's.
-// optionalAdded is the level of an argument added that a client need not give.
-func (d *differ) arguments(coord string, o, n ast.ArgumentDefinitionList, added, removed, typeChanged, defaultChanged Kind, optionalAdded Level) {
-	for _, name := range unionNames(o, n, func(a *ast.ArgumentDefinition) string { return a.Name }) {
-		oa, na := o.ForName(name), n.ForName(name)
-		ac := coord + "(" + name + ":)"
+// inputDef is an argument or an input field: the input values compared alike.
+type inputDef struct {
+	name, description string
+	typ               *ast.Type
+	def               *ast.Value
+	directives        ast.DirectiveList
+}
+
+func argumentDefs(l ast.ArgumentDefinitionList) []inputDef {
+	out := make([]inputDef, len(l))
+	for i, a := range l {
+		out[i] = inputDef{a.Name, a.Description, a.Type, a.DefaultValue, a.Directives}
+	}
+	return out
+}
+
+func inputFieldDefs(l ast.FieldList) []inputDef {
+	out := make([]inputDef, len(l))
+	for i, f := range l {
+		out[i] = inputDef{f.Name, f.Description, f.Type, f.DefaultValue, f.Directives}
+	}
+	return out
+}
+
+// inputKinds are the kinds and wording of one sort of input value.
+type inputKinds struct {
+	what                                        string // "argument", "input field"
+	added, removed, typeChanged, defaultChanged Kind
+	optionalAdded                               Level // the level of one added that a client need not give
+	coord                                       func(parent, name string) string
+}
+
+var (
+	fieldArguments = inputKinds{"argument", FieldArgumentAdded, FieldArgumentRemoved, FieldArgumentTypeChanged,
+		FieldArgumentDefaultChanged, Dangerous, argumentCoord}
+	directiveArguments = inputKinds{"argument", DirectiveArgumentAdded, DirectiveArgumentRemoved, DirectiveArgumentTypeChanged,
+		DirectiveArgumentDefaultValueChanged, Safe, argumentCoord}
+	inputObjectFields = inputKinds{"input field", InputFieldAdded, InputFieldRemoved, InputFieldTypeChanged,
+		InputFieldDefaultValueChanged, Dangerous, func(parent, name string) string { return parent + "." + name }}
+)
+
+func argumentCoord(parent, name string) string { return parent + "(" + name + ":)" }
+
+// inputValues compares the arguments of a field or directive, or the fields of an input object;
+// parent is the coordinate of what holds them.
+func (d *differ) inputValues(parent string, o, n []inputDef, k inputKinds) {
+	byName := func(l []inputDef, name string) *inputDef {
+		for i := range l {
+			if l[i].name == name {
+				return &l[i]
+			}
+		}
+		return nil
+	}
+	for _, name := range unionNames(o, n, func(v inputDef) string { return v.name }) {
+		ov, nv := byName(o, name), byName(n, name)
+		coord := k.coord(parent, name)
 		switch {
-		case oa == nil:
-			if required(na.Type, na.DefaultValue) {
-				d.add(added, Breaking, ac, "required argument %s: %s was added", ac, na.Type)
+		case ov == nil:
+			if required(nv.typ, nv.def) {
+				d.add(k.added, Breaking, coord, "required %s %s: %s was added", k.what, coord, nv.typ)
 			} else {
-				d.add(added, optionalAdded, ac, "optional argument %s: %s was added", ac, na.Type)
+				d.add(k.added, k.optionalAdded, coord, "optional %s %s: %s was added", k.what, coord, nv.typ)
 			}
 			continue
-		case na == nil:
-			d.add(removed, Breaking, ac, "argument %s was removed", ac)
+		case nv == nil:
+			d.add(k.removed, Breaking, coord, "%s %s was removed", k.what, coord)
 			continue
 		}
-		d.description(ac, oa.Description, na.Description)
-		d.inputValue(ac, "argument", oa.Type, na.Type, oa.DefaultValue, na.DefaultValue, typeChanged, defaultChanged)
-		d.usages(ac, oa.Directives, na.Directives)
-	}
-}
-
-func (d *differ) inputFields(typ string, o, n ast.FieldList) {
-	for _, name := range unionNames(o, n, func(f *ast.FieldDefinition) string { return f.Name }) {
-		of, nf := o.ForName(name), n.ForName(name)
-		coord := typ + "." + name
-		switch {
-		case of == nil:
-			if required(nf.Type, nf.DefaultValue) {
-				d.add(InputFieldAdded, Breaking, coord, "required input field %s: %s was added", coord, nf.Type)
-			} else {
-				d.add(InputFieldAdded, Dangerous, coord, "optional input field %s: %s was added", coord, nf.Type)
+		d.description(coord, ov.description, nv.description)
+		if os, ns := ov.typ.String(), nv.typ.String(); os != ns {
+			level := Breaking
+			if safeInput(ov.typ, nv.typ) {
+				level = Safe
 			}
-			continue
-		case nf == nil:
-			d.add(InputFieldRemoved, Breaking, coord, "input field %s was removed", coord)
-			continue
+			d.add(k.typeChanged, level, coord, "%s %s changed type from %s to %s", k.what, coord, os, ns)
 		}
-		d.description(coord, of.Description, nf.Description)
-		d.inputValue(coord, "input field", of.Type, nf.Type, of.DefaultValue, nf.DefaultValue, InputFieldTypeChanged, InputFieldDefaultValueChanged)
-		d.usages(coord, of.Directives, nf.Directives)
-	}
-}
-
-// inputValue compares the type and default of an argument or input field.
-func (d *differ) inputValue(coord, what string, ot, nt *ast.Type, ov, nv *ast.Value, typeChanged, defaultChanged Kind) {
-	if os, ns := ot.String(), nt.String(); os != ns {
-		level := Breaking
-		if safeInput(ot, nt) {
-			level = Safe
+		if os, ns := valueString(ov.def), valueString(nv.def); os != ns {
+			d.add(k.defaultChanged, Dangerous, coord, "the default of %s %s changed from %s to %s", k.what, coord, os, ns)
 		}
-		d.add(typeChanged, level, coord, "%s %s changed type from %s to %s", what, coord, os, ns)
-	}
-	if os, ns := valueString(ov), valueString(nv); os != ns {
-		d.add(defaultChanged, Dangerous, coord, "the default of %s %s changed from %s to %s", what, coord, os, ns)
+		d.usages(coord, ov.directives, nv.directives)
 	}
 }
 
@@ -258,8 +281,7 @@ func (d *differ) directive(o, n *ast.DirectiveDefinition) {
 	case o.IsRepeatable && !n.IsRepeatable:
 		d.add(DirectiveRepeatableRemoved, Breaking, coord, "directive %s is no longer repeatable", coord)
 	}
-	d.arguments(coord, o.Arguments, n.Arguments, DirectiveArgumentAdded, DirectiveArgumentRemoved,
-		DirectiveArgumentTypeChanged, DirectiveArgumentDefaultValueChanged, Safe)
+	d.inputValues(coord, argumentDefs(o.Arguments), argumentDefs(n.Arguments), directiveArguments)
 }
 
 func (d *differ) description(coord, o, n string) {
