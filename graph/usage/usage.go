@@ -64,9 +64,6 @@ type Option func(*Usage)
 // WithLogger sets the logger of store failures; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(u *Usage) { u.log = l } }
 
-// WithStore replaces the configured store (tests).
-func WithStore(s Store) Option { return func(u *Usage) { u.store = s } }
-
 // New returns usage accounting for schema as cfg (defaults applied, valid) describes; it starts the
 // flush goroutine. Close it.
 func New(cfg Config, schema *ast.Schema, opts ...Option) *Usage {
@@ -82,13 +79,11 @@ func New(cfg Config, schema *ast.Schema, opts ...Option) *Usage {
 	for _, o := range opts {
 		o(u)
 	}
-	if u.store == nil {
-		if cfg.Store == StoreRedis {
-			u.store = &redisStore{client: cfg.Redis.NewClient(), prefix: cfg.Redis.KeyPrefix, timeout: cfg.Redis.Timeout,
-				retention: cfg.Retention, period: cfg.Period}
-		} else {
-			u.store = newMemoryStore(cfg.Retention)
-		}
+	if cfg.Store == StoreRedis {
+		u.store = &redisStore{client: cfg.Redis.NewClient(), prefix: cfg.Redis.KeyPrefix, timeout: cfg.Redis.Timeout,
+			retention: cfg.Retention, period: cfg.Period}
+	} else {
+		u.store = newMemoryStore(cfg.Retention)
 	}
 	meter := otel.Meter("github.com/trellisgw/trellis/graph/usage")
 	// The OpenTelemetry API only fails here on an invalid instrument name; ours is a constant.
