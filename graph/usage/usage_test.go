@@ -310,3 +310,21 @@ store: "disk" is not one of memory, redis`
 		t.Errorf("store redis without addr: %v", err)
 	}
 }
+
+// A Redis that does not answer: the flush is dropped and logged, the admin answer is 503 with a
+// stable code and nothing of the failure's detail.
+func TestRedisDown(t *testing.T) {
+	cfg := Config{Store: StoreRedis}
+	cfg.Redis.Addr = "127.0.0.1:1" // nothing listens on port 1
+	cfg.Redis.Timeout = 200 * time.Millisecond
+	u, _ := newTestUsage(t, cfg)
+	run(t, u, identity.App{Name: "ios", Version: "1"}, `{ legacy }`)
+	if err := u.Flush(context.Background()); err == nil {
+		t.Error("a flush to a dead Redis reported no error")
+	}
+	rec := httptest.NewRecorder()
+	u.UsageHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/schema/usage?coordinate=Query.legacy", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"code":"INTERNAL_SERVER_ERROR"`) || strings.Contains(rec.Body.String(), "127.0.0.1") {
+		t.Errorf("GET with Redis down = %d %s; want 503 without the address", rec.Code, rec.Body)
+	}
+}
