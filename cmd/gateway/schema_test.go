@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,8 +12,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -220,5 +223,56 @@ func TestSchemaCheckUsage(t *testing.T) {
 	// Without the token, the admin endpoint refuses and the check cannot run.
 	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("-usage without the token = %v; want HTTP 401", err)
+	}
+}
+
+// Two gateways run from one config file over one real Redis (schema_usage.store: redis): schema check
+// -usage against either one sees the uses made through both.
+func TestSchemaCheckUsageAcrossInstances(t *testing.T) {
+	addr := os.Getenv("TRELLIS_TEST_REDIS_ADDR")
+	if addr == "" {
+		t.Skip("no Redis: run under scripts/with-redis.sh (make test does)")
+	}
+	cluster := startCluster(t)
+	base, err := os.ReadFile(writeConfig(t, clusterAddrs(cluster)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := writeFile(t, "trellis.yaml", string(base)+`schema_usage:
+  flush_interval: 20ms
+  store: redis
+  redis: {addr: "`+addr+`", key_prefix: "cmd-usage-`+strconv.FormatInt(time.Now().UnixNano(), 36)+`:"}
+`)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stderrA, stderrB syncBuffer
+	a, doneA := startRun(t, ctx, []string{"-config", cfgPath}, &stderrA)
+	b, doneB := startRun(t, ctx, []string{"-config", cfgPath}, &stderrB)
+	hc := newHTTPClient()
+	for _, gw := range []string{a, a, b} {
+		req, _ := http.NewRequest(http.MethodPost, gw+"/graphql", strings.NewReader(`{"query":"query Weights { topProducts(first: 1) { weight } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("apollographql-client-name", "android")
+		req.Header.Set("apollographql-client-version", "9.1")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	proposed := proposedSchema(t, func(s string) string { return withoutField(s, "weight: Int!") })
+	eventually(t, 10*time.Second, "both instances' uses in Redis", func() bool {
+		res, err := checkJSON(t, "-against", "../../schema", "-schema", proposed, "-usage", a)
+		return errors.Is(err, errCheckFailed) && len(res.Changes) == 1 && res.Changes[0].Usage != nil && res.Changes[0].Usage.Count == 3
+	})
+	res, _ := checkJSON(t, "-against", "../../schema", "-schema", proposed, "-usage", b)
+	if u := res.Changes[0].Usage; u.Count != 3 || len(u.Clients) != 1 || u.Clients[0].Client != "android" || u.Clients[0].Operation != "Weights" {
+		t.Errorf("usage through B: %+v", u)
+	}
+	cancel()
+	for _, done := range []<-chan error{doneA, doneB} {
+		if err := <-done; err != nil {
+			t.Errorf("run = %v", err)
+		}
 	}
 }
