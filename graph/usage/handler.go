@@ -84,6 +84,7 @@ func (u *Usage) answer(w http.ResponseWriter, r *http.Request, coords []string) 
 	got, err := u.store.Query(r.Context(), coords, from, to)
 	if err != nil {
 		u.log.WarnContext(r.Context(), "usage: query failed", "error", err.Error())
+		u.storeErrs.Add(r.Context(), 1, queryAttrs)
 		writeError(w, http.StatusServiceUnavailable, "INTERNAL_SERVER_ERROR", "the usage store is unavailable")
 		return
 	}

@@ -36,6 +36,7 @@ type Usage struct {
 	now     func() time.Time
 
 	deprecatedUses metric.Int64Counter
+	storeErrs      metric.Int64Counter
 
 	mu      sync.Mutex // guards pending
 	pending map[pendingKey]*pendingCount
@@ -86,9 +87,11 @@ func New(cfg Config, schema *ast.Schema, opts ...Option) *Usage {
 		u.store = newMemoryStore(cfg.Retention)
 	}
 	meter := otel.Meter("github.com/trellisgw/trellis/graph/usage")
-	// The OpenTelemetry API only fails here on an invalid instrument name; ours is a constant.
+	// The OpenTelemetry API only fails here on an invalid instrument name; ours are constants.
 	u.deprecatedUses, _ = meter.Int64Counter("trellis.schema.deprecated_uses",
 		metric.WithDescription("Operations that used a deprecated field, argument or enum value, by client application and version."))
+	u.storeErrs, _ = meter.Int64Counter("trellis.schema.usage.store_errors",
+		metric.WithDescription("Failed calls to the usage store (op: flush, whose counts are dropped, or query)."))
 	go u.loop()
 	return u
 }
@@ -173,11 +176,17 @@ func (u *Usage) Flush(ctx context.Context) error {
 	for period, all := range byPeriod {
 		if err := u.store.Add(ctx, period, all); err != nil {
 			u.log.WarnContext(ctx, "usage: flush failed; counts dropped", slog.String("error", err.Error()), slog.Int("rows", len(all)))
+			u.storeErrs.Add(ctx, 1, flushAttrs)
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
+
+var (
+	flushAttrs = metric.WithAttributes(attribute.String("op", "flush"))
+	queryAttrs = metric.WithAttributes(attribute.String("op", "query"))
+)
 
 // Extension returns the gqlgen extension that counts every operation and, with
 // deprecation_warnings, warns in extensions.deprecations.

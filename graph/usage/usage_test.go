@@ -16,6 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
 	"github.com/trellisgw/trellis/graph/identity"
@@ -314,6 +317,10 @@ store: "disk" is not one of memory, redis`
 // A Redis that does not answer: the flush is dropped and logged, the admin answer is 503 with a
 // stable code and nothing of the failure's detail.
 func TestRedisDown(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	prev := otel.GetMeterProvider()
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	t.Cleanup(func() { otel.SetMeterProvider(prev) })
 	cfg := Config{Store: StoreRedis}
 	cfg.Redis.Addr = "127.0.0.1:1" // nothing listens on port 1
 	cfg.Redis.Timeout = 200 * time.Millisecond
@@ -326,5 +333,23 @@ func TestRedisDown(t *testing.T) {
 	u.UsageHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/schema/usage?coordinate=Query.legacy", nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"code":"INTERNAL_SERVER_ERROR"`) || strings.Contains(rec.Body.String(), "127.0.0.1") {
 		t.Errorf("GET with Redis down = %d %s; want 503 without the address", rec.Code, rec.Body)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "trellis.schema.usage.store_errors" {
+				for _, dp := range sum.DataPoints {
+					op, _ := dp.Attributes.Value("op")
+					got[op.AsString()] += dp.Value
+				}
+			}
+		}
+	}
+	if got["flush"] < 1 || got["query"] != 1 {
+		t.Errorf("trellis.schema.usage.store_errors = %v; want flush >= 1 (explicit and the handler's), query 1", got)
 	}
 }
