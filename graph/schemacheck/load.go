@@ -42,8 +42,8 @@ func LoadSchema(ctx context.Context, location string, client *http.Client) (*ast
 	return s, nil
 }
 
-// SchemaURL returns the URL of a gateway's SDL for u: /schema.graphql beside /graphql.
-func SchemaURL(u *url.URL) *url.URL {
+// schemaURL returns the URL of a gateway's SDL for u: /schema.graphql beside /graphql.
+func schemaURL(u *url.URL) *url.URL {
 	c := *u
 	switch {
 	case c.Path == "" || c.Path == "/":
@@ -58,7 +58,7 @@ func fetchSDL(ctx context.Context, u *url.URL, client *http.Client) (*ast.Source
 	if client == nil {
 		client = http.DefaultClient
 	}
-	target := SchemaURL(u).String()
+	target := schemaURL(u).String()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", target, err)

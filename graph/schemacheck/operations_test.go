@@ -26,6 +26,7 @@ func TestOperations(t *testing.T) {
 		{"fragment in another file", "testdata/ops", "name", []string{filepath.Join("testdata/ops/user.graphql")}, `Cannot query field "name" on type "User"`},
 		{"manifest valid", "testdata/manifest.json", userSchema, nil, ""},
 		{"manifest, field removed", "testdata/manifest.json", "email", []string{"testdata/manifest.json#b2"}, `Cannot query field "email"`},
+		{"Relay's plain manifest", "testdata/relay.json", "email", []string{"testdata/relay.json#q2"}, `Cannot query field "email"`},
 		{"one file", "testdata/ops/nested/email.gql", "email", []string{"testdata/ops/nested/email.gql"}, "email.gql:1"},
 	}
 	for _, tt := range tests {
