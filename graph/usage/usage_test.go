@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -351,5 +352,27 @@ func TestRedisDown(t *testing.T) {
 	}
 	if got["flush"] < 1 || got["query"] != 1 {
 		t.Errorf("trellis.schema.usage.store_errors = %v; want flush >= 1 (explicit and the handler's), query 1", got)
+	}
+}
+
+// An operation's entry lives as long as its document: once the document is collected, the entry goes.
+func TestInfosDropWithTheDocument(t *testing.T) {
+	c := &infos{schema: testSchema}
+	func() {
+		doc := query(t, `{ user(id: "1") { id } }`)
+		c.get(doc, doc.Operations[0])
+	}()
+	size := func() int {
+		n := 0
+		c.m.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for size() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the entry outlived its document")
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }
