@@ -239,6 +239,8 @@ func (d *differ) inputValues(parent string, o, n []inputDef, k inputKinds) {
 		if os, ns := valueString(ov.def), valueString(nv.def); os != ns {
 			d.add(k.defaultChanged, Dangerous, coord, "the default of %s %s changed from %s to %s", k.what, coord, os, ns)
 		}
+		d.deprecations(coord, k.what, ov.directives, nv.directives,
+			InputValueDeprecationAdded, InputValueDeprecationRemoved, InputValueDeprecationReasonChanged)
 		d.usages(coord, ov.directives, nv.directives)
 	}
 }

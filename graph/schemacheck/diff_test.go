@@ -76,6 +76,10 @@ func TestDiff(t *testing.T) {
 		{"argument default changed", q + "type U { f(x: Int = 1): Int }", q + "type U { f(x: Int = 2): Int }", []c{{FieldArgumentDefaultChanged, Dangerous, "U.f(x:)"}}},
 		{"argument default added", q + "type U { f(x: Int): Int }", q + "type U { f(x: Int = 2): Int }", []c{{FieldArgumentDefaultChanged, Dangerous, "U.f(x:)"}}},
 		{"argument description", q + `type U { f("a" x: Int): Int }`, q + `type U { f("b" x: Int): Int }`, []c{{DescriptionChanged, Safe, "U.f(x:)"}}},
+		{"argument deprecated", q + "type U { f(x: Int): Int }", q + "type U { f(x: Int @deprecated): Int }", []c{{InputValueDeprecationAdded, Safe, "U.f(x:)"}}},
+		{"input field undeprecated", q + "input I { a: Int @deprecated }", q + "input I { a: Int }", []c{{InputValueDeprecationRemoved, Dangerous, "I.a"}}},
+		{"argument deprecation reason", q + `type U { f(x: Int @deprecated(reason: "a")): Int }`, q + `type U { f(x: Int @deprecated(reason: "b")): Int }`,
+			[]c{{InputValueDeprecationReasonChanged, Safe, "U.f(x:)"}}},
 		// Interfaces.
 		{"interface added to object", q + "interface N { id: ID } type U { id: ID }", q + "interface N { id: ID } type U implements N { id: ID }",
 			[]c{{ObjectTypeInterfaceAdded, Dangerous, "U"}}},

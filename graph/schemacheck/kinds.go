@@ -79,6 +79,15 @@ const (
 	InputFieldTypeChanged Kind = "INPUT_FIELD_TYPE_CHANGED"
 	// InputFieldDefaultValueChanged: an input field's default was added, removed or changed. Dangerous.
 	InputFieldDefaultValueChanged Kind = "INPUT_FIELD_DEFAULT_VALUE_CHANGED"
+	// InputValueDeprecationAdded: an argument or input field became @deprecated. Safe.
+	// (graphql-inspector: no such kind; it compares deprecations of fields and enum values only.)
+	InputValueDeprecationAdded Kind = "INPUT_VALUE_DEPRECATION_ADDED"
+	// InputValueDeprecationRemoved: an argument or input field is no longer @deprecated. Dangerous, as
+	// for fields.
+	InputValueDeprecationRemoved Kind = "INPUT_VALUE_DEPRECATION_REMOVED"
+	// InputValueDeprecationReasonChanged: the reason of an argument's or input field's deprecation
+	// changed. Safe.
+	InputValueDeprecationReasonChanged Kind = "INPUT_VALUE_DEPRECATION_REASON_CHANGED"
 	// InputObjectOneOfAdded: an input object became @oneOf. Breaking: operations that set two fields,
 	// or none, now fail. (graphql-inspector: a directive usage change, dangerous.)
 	InputObjectOneOfAdded Kind = "INPUT_OBJECT_ONE_OF_ADDED"
