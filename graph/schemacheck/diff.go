@@ -145,13 +145,7 @@ func (d *differ) outputFields(typ *ast.Definition, o, n ast.FieldList) {
 			continue
 		}
 		d.description(coord, of.Description, nf.Description)
-		if os, ns := of.Type.String(), nf.Type.String(); os != ns {
-			level := Breaking
-			if safeOutput(of.Type, nf.Type) {
-				level = Safe
-			}
-			d.add(FieldTypeChanged, level, coord, "field %s changed type from %s to %s", coord, os, ns)
-		}
+		d.typeChange(FieldTypeChanged, "field", coord, of.Type, nf.Type, safeOutput)
 		d.deprecations(coord, "field", of.Directives, nf.Directives,
 			FieldDeprecationAdded, FieldDeprecationRemoved, FieldDeprecationReasonChanged)
 		d.usages(coord, of.Directives, nf.Directives)
@@ -229,13 +223,7 @@ func (d *differ) inputValues(parent string, o, n []inputDef, k inputKinds) {
 			continue
 		}
 		d.description(coord, ov.description, nv.description)
-		if os, ns := ov.typ.String(), nv.typ.String(); os != ns {
-			level := Breaking
-			if safeInput(ov.typ, nv.typ) {
-				level = Safe
-			}
-			d.add(k.typeChanged, level, coord, "%s %s changed type from %s to %s", k.what, coord, os, ns)
-		}
+		d.typeChange(k.typeChanged, k.what, coord, ov.typ, nv.typ, safeInput)
 		if os, ns := valueString(ov.def), valueString(nv.def); os != ns {
 			d.add(k.defaultChanged, Dangerous, coord, "the default of %s %s changed from %s to %s", k.what, coord, os, ns)
 		}
@@ -284,6 +272,19 @@ func (d *differ) directive(o, n *ast.DirectiveDefinition) {
 		d.add(DirectiveRepeatableRemoved, Breaking, coord, "directive %s is no longer repeatable", coord)
 	}
 	d.inputValues(coord, argumentDefs(o.Arguments), argumentDefs(n.Arguments), directiveArguments)
+}
+
+// typeChange reports a change of type from o to n: safe when safe says so, else breaking.
+func (d *differ) typeChange(k Kind, what, coord string, o, n *ast.Type, safe func(o, n *ast.Type) bool) {
+	os, ns := o.String(), n.String()
+	if os == ns {
+		return
+	}
+	level := Breaking
+	if safe(o, n) {
+		level = Safe
+	}
+	d.add(k, level, coord, "%s %s changed type from %s to %s", what, coord, os, ns)
 }
 
 func (d *differ) description(coord, o, n string) {
