@@ -24,6 +24,10 @@ type Config struct {
 	// MaxOperations bounds the distinct operation names counted (first come); later ones count as
 	// "other". Default 1000.
 	MaxOperations int `yaml:"max_operations"`
+	// MaxSeries bounds the distinct (client, version, operation) triples counted (first come); later
+	// ones count as client "other", operation "other". With the schema's coordinates it bounds the
+	// rows of one period. Default 2000.
+	MaxSeries int `yaml:"max_series"`
 	// Period is the length of one counting period. Default 1h.
 	Period time.Duration `yaml:"period"`
 	// Retention is how long periods are kept, and the default window of the admin answer. Default 720h
@@ -71,6 +75,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxOperations == 0 {
 		c.MaxOperations = 1000
 	}
+	if c.MaxSeries == 0 {
+		c.MaxSeries = 2000
+	}
 	if c.Period == 0 {
 		c.Period = time.Hour
 	}
@@ -107,6 +114,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxOperations < 1 || c.MaxOperations > 100000 {
 		errs = append(errs, fmt.Errorf("max_operations: must be between 1 and 100000, got %d", c.MaxOperations))
+	}
+	if c.MaxSeries < 1 || c.MaxSeries > 1000000 {
+		errs = append(errs, fmt.Errorf("max_series: must be between 1 and 1000000, got %d", c.MaxSeries))
 	}
 	if c.Period < time.Second {
 		errs = append(errs, fmt.Errorf("period: must be at least 1s, got %s", c.Period))

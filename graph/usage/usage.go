@@ -30,6 +30,7 @@ type Usage struct {
 	schema  *ast.Schema
 	clients *clients
 	ops     *boundedset.Set[string, string]
+	series  *boundedset.Set[series, series]
 	infos   infos
 	store   Store
 	log     *slog.Logger
@@ -45,6 +46,12 @@ type Usage struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+}
+
+// series is what one row counts for: a client application version and an operation name.
+type series struct {
+	app identity.App
+	op  string
 }
 
 type pendingKey struct {
@@ -71,7 +78,9 @@ func New(cfg Config, schema *ast.Schema, opts ...Option) *Usage {
 	cfg = cfg.WithDefaults()
 	u := &Usage{
 		cfg: cfg, schema: schema, clients: newClients(cfg), infos: infos{schema: schema},
-		ops:     boundedset.New(cfg.MaxOperations, OperationOther, func(name string) string { return name }),
+		ops: boundedset.New(cfg.MaxOperations, OperationOther, func(name string) string { return name }),
+		series: boundedset.New(cfg.MaxSeries, series{identity.App{Name: ClientOther}, OperationOther},
+			func(s series) series { return s }),
 		log:     slog.New(slog.DiscardHandler),
 		now:     time.Now,
 		pending: map[pendingKey]*pendingCount{},
@@ -234,7 +243,8 @@ func (e *extension) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 			op = u.ops.Get(op)
 		}
 	}
-	u.record(app, op, info)
+	s := u.series.Get(series{app, op})
+	u.record(s.app, s.op, info)
 	if len(info.deprecated) > 0 {
 		u.deprecatedUses.Add(ctx, 1, metric.WithAttributes(
 			attribute.String("client_name", app.Name), attribute.String("client_version", app.Version)))

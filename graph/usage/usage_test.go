@@ -256,6 +256,23 @@ func TestDeprecationWarnings(t *testing.T) {
 	}
 }
 
+func TestSeriesBounded(t *testing.T) {
+	u, _ := newTestUsage(t, Config{MaxSeries: 2})
+	run(t, u, identity.App{Name: "a", Version: "1"}, `query A { legacy }`)
+	run(t, u, identity.App{Name: "a", Version: "1"}, `query B { legacy }`)
+	run(t, u, identity.App{Name: "b", Version: "1"}, `query A { legacy }`) // a third pair
+	run(t, u, identity.App{Name: "a", Version: "1"}, `query A { legacy }`) // a kept one
+	a := getJSON(t, u.UsageHandler(), "/admin/schema/usage?coordinate=Query.legacy", http.StatusOK)
+	want := []string{"a 1 A 2", "a 1 B 1", "other  other 1"}
+	var got []string
+	for _, c := range a.Coordinates[0].Clients {
+		got = append(got, c.Client+" "+c.Version+" "+c.Operation+" "+strconv.FormatInt(c.Count, 10))
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("series (-got +want):\n%s", diff)
+	}
+}
+
 func TestOperationNamesBounded(t *testing.T) {
 	u, _ := newTestUsage(t, Config{MaxOperations: 1})
 	run(t, u, identity.App{}, `query A { legacy }`)
