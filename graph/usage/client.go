@@ -24,7 +24,7 @@ type clients struct {
 func newClients(cfg Config) *clients {
 	other := &identity.App{Name: ClientOther}
 	return &clients{
-		nameHeaders: cfg.ClientNameHeaders, versionHeaders: cfg.ClientVersionHeaders,
+		nameHeaders: canonical(cfg.ClientNameHeaders), versionHeaders: canonical(cfg.ClientVersionHeaders),
 		set:   boundedset.New(cfg.MaxClients, other, func(a identity.App) *identity.App { return &a }),
 		other: other, none: &identity.App{},
 	}
@@ -44,10 +44,21 @@ func (c *clients) app(h http.Header) *identity.App {
 	return c.set.Get(identity.App{Name: name, Version: version})
 }
 
+// canonical returns the header names in canonical form, so that first can index the header map
+// without canonicalizing (and allocating) per request.
+func canonical(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = http.CanonicalHeaderKey(n)
+	}
+	return out
+}
+
+// first returns the first non-empty value of the headers names (canonical), or "".
 func first(h http.Header, names []string) string {
 	for _, n := range names {
-		if v := h.Get(n); v != "" {
-			return v
+		if v := h[n]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return ""
