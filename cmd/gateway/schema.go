@@ -94,6 +94,9 @@ func schemaCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return errors.New("schema check: give -against, -operations or both")
 	}
+	if *usageBase != "" && *against == "" {
+		return errors.New("schema check: -usage weighs the changes against -against: give both")
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	client := &http.Client{Timeout: *timeout}

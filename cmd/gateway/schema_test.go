@@ -164,6 +164,7 @@ func TestSchemaCheckUsageErrors(t *testing.T) {
 		{"-against", "testdata/missing.graphql"},
 		{"-operations", "testdata/missing"},
 		{"-against", "../../schema", "extra"},
+		{"-operations", "../../e2e/testdata/operations.json", "-usage", "http://127.0.0.1:1"},
 	} {
 		if err := run(t.Context(), append([]string{"schema", "check"}, args...), io.Discard, io.Discard); err == nil || errors.Is(err, errCheckFailed) {
 			t.Errorf("schema check %q = %v; want a usage error", args, err)
