@@ -109,7 +109,11 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	}
 	g := &Gateway{clients: clients, documents: docs, persisted: pqStore}
 	batches := loaders.New(clients)
-	schema := generated.NewExecutableSchema(resolvers.New(clients, batches).Config())
+	ec := resolvers.New(clients, batches).Config()
+	// Introspection and validation see the schema as it is served, without gqlgen's code-generation
+	// directives nor @defer/@stream (refused by the gateway).
+	ec.Schema = graph.ServedSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
+	schema := generated.NewExecutableSchema(ec)
 	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()

@@ -13,7 +13,7 @@ import (
 // Config is the `server` section of the gateway's config file: the HTTP surface and the executor.
 type Config struct {
 	// Mode is "development" (the default) or "production". Production turns off what helps developers
-	// and helps attackers: GraphiQL, introspection, field suggestions, the fan-out plan.
+	// and helps attackers: GraphiQL, introspection, "Did you mean" suggestions, the fan-out plan.
 	Mode string `yaml:"mode"`
 	// Addr is the listen address. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
@@ -68,8 +68,12 @@ type Limits struct {
 	MaxAliases int `yaml:"max_aliases"`
 	// MaxRootFields is the most fields selected at the root of one operation. Default 20.
 	MaxRootFields int `yaml:"max_root_fields"`
-	// MaxDirectives is the most directive uses in one operation. Default 50.
+	// MaxDirectives is the most directive uses in one operation, known to the schema or not. Default 50.
 	MaxDirectives int `yaml:"max_directives"`
+	// MaxFields is the most fields in one operation, counted at every spread of their fragments.
+	// It bounds the work of validation, which walks the expanded fields. Default 2000 (the standard
+	// introspection query has 226 once expanded, the reference query 56).
+	MaxFields int `yaml:"max_fields"`
 }
 
 // CSRFConfig is Apollo's CSRF prevention rule: a POST must have a Content-Type a browser cannot send
@@ -153,7 +157,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct {
 		v   *int
 		def int
-	}{{&l.MaxDepth, 20}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}} {
+	}{{&l.MaxDepth, 20}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}, {&l.MaxFields, 2000}} {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
@@ -189,6 +193,7 @@ func (c Config) Validate() error {
 	for key, v := range map[string]int{
 		"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_root_fields": c.Limits.MaxRootFields, "limits.max_directives": c.Limits.MaxDirectives,
+		"limits.max_fields":       c.Limits.MaxFields,
 		"batching.max_operations": c.Batching.MaxOperations,
 	} {
 		if v < 0 {

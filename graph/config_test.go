@@ -22,7 +22,7 @@ func TestWithDefaults(t *testing.T) {
 		MaxBodyBytes:      1 << 20,
 		MaxTokens:         5000,
 		DocumentCache:     cache.Config{Size: 1000},
-		Limits:            Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxDirectives: 50},
+		Limits:            Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxDirectives: 50, MaxFields: 2000},
 		CSRFPrevention: CSRFConfig{Enabled: &on,
 			RequiredHeaders: []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "GraphQL-Preflight"}},
 		Batching: BatchConfig{MaxOperations: 10},
@@ -48,7 +48,7 @@ func TestWithDefaults(t *testing.T) {
 		DocumentCache:     cache.Config{Size: 7, TTL: time.Minute},
 		Introspection:     &on,
 		ShutdownDelay:     time.Second,
-		Limits:            Limits{MaxDepth: 1, MaxAliases: 2, MaxRootFields: 3, MaxDirectives: 4},
+		Limits:            Limits{MaxDepth: 1, MaxAliases: 2, MaxRootFields: 3, MaxDirectives: 4, MaxFields: 5},
 		CSRFPrevention:    CSRFConfig{Enabled: &off, RequiredHeaders: []string{}},
 		Batching:          BatchConfig{Enabled: true, MaxOperations: 5},
 	}
@@ -87,8 +87,11 @@ func TestValidate(t *testing.T) {
 			want: []string{"document_cache.size: must be > 0, got -1"}},
 		{name: "document cache ttl", modify: func(c *Config) { c.DocumentCache.TTL = -time.Second },
 			want: []string{"document_cache.ttl: must be >= 0 (0 = no expiry), got -1s"}},
-		{name: "negative limits", modify: func(c *Config) { c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations = -1, -2, -3 },
+		{name: "negative limits", modify: func(c *Config) {
+			c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations, c.Limits.MaxFields = -1, -2, -3, -4
+		},
 			want: []string{"limits.max_depth: must be >= 0 (0 = default), got -1", "limits.max_directives: must be >= 0 (0 = default), got -2",
+				"limits.max_fields: must be >= 0 (0 = default), got -4",
 				"batching.max_operations: must be >= 0 (0 = default), got -3"}},
 		{name: "negative shutdown_delay", modify: func(c *Config) { c.ShutdownDelay = -time.Second },
 			want: []string{"shutdown_delay: must be >= 0, got -1s"}},
