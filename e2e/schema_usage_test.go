@@ -97,7 +97,7 @@ func TestSchemaUsagePerClientVersion(t *testing.T) {
 	if r := e.queryWith(t, v2, `query Top($n: Int) { topProducts(first: $n) { name } }`, map[string]any{"n": 1}); len(r.Errors) > 0 {
 		t.Fatalf("v2: %s", r.Raw)
 	}
-	got := schemaUsage(t, e.server.URL, "Product.name", "Product.price", "Product.weight", "Query.topProducts(first:)", "Product.inStock")
+	got := schemaUsage(t, e.admin.URL, "Product.name", "Product.price", "Product.weight", "Query.topProducts(first:)", "Product.inStock")
 	for coord, want := range map[string][]string{
 		"Product.name":              {"shop-ios 1.0.0 Product 2", "shop-ios 2.0.0 Product 1", "shop-ios 2.0.0 Top 1"},
 		"Product.price":             {"shop-ios 1.0.0 Product 2"},
@@ -116,7 +116,7 @@ func TestSchemaUsagePerClientVersion(t *testing.T) {
 		t.Errorf("the access log does not name the client app:\n%s", e.logs.String())
 	}
 	// The schema has no deprecated element today: the deprecations answer lists none.
-	resp, err := http.Get(e.server.URL + "/admin/schema/deprecations")
+	resp, err := http.Get(e.admin.URL + "/admin/schema/deprecations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +136,7 @@ func TestSchemaUsageSharedRedis(t *testing.T) {
 		c.SchemaUsage.Redis.KeyPrefix = "e2e-usage:"
 		c.SchemaUsage.Redis.Timeout = 2 * time.Second
 		c.SchemaUsage.FlushInterval = 50 * time.Millisecond
+		c.Server.AdminOnMainListener = true // so that the second instance's admin answers too
 	}
 	e := newEnv(t, shared)
 	a, b := e.server.URL, e.secondGateway(t, shared)

@@ -22,7 +22,6 @@ import (
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/graph/usage"
-	"github.com/trellisgw/trellis/internal/admintoken"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -32,6 +31,7 @@ import (
 // Gateway is an assembled gateway. Close it to release its connections and caches.
 type Gateway struct {
 	handler   http.Handler
+	admin     http.Handler
 	clients   *upstreams.Clients
 	documents *cache.Memory[*ast.QueryDocument]
 	persisted cache.Cache[string]
@@ -45,6 +45,7 @@ type Option func(*options)
 
 type options struct {
 	logger     *slog.Logger
+	metrics    http.Handler
 	perRequest []func(http.Handler) http.Handler
 	bare       bool // no request instrumentation (WithoutTelemetry)
 	reference  bool // gqlgen's executor instead of the engine (WithReferenceExecutor)
@@ -52,6 +53,10 @@ type options struct {
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithMetricsHandler serves h at GET /metrics on the admin surface (cmd/gateway passes the Prometheus
+// exporter's handler). Without it there is no /metrics.
+func WithMetricsHandler(h http.Handler) Option { return func(o *options) { o.metrics = h } }
 
 // WithRequestMiddleware adds a middleware that runs on every GraphQL request before the per-request
 // loaders are made (authentication joins here).
@@ -90,9 +95,9 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = docs.Close()
 		return nil, err
 	}
-	exts, wrap := tel.Extensions(), tel.Handler
+	exts, wrap, analytics := tel.Extensions(), tel.Handler, tel
 	if o.bare {
-		exts, wrap = nil, func(h http.Handler) http.Handler { return h }
+		exts, wrap, analytics = nil, func(h http.Handler) http.Handler { return h }, nil
 	}
 	pqStore, err := persisted.NewStore(cfg.PersistedQueries, o.logger)
 	if err != nil {
@@ -175,18 +180,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Logger:     o.logger,
 		Persisted:  pq,
 	})
-	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
-		mux := http.NewServeMux()
-		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
-		if g.usage != nil {
-			mux.Handle("GET /admin/schema/usage", admintoken.Require(token, g.usage.UsageHandler()))
-			mux.Handle("GET /admin/schema/deprecations", admintoken.Require(token, g.usage.DeprecationsHandler()))
-		}
-		mux.Handle("/", h)
-		h = mux
-	}
+	admin := adminRoutes(cfg, o.metrics, limiter, analytics, g.usage)
+	g.admin = adminSurface(admin)
 	g.limiter = limiter
-	g.handler = wrap(h)
+	// Outermost: the security headers on every answer, then CORS, so that a preflight is answered
+	// before anything else runs.
+	main := wrap(h)
+	if cfg.Server.AdminOnMainListener {
+		main = mount(admin, main)
+	}
+	g.handler = graph.SecurityHeaders(graph.CORS(cfg.Server, main))
 	return g, nil
 }
 
@@ -197,14 +200,14 @@ var errDraining = errors.New("draining: the gateway is shutting down")
 // server stops accepting them; requests keep being served.
 func (g *Gateway) Drain() { g.draining.Store(true) }
 
-func (g *Gateway) ready(ctx context.Context) error {
+func (g *Gateway) ready(context.Context) error {
 	if g.draining.Load() {
 		return errDraining
 	}
-	return g.clients.Ping(ctx)
+	return g.clients.Ready() // the pools' health: no upstream traffic
 }
 
-// Handler returns the gateway's HTTP handler.
+// Handler returns the gateway's HTTP handler, for the listener on server.addr.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.

@@ -16,6 +16,7 @@ func TestWithDefaults(t *testing.T) {
 	want := Config{
 		Mode:              ModeDevelopment,
 		Addr:              "127.0.0.1:8080",
+		AdminAddr:         "127.0.0.1:9090",
 		ReadHeaderTimeout: 5 * time.Second,
 		RequestTimeout:    30 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
@@ -26,6 +27,11 @@ func TestWithDefaults(t *testing.T) {
 		CSRFPrevention: CSRFConfig{Enabled: &on,
 			RequiredHeaders: []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "GraphQL-Preflight"}},
 		Batching: BatchConfig{MaxOperations: 10},
+		CORS: CORSConfig{AllowedOrigins: []string{}, AllowedMethods: []string{"GET", "POST"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "X-API-Key", "X-Request-Id",
+				"X-Trellis-Trace", "traceparent", "tracestate", "baggage"},
+			ExposedHeaders: []string{"X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After"},
+			MaxAge:         10 * time.Minute},
 	}
 	if diff := cmp.Diff(Config{}.WithDefaults(), want); diff != "" {
 		t.Errorf("Config{}.WithDefaults() (-got +want):\n%s", diff)
@@ -40,6 +46,7 @@ func TestWithDefaults(t *testing.T) {
 	set := Config{
 		Mode:              ModeProduction,
 		Addr:              "0.0.0.0:9000",
+		AdminAddr:         "127.0.0.1:9901",
 		ReadHeaderTimeout: time.Second,
 		RequestTimeout:    2 * time.Second,
 		ShutdownTimeout:   3 * time.Second,
@@ -51,6 +58,8 @@ func TestWithDefaults(t *testing.T) {
 		Limits:            Limits{MaxDepth: 1, MaxAliases: 2, MaxRootFields: 3, MaxDirectives: 4, MaxFields: 5},
 		CSRFPrevention:    CSRFConfig{Enabled: &off, RequiredHeaders: []string{}},
 		Batching:          BatchConfig{Enabled: true, MaxOperations: 5},
+		CORS: CORSConfig{Enabled: true, AllowedOrigins: []string{"https://a.example"}, AllowedMethods: []string{"POST"},
+			AllowedHeaders: []string{"X-A"}, ExposedHeaders: []string{}, AllowCredentials: true, MaxAge: time.Second},
 	}
 	if diff := cmp.Diff(set.WithDefaults(), set); diff != "" {
 		t.Errorf("WithDefaults changed set fields (-got +want):\n%s", diff)
@@ -75,6 +84,12 @@ func TestValidate(t *testing.T) {
 			want: []string{`mode: must be "development" or "production", got "prod"`}},
 		{name: "missing addr", modify: func(c *Config) { c.Addr = "" },
 			want: []string{"addr: required, e.g. 127.0.0.1:8080"}},
+		{name: "admin_addr not host:port", modify: func(c *Config) { c.AdminAddr = "9090" },
+			want: []string{`admin_addr: "9090" is not host:port, e.g. 127.0.0.1:9090`}},
+		{name: "admin_addr is addr", modify: func(c *Config) { c.AdminAddr = c.Addr },
+			want: []string{`admin_addr: "127.0.0.1:8080" is addr too: give the admin surface its own port, or set admin_on_main_listener`}},
+		{name: "admin_addr unused on the main listener", modify: func(c *Config) { c.AdminAddr, c.AdminOnMainListener = "", true }},
+		{name: "both on random ports", modify: func(c *Config) { c.Addr, c.AdminAddr = "127.0.0.1:0", "127.0.0.1:0" }},
 		{name: "negative read_header_timeout", modify: func(c *Config) { c.ReadHeaderTimeout = -time.Second },
 			want: []string{"read_header_timeout: must be >= 0 (0 = default), got -1s"}},
 		{name: "negative request_timeout", modify: func(c *Config) { c.RequestTimeout = -time.Millisecond },
@@ -102,6 +117,7 @@ func TestValidate(t *testing.T) {
 				DocumentCache: cache.Config{Size: 0, TTL: -1}}
 		}, want: []string{
 			"addr: required, e.g. 127.0.0.1:8080",
+			`admin_addr: "" is not host:port, e.g. 127.0.0.1:9090`,
 			"read_header_timeout: must be >= 0 (0 = default), got -1ns",
 			"request_timeout: must be >= 0 (0 = default), got -1ns",
 			"shutdown_timeout: must be >= 0 (0 = default), got -1ns",

@@ -14,6 +14,8 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/trellisgw/trellis/graph/graphiql"
+	"github.com/trellisgw/trellis/telemetry"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -27,7 +29,8 @@ type Deps struct {
 	// PerRequest wraps the GraphQL handler with what each request needs before execution (identity).
 	// Nil means none.
 	PerRequest func(http.Handler) http.Handler
-	// Ready reports whether the gateway can serve (its upstreams are reachable); nil means always.
+	// Ready reports whether the gateway can serve (every upstream has a healthy instance); nil means
+	// always. It should read state, not call upstreams: /readyz is probed often.
 	Ready func(context.Context) error
 	// Persisted resolves persisted queries and enforces trusted documents (package graph/persisted).
 	// Nil means none: a request that names one is refused with PERSISTED_QUERY_NOT_SUPPORTED.
@@ -45,7 +48,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = slog.New(requestIDLogs{log.Handler()})
+	log = slog.New(telemetry.WrapHandler(log.Handler())) // request_id and trace_id, once per line
 
 	// The executor alone, not gqlgen's handler.Server: the transport is ours (decodeRequest and
 	// executeHandler), and every extension is chosen on purpose. The transport parses, limits and
@@ -101,7 +104,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /{$}", ide)
 		mux.Handle("GET "+graphiql.AssetPrefix, ide)
 	}
-	return withRequestID(recoverHTTP(log, mux))
+	return requestid.Middleware(recoverHTTP(log, mux))
 }
 
 // maxCachedQuery is the longest query text whose parsed document is cached. A cached document costs

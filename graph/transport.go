@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // PersistedQueries turns a request that names a stored document into one that carries it, before the
@@ -260,7 +261,7 @@ func recoverGraphQL(log *slog.Logger, next http.Handler) http.Handler {
 // internalError is the INTERNAL_SERVER_ERROR clients see, with the request id to quote.
 func internalError(ctx context.Context) *gqlerror.Error {
 	e := errcode.New(errcode.Internal, errInternal.Error())
-	if id := RequestID(ctx); id != "" {
+	if id := requestid.FromContext(ctx); id != "" {
 		e.Extensions["requestId"] = id
 	}
 	return e

@@ -189,8 +189,8 @@ func TestSchemaCheckUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gw.Handler())
-	defer func() { srv.Close(); _ = gw.Close() }()
+	srv, admin := httptest.NewServer(gw.Handler()), httptest.NewServer(gw.AdminHandler())
+	defer func() { srv.Close(); admin.Close(); _ = gw.Close() }()
 	// Counted once validated, whether or not the upstreams answer (none runs here).
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"query Mail { user(id: \"1\") { email } }"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -203,7 +203,7 @@ func TestSchemaCheckUsage(t *testing.T) {
 	resp.Body.Close()
 
 	usedGone := proposedSchema(t, withoutEmail)
-	res, err := checkJSON(t, "-against", "../../schema", "-schema", usedGone, "-usage", srv.URL+"/graphql", "-usage-token", cfg.RateLimit.Usage.AdminToken)
+	res, err := checkJSON(t, "-against", "../../schema", "-schema", usedGone, "-usage", admin.URL, "-usage-token", cfg.RateLimit.Usage.AdminToken)
 	if !errors.Is(err, errCheckFailed) || len(res.Changes) != 1 {
 		t.Fatalf("User.email removed while used: %v, %+v; want a failed check", err, res.Changes)
 	}
@@ -212,17 +212,17 @@ func TestSchemaCheckUsage(t *testing.T) {
 		t.Errorf("usage of User.email: %+v", u)
 	}
 	unusedGone := proposedSchema(t, func(s string) string { return withoutField(s, "weight: Int!") })
-	res, err = checkJSON(t, "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL, "-usage-token", cfg.RateLimit.Usage.AdminToken, "-usage-window", "24h")
+	res, err = checkJSON(t, "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL+"/", "-usage-token", cfg.RateLimit.Usage.AdminToken, "-usage-window", "24h")
 	if err != nil || len(res.Changes) != 1 || res.Changes[0].Coordinate != "Product.weight" || res.Changes[0].Usage.Count != 0 {
 		t.Errorf("Product.weight removed, never used: %v, %+v; want a passing check", err, res.Changes)
 	}
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL, "-usage-token", cfg.RateLimit.Usage.AdminToken}, &out, io.Discard); err != nil ||
+	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL, "-usage-token", cfg.RateLimit.Usage.AdminToken}, &out, io.Discard); err != nil ||
 		!strings.Contains(out.String(), "[unused in retention: passes]") {
 		t.Errorf("text output: %v\n%s", err, out.String())
 	}
 	// Without the token, the admin endpoint refuses and the check cannot run.
-	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", srv.URL}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("-usage without the token = %v; want HTTP 401", err)
 	}
 }
@@ -247,8 +247,8 @@ func TestSchemaCheckUsageAcrossInstances(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var stderrA, stderrB syncBuffer
-	a, doneA := startRun(t, ctx, []string{"-config", cfgPath}, &stderrA)
-	b, doneB := startRun(t, ctx, []string{"-config", cfgPath}, &stderrB)
+	a, adminA, doneA := startRun(t, ctx, []string{"-config", cfgPath}, &stderrA)
+	b, adminB, doneB := startRun(t, ctx, []string{"-config", cfgPath}, &stderrB)
 	hc := newHTTPClient()
 	for _, gw := range []string{a, a, b} {
 		req, _ := http.NewRequest(http.MethodPost, gw+"/graphql", strings.NewReader(`{"query":"query Weights { topProducts(first: 1) { weight } }"}`))
@@ -263,10 +263,10 @@ func TestSchemaCheckUsageAcrossInstances(t *testing.T) {
 	}
 	proposed := proposedSchema(t, func(s string) string { return withoutField(s, "weight: Int!") })
 	eventually(t, 10*time.Second, "both instances' uses in Redis", func() bool {
-		res, err := checkJSON(t, "-against", "../../schema", "-schema", proposed, "-usage", a)
+		res, err := checkJSON(t, "-against", "../../schema", "-schema", proposed, "-usage", adminA)
 		return errors.Is(err, errCheckFailed) && len(res.Changes) == 1 && res.Changes[0].Usage != nil && res.Changes[0].Usage.Count == 3
 	})
-	res, _ := checkJSON(t, "-against", "../../schema", "-schema", proposed, "-usage", b)
+	res, _ := checkJSON(t, "-against", "../../schema", "-schema", proposed, "-usage", adminB)
 	if u := res.Changes[0].Usage; u.Count != 3 || len(u.Clients) != 1 || u.Clients[0].Client != "android" || u.Clients[0].Operation != "Weights" {
 		t.Errorf("usage through B: %+v", u)
 	}
