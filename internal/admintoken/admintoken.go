@@ -1,4 +1,5 @@
-// Package admintoken guards the gateway's admin endpoints with a bearer token.
+// Package admintoken guards the admin endpoints that take a bearer token (GET /admin/usage,
+// /admin/schema/usage, /admin/schema/deprecations): one check, so that they stay one scheme.
 package admintoken
 
 import (
@@ -7,9 +8,8 @@ import (
 	"strings"
 )
 
-// Require returns next behind `Authorization: Bearer <token>`: a request without it, or with another
-// token, gets 401 with a JSON body and a WWW-Authenticate challenge. An empty token lets every request
-// through (the gateway mounts such endpoints in development mode only).
+// Require returns next behind `Authorization: Bearer <token>`, compared in constant time; a request
+// without it gets 401 with a WWW-Authenticate challenge. An empty token requires nothing.
 func Require(token string, next http.Handler) http.Handler {
 	if token == "" {
 		return next
@@ -18,7 +18,6 @@ func Require(token string, next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="trellis-admin"`)
-			w.Header().Set("Cache-Control", "no-store")
 			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 			return
 		}

@@ -8,28 +8,27 @@ import (
 
 func TestRequire(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	tests := []struct {
-		token, auth string
-		want        int
+	for _, tt := range []struct {
+		name, token, header string
+		want                int
 	}{
-		{"s3cret-token", "", http.StatusUnauthorized},
-		{"s3cret-token", "Bearer nope", http.StatusUnauthorized},
-		{"s3cret-token", "s3cret-token", http.StatusUnauthorized}, // no scheme
-		{"s3cret-token", "Bearer s3cret-token", http.StatusNoContent},
-		{"", "", http.StatusNoContent}, // no token: open
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest(http.MethodPost, "/admin/x", nil)
-		if tt.auth != "" {
-			r.Header.Set("Authorization", tt.auth)
+		{"no token configured", "", "", http.StatusNoContent},
+		{"right token", "s3cret-token-value", "Bearer s3cret-token-value", http.StatusNoContent},
+		{"wrong token", "s3cret-token-value", "Bearer nope", http.StatusUnauthorized},
+		{"no header", "s3cret-token-value", "", http.StatusUnauthorized},
+		{"not bearer", "s3cret-token-value", "Basic s3cret-token-value", http.StatusUnauthorized},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/admin/x", nil)
+		if tt.header != "" {
+			req.Header.Set("Authorization", tt.header)
 		}
-		w := httptest.NewRecorder()
-		Require(tt.token, ok).ServeHTTP(w, r)
-		if w.Code != tt.want {
-			t.Errorf("token %q, Authorization %q: %d, want %d", tt.token, tt.auth, w.Code, tt.want)
+		rec := httptest.NewRecorder()
+		Require(tt.token, ok).ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, rec.Code, tt.want)
 		}
-		if w.Code == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-			t.Error("401 without a challenge")
+		if tt.want == http.StatusUnauthorized && rec.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: no WWW-Authenticate challenge", tt.name)
 		}
 	}
 }
