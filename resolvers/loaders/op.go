@@ -155,9 +155,24 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 	if op == nil {
 		return k.direct(ctx, keys)
 	}
+	op.mu.Lock()
+	futs := k.enqueueLocked(op, keys)
+	op.awaitLocked(func(yield func(*round) bool) {
+		for _, f := range futs {
+			if !yield(f.round) {
+				return
+			}
+		}
+	})
+	op.mu.Unlock()
+	return collect(futs)
+}
+
+// enqueueLocked returns the futures of keys, queueing in the open round the keys not asked for
+// before; op.mu is held.
+func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	m := op.memo[k.idx].(*memo[V])
 	futs := make([]*future[V], len(keys))
-	op.mu.Lock()
 	for i, key := range keys {
 		f := m.futs[key]
 		if f == nil {
@@ -171,19 +186,23 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 		}
 		futs[i] = f
 	}
-	// Wait for each round the keys are in, one at a time: registered as a waiter of a round, this call
-	// counts as running again only once that round is done.
+	return futs
+}
+
+// awaitLocked waits until every round that rounds yields is done, one at a time: registered as a
+// waiter of a round, the calling resolver counts as running again only once that round is done.
+// op.mu is held, and held again on return.
+func (op *Op) awaitLocked(rounds func(yield func(*round) bool)) {
 	for {
 		var r *round
-		for _, f := range futs {
-			if select1(f.round.done) {
-				continue
+		for fr := range rounds {
+			if !select1(fr.done) {
+				r = fr
+				break
 			}
-			r = f.round
-			break
 		}
 		if r == nil {
-			break
+			return
 		}
 		r.waiters++
 		op.waitLocked()
@@ -191,8 +210,11 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 		<-r.done
 		op.mu.Lock()
 	}
-	op.mu.Unlock()
-	out := make([]V, len(keys))
+}
+
+// collect returns the values of futs whose rounds are done, or the first error among them.
+func collect[V any](futs []*future[V]) ([]V, error) {
+	out := make([]V, len(futs))
 	for i, f := range futs {
 		if f.err != nil {
 			return nil, f.err
