@@ -28,7 +28,7 @@ func executor(schema graphql.ExecutableSchema, batches *loaders.Set, authz *auth
 ) (graphql.ExecutableSchema, []graphql.HandlerExtension, error) {
 	exts = append(exts, costs, authz)
 	if o.reference {
-		return schema, exts, nil
+		return schema, append(exts, batches.Memo()), nil
 	}
 	opts := []engine.Option{engine.WithBatching(batches), engine.WithGuard(authz), engine.WithFieldObserver(costs)}
 	if !o.bare {

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/trellisgw/trellis/graph/errcode"
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -30,8 +31,13 @@ func New(clients *upstreams.Clients, l *loaders.Set) *Resolver {
 // each type's resolver once).
 func (r *Resolver) Config() generated.Config { return generated.Config{Resolvers: newRoot(r)} }
 
-// one looks up a single key with a batched look-up.
-func one[T any](ctx context.Context, key string, load func(context.Context, []string) ([]*T, error)) (*T, error) {
+// one looks up a single key, the value of the argument arg, with a batched look-up. An empty key is
+// refused here, as the services refuse it: sent, it would fail the whole batch it joined, and with it
+// every other field of the level that waits on that batch.
+func one[T any](ctx context.Context, arg, key string, load func(context.Context, []string) ([]*T, error)) (*T, error) {
+	if key == "" {
+		return nil, errcode.BadInput(arg, arg+" must not be empty")
+	}
 	vals, err := load(ctx, []string{key})
 	if err != nil {
 		return nil, err

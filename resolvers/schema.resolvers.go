@@ -57,7 +57,7 @@ func (r *queryResolver) Me(ctx context.Context) (*upstreams.User, error) {
 	if caller == nil || caller.UserID == "" {
 		return nil, nil
 	}
-	return one(ctx, caller.UserID, r.Loaders.Users)
+	return one(ctx, "id", caller.UserID, r.Loaders.Users)
 }
 
 // User resolves Query.user: the user with id (global or raw), batched.
@@ -66,7 +66,7 @@ func (r *queryResolver) User(ctx context.Context, id string) (*upstreams.User, e
 	if !ok {
 		return nil, nil
 	}
-	return one(ctx, key, r.Loaders.Users)
+	return one(ctx, "id", key, r.Loaders.Users)
 }
 
 // Users resolves Query.users: a page of users from the accounts service.
@@ -80,7 +80,7 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 
 // Product resolves Query.product: the product with upc, batched.
 func (r *queryResolver) Product(ctx context.Context, upc string) (*upstreams.Product, error) {
-	return one(ctx, upc, r.Loaders.Products)
+	return one(ctx, "upc", upc, r.Loaders.Products)
 }
 
 // Products resolves Query.products: a page of products from the products service.
@@ -109,7 +109,7 @@ func (r *queryResolver) Order(ctx context.Context, id string) (*upstreams.Order,
 	if !ok {
 		return nil, nil
 	}
-	return one(ctx, key, r.Loaders.Orders)
+	return one(ctx, "id", key, r.Loaders.Orders)
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }

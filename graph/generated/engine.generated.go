@@ -61,15 +61,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Mutation().AddReview(ctx, fc.Args["input"].(model.AddReviewInput))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeAddReviewPayload, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeAddReviewPayload, res)
+					}
 				}
 				return nil
 			},
@@ -83,15 +85,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Mutation().PlaceOrder(ctx, fc.Args["input"].(model.PlaceOrderInput))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypePlaceOrderPayload, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypePlaceOrderPayload, res)
+					}
 				}
 				return nil
 			},
@@ -685,15 +689,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Me(ctx)
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeUser, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeUser, res)
+					}
 				}
 				return nil
 			},
@@ -707,15 +713,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().User(ctx, fc.Args["id"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeUser, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeUser, res)
+					}
 				}
 				return nil
 			},
@@ -729,15 +737,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeUserConnection, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeUserConnection, res)
+					}
 				}
 				return nil
 			},
@@ -751,15 +761,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Product(ctx, fc.Args["upc"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeProduct, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeProduct, res)
+					}
 				}
 				return nil
 			},
@@ -773,15 +785,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Products(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeProductConnection, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeProductConnection, res)
+					}
 				}
 				return nil
 			},
@@ -795,17 +809,19 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().TopProducts(ctx, fc.Args["first"].(*int))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.List(len(res))
-					for i11 := range res {
-						r.Object(engineTypeProduct, &res[i11])
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.List(len(res))
+						for i11 := range res {
+							r.Object(engineTypeProduct, &res[i11])
+						}
 					}
 				}
 				return nil
@@ -820,15 +836,17 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Order(ctx, fc.Args["id"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					r.Object(engineTypeOrder, res)
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						r.Object(engineTypeOrder, res)
+					}
 				}
 				return nil
 			},
@@ -842,33 +860,35 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				if res == nil {
-					r.Null()
-				} else {
-					switch x12 := res.(type) {
-					case *upstreams.User:
-						r.Object(engineTypeUser, x12)
-					case upstreams.User:
-						r.Object(engineTypeUser, &x12)
-					case *upstreams.Review:
-						r.Object(engineTypeReview, x12)
-					case upstreams.Review:
-						r.Object(engineTypeReview, &x12)
-					case *upstreams.Product:
-						r.Object(engineTypeProduct, x12)
-					case upstreams.Product:
-						r.Object(engineTypeProduct, &x12)
-					case *upstreams.Order:
-						r.Object(engineTypeOrder, x12)
-					case upstreams.Order:
-						r.Object(engineTypeOrder, &x12)
-					default:
-						r.Error(fmt.Errorf("unexpected type %T for Node", x12))
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						switch x12 := res.(type) {
+						case *upstreams.User:
+							r.Object(engineTypeUser, x12)
+						case upstreams.User:
+							r.Object(engineTypeUser, &x12)
+						case *upstreams.Review:
+							r.Object(engineTypeReview, x12)
+						case upstreams.Review:
+							r.Object(engineTypeReview, &x12)
+						case *upstreams.Product:
+							r.Object(engineTypeProduct, x12)
+						case upstreams.Product:
+							r.Object(engineTypeProduct, &x12)
+						case *upstreams.Order:
+							r.Object(engineTypeOrder, x12)
+						case upstreams.Order:
+							r.Object(engineTypeOrder, &x12)
+						default:
+							r.Error(fmt.Errorf("unexpected type %T for Node", x12))
+						}
 					}
 				}
 				return nil
@@ -883,35 +903,37 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				r.List(len(res))
-				for i13 := range res {
-					if res[i13] == nil {
-						r.Null()
-					} else {
-						switch x14 := res[i13].(type) {
-						case *upstreams.User:
-							r.Object(engineTypeUser, x14)
-						case upstreams.User:
-							r.Object(engineTypeUser, &x14)
-						case *upstreams.Review:
-							r.Object(engineTypeReview, x14)
-						case upstreams.Review:
-							r.Object(engineTypeReview, &x14)
-						case *upstreams.Product:
-							r.Object(engineTypeProduct, x14)
-						case upstreams.Product:
-							r.Object(engineTypeProduct, &x14)
-						case *upstreams.Order:
-							r.Object(engineTypeOrder, x14)
-						case upstreams.Order:
-							r.Object(engineTypeOrder, &x14)
-						default:
-							r.Error(fmt.Errorf("unexpected type %T for Node", x14))
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					r.List(len(res))
+					for i13 := range res {
+						if res[i13] == nil {
+							r.Null()
+						} else {
+							switch x14 := res[i13].(type) {
+							case *upstreams.User:
+								r.Object(engineTypeUser, x14)
+							case upstreams.User:
+								r.Object(engineTypeUser, &x14)
+							case *upstreams.Review:
+								r.Object(engineTypeReview, x14)
+							case upstreams.Review:
+								r.Object(engineTypeReview, &x14)
+							case *upstreams.Product:
+								r.Object(engineTypeProduct, x14)
+							case upstreams.Product:
+								r.Object(engineTypeProduct, &x14)
+							case *upstreams.Order:
+								r.Object(engineTypeOrder, x14)
+							case upstreams.Order:
+								r.Object(engineTypeOrder, &x14)
+							default:
+								r.Error(fmt.Errorf("unexpected type %T for Node", x14))
+							}
 						}
 					}
 				}
@@ -927,27 +949,29 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["first"].(*int))
-				r.Next()
-				if err != nil {
-					r.Error(err)
-					return nil
-				}
-				r.List(len(res))
-				for i15 := range res {
-					if res[i15] == nil {
-						r.Null()
-					} else {
-						switch x16 := res[i15].(type) {
-						case *upstreams.User:
-							r.Object(engineTypeUser, x16)
-						case upstreams.User:
-							r.Object(engineTypeUser, &x16)
-						case *upstreams.Product:
-							r.Object(engineTypeProduct, x16)
-						case upstreams.Product:
-							r.Object(engineTypeProduct, &x16)
-						default:
-							r.Error(fmt.Errorf("unexpected type %T for SearchResult", x16))
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					r.List(len(res))
+					for i15 := range res {
+						if res[i15] == nil {
+							r.Null()
+						} else {
+							switch x16 := res[i15].(type) {
+							case *upstreams.User:
+								r.Object(engineTypeUser, x16)
+							case upstreams.User:
+								r.Object(engineTypeUser, &x16)
+							case *upstreams.Product:
+								r.Object(engineTypeProduct, x16)
+							case upstreams.Product:
+								r.Object(engineTypeProduct, &x16)
+							default:
+								r.Error(fmt.Errorf("unexpected type %T for SearchResult", x16))
+							}
 						}
 					}
 				}

@@ -21,7 +21,7 @@ type Set struct {
 	reviewsByID      *kind[*upstreams.Review]
 	ordersByID       *kind[*upstreams.Order]
 	ordersByBuyer    *kind[[]upstreams.Order]
-	kinds            []kindOps // every kind, by its idx
+	kinds            int // the number of kinds: each has an idx below it
 	sizes            metric.Int64Histogram
 }
 

@@ -26,7 +26,7 @@ type NodeValues struct {
 // would cost one round trip each). It fails with the first failed kind's error.
 func (s *Set) Nodes(ctx context.Context, keys NodeKeys) (NodeValues, error) {
 	op := fromContext(ctx)
-	if op == nil {
+	if op == nil || op.direct {
 		return s.nodesDirect(ctx, keys)
 	}
 	op.mu.Lock()
@@ -34,9 +34,12 @@ func (s *Set) Nodes(ctx context.Context, keys NodeKeys) (NodeValues, error) {
 	products := s.productsByUPC.enqueueLocked(op, keys.Products)
 	reviews := s.reviewsByID.enqueueLocked(op, keys.Reviews)
 	orders := s.ordersByID.enqueueLocked(op, keys.Orders)
-	op.awaitLocked(func(yield func(*round) bool) {
-		_ = rounds(users, yield) && rounds(products, yield) && rounds(reviews, yield) && rounds(orders, yield)
-	})
+	// Every new key is in the open round now: waiting for the kinds one after the other waits for
+	// that one round (and for earlier rounds still in flight), never for a round per kind.
+	awaitLocked(op, users)
+	awaitLocked(op, products)
+	awaitLocked(op, reviews)
+	awaitLocked(op, orders)
 	op.mu.Unlock()
 	var out NodeValues
 	var err error
@@ -55,35 +58,25 @@ func (s *Set) Nodes(ctx context.Context, keys NodeKeys) (NodeValues, error) {
 	return out, nil
 }
 
-// rounds yields the round of each of futs; false when yield asked to stop.
-func rounds[V any](futs []*future[V], yield func(*round) bool) bool {
-	for _, f := range futs {
-		if !yield(f.round) {
-			return false
-		}
-	}
-	return true
-}
-
-// nodesDirect is Nodes without an operation (gqlgen's executor): one direct call per kind with keys.
+// nodesDirect is Nodes without levels (gqlgen's executor): one look-up per kind with keys.
 func (s *Set) nodesDirect(ctx context.Context, keys NodeKeys) (out NodeValues, err error) {
 	if len(keys.Users) > 0 {
-		if out.Users, err = s.usersByID.direct(ctx, keys.Users); err != nil {
+		if out.Users, err = s.Users(ctx, keys.Users); err != nil {
 			return NodeValues{}, err
 		}
 	}
 	if len(keys.Products) > 0 {
-		if out.Products, err = s.productsByUPC.direct(ctx, keys.Products); err != nil {
+		if out.Products, err = s.Products(ctx, keys.Products); err != nil {
 			return NodeValues{}, err
 		}
 	}
 	if len(keys.Reviews) > 0 {
-		if out.Reviews, err = s.reviewsByID.direct(ctx, keys.Reviews); err != nil {
+		if out.Reviews, err = s.Reviews(ctx, keys.Reviews); err != nil {
 			return NodeValues{}, err
 		}
 	}
 	if len(keys.Orders) > 0 {
-		if out.Orders, err = s.ordersByID.direct(ctx, keys.Orders); err != nil {
+		if out.Orders, err = s.Orders(ctx, keys.Orders); err != nil {
 			return NodeValues{}, err
 		}
 	}

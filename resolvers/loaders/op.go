@@ -22,6 +22,9 @@ type Op struct {
 	// open is the round being filled: keys queued and not sent yet.
 	open *round
 	wg   sync.WaitGroup // batches in flight
+	// direct is set for gqlgen's executor (Memo): no levels; each look-up fetches its new keys at
+	// once, and the memo shares keys fetched or in flight with the others.
+	direct bool
 }
 
 // round is one send of every kind's queued keys.
@@ -40,10 +43,7 @@ func fromContext(ctx context.Context) *Op {
 
 // Begin implements engine.Batching.
 func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
-	op := &Op{set: s, ctx: ctx, memo: make([]any, len(s.kinds))}
-	for i, k := range s.kinds {
-		op.memo[i] = k.newMemo()
-	}
+	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds)} // each kind's memo made on first use
 	op.open = &round{done: make(chan struct{})}
 	return context.WithValue(ctx, opKey{}, op), op, op.wg.Wait
 }
@@ -113,9 +113,6 @@ func (op *Op) send(r *round) {
 	close(r.done)
 }
 
-// kindOps is what an Op needs of a kind without knowing its value type.
-type kindOps interface{ newMemo() any }
-
 // kind is the look-up of one key kind.
 type kind[V any] struct {
 	idx   int
@@ -128,12 +125,10 @@ type kind[V any] struct {
 type fetchFunc[V any] func(ctx context.Context, keys []string) ([]V, error)
 
 func newKind[V any](s *Set, name string, f fetchFunc[V]) *kind[V] {
-	k := &kind[V]{idx: len(s.kinds), fetch: f, sizes: s.sizes, attrs: metric.WithAttributes(attribute.String("loader", name))}
-	s.kinds = append(s.kinds, k)
+	k := &kind[V]{idx: s.kinds, fetch: f, sizes: s.sizes, attrs: metric.WithAttributes(attribute.String("loader", name))}
+	s.kinds++
 	return k
 }
-
-func (k *kind[V]) newMemo() any { return &memo[V]{futs: map[string]*future[V]{}} }
 
 type memo[V any] struct {
 	futs map[string]*future[V]
@@ -156,22 +151,29 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 		return k.direct(ctx, keys)
 	}
 	op.mu.Lock()
+	if op.direct {
+		return k.loadDirect(ctx, op, k.memoLocked(op, len(keys)), keys, make([]*future[V], len(keys)))
+	}
 	futs := k.enqueueLocked(op, keys)
-	op.awaitLocked(func(yield func(*round) bool) {
-		for _, f := range futs {
-			if !yield(f.round) {
-				return
-			}
-		}
-	})
+	awaitLocked(op, futs)
 	op.mu.Unlock()
 	return collect(futs)
 }
 
+// memoLocked returns the operation's memo of k, made on first use (for about n keys); op.mu is held.
+func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
+	m, _ := op.memo[k.idx].(*memo[V])
+	if m == nil {
+		m = &memo[V]{futs: make(map[string]*future[V], n)}
+		op.memo[k.idx] = m
+	}
+	return m
+}
+
 // enqueueLocked returns the futures of keys, queueing in the open round the keys not asked for
-// before; op.mu is held.
+// before; op.mu is held. Keys of several kinds queued before any wait go out in the same round.
 func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
-	m := op.memo[k.idx].(*memo[V])
+	m := k.memoLocked(op, len(keys))
 	futs := make([]*future[V], len(keys))
 	for i, key := range keys {
 		f := m.futs[key]
@@ -189,17 +191,18 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	return futs
 }
 
-// awaitLocked waits until every round that rounds yields is done, one at a time: registered as a
-// waiter of a round, the calling resolver counts as running again only once that round is done.
-// op.mu is held, and held again on return.
-func (op *Op) awaitLocked(rounds func(yield func(*round) bool)) {
+// awaitLocked waits for each round futs are in, one at a time: registered as a waiter of a round, the
+// calling resolver counts as running again only once that round is done. op.mu is held, and held
+// again on return.
+func awaitLocked[V any](op *Op, futs []*future[V]) {
 	for {
 		var r *round
-		for fr := range rounds {
-			if !select1(fr.done) {
-				r = fr
-				break
+		for _, f := range futs {
+			if select1(f.round.done) {
+				continue
 			}
+			r = f.round
+			break
 		}
 		if r == nil {
 			return
@@ -212,10 +215,48 @@ func (op *Op) awaitLocked(rounds func(yield func(*round) bool)) {
 	}
 }
 
-// collect returns the values of futs whose rounds are done, or the first error among them.
+// collect returns the values of futs, whose rounds are done, or the first error among them.
 func collect[V any](futs []*future[V]) ([]V, error) {
 	out := make([]V, len(futs))
 	for i, f := range futs {
+		if f.err != nil {
+			return nil, f.err
+		}
+		out[i] = f.val
+	}
+	return out, nil
+}
+
+// loadDirect is load without levels; op.mu is held and released.
+func (k *kind[V]) loadDirect(ctx context.Context, op *Op, m *memo[V], keys []string, futs []*future[V]) ([]V, error) {
+	own := &round{done: make(chan struct{})}
+	var mine []string
+	var mineFuts []*future[V]
+	for i, key := range keys {
+		f := m.futs[key]
+		if f == nil {
+			f = &future[V]{round: own}
+			m.futs[key] = f
+			mine = append(mine, key)
+			mineFuts = append(mineFuts, f)
+		}
+		futs[i] = f
+	}
+	op.mu.Unlock()
+	if len(mine) > 0 {
+		vals, err := k.call(ctx, mine)
+		for i, f := range mineFuts {
+			if err != nil {
+				f.err = err
+			} else {
+				f.val = vals[i]
+			}
+		}
+		close(own.done)
+	}
+	out := make([]V, len(keys))
+	for i, f := range futs {
+		<-f.round.done
 		if f.err != nil {
 			return nil, f.err
 		}
