@@ -2,7 +2,10 @@ package resolvers
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestGlobalIDRoundTrip(t *testing.T) {
@@ -31,6 +34,21 @@ func TestGlobalIDRoundTrip(t *testing.T) {
 				t.Errorf("keyOf(%q, %q) = %q, %v, want %q, true", tt.typ, id, k, ok, tt.key)
 			}
 		})
+	}
+}
+
+// TestGlobalIDsOfABatch: the batch form gives each object's global id, long keys included.
+func TestGlobalIDsOfABatch(t *testing.T) {
+	type rec struct{ key string }
+	long := strings.Repeat("k", 300)
+	objs := []*rec{{"1"}, {"22"}, {long}, {"333"}, {""}}
+	got := globalIDs(typeUser, objs, func(r *rec) string { return r.key })
+	want := []string{globalID(typeUser, "1"), globalID(typeUser, "22"), globalID(typeUser, long), globalID(typeUser, "333"), globalID(typeUser, "")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("globalIDs (-want +got):\n%s", diff)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = globalIDs(typeUser, objs[:2], func(r *rec) string { return r.key }) }); n > 2 {
+		t.Errorf("%v allocations per batch, want at most 2", n)
 	}
 }
 
