@@ -9,10 +9,25 @@ PROTOS  := $(wildcard proto/*/v1/*.proto)
 
 all: build
 
-## build: compile the gateway and the sample services into bin/
+## build: compile the gateway and the sample services into bin/: static (CGO_ENABLED=0, no ELF interpreter,
+## no shared libraries) and -trimpath (no build machine paths), as the container image ships them;
+## cmd/gateway's TestBinaries builds with this target and checks both
 build:
-	$(GO) build -o $(BIN)/gateway ./cmd/gateway
-	$(GO) build -o $(BIN)/demo-services ./cmd/demo-services
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/gateway ./cmd/gateway
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/demo-services ./cmd/demo-services
+
+## image: the container image (Dockerfile, FROM scratch): the static gateway and the build machine's CA
+## certificates in bin/image/, the build context; needs docker (or podman: DOCKER=podman), pulls nothing
+DOCKER ?= docker
+IMAGE  ?= trellis-gateway:dev
+CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+.PHONY: image image-context
+image: image-context
+	$(DOCKER) build -f Dockerfile -t $(IMAGE) $(BIN)/image
+image-context: build
+	mkdir -p $(BIN)/image
+	cp $(BIN)/gateway $(BIN)/image/gateway
+	cp $(CA_CERTS) $(BIN)/image/ca-certificates.crt
 
 ## run: start the sample services and the gateway on http://127.0.0.1:8080/graphql (Ctrl-C stops all)
 run: build

@@ -23,16 +23,16 @@ import (
 // process that does not stop, not a slow one.
 const exitTimeout = 15 * time.Second
 
-// buildBinaries compiles cmd/gateway and cmd/demo-services into a temporary directory.
+// buildBinaries builds cmd/gateway and cmd/demo-services as `make image-context` does (static, -trimpath,
+// beside the CA bundle in image/, the container image's build context) into a temporary directory.
 func buildBinaries(t *testing.T) (gateway, demoServices string) {
 	t.Helper()
 	dir := t.TempDir()
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	for _, b := range []struct{ out, pkg string }{{"gateway", "."}, {"demo-services", "../demo-services"}} {
-		out, err := exec.Command(goTool, "build", "-o", filepath.Join(dir, b.out), b.pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
-		}
+	out, err := exec.Command("make", "-C", "../..", "--no-print-directory", "image-context",
+		"BIN="+dir, "GO="+goTool).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make image-context: %v\n%s", err, out)
 	}
 	return filepath.Join(dir, "gateway"), filepath.Join(dir, "demo-services")
 }
@@ -122,6 +122,11 @@ func TestBinaries(t *testing.T) {
 		t.Skip("builds and runs the binaries")
 	}
 	gatewayBin, demoBin := buildBinaries(t)
+
+	t.Run("static and trimpath", func(t *testing.T) {
+		checkStaticTrimpath(t, gatewayBin)
+		checkImageContext(t, filepath.Join(filepath.Dir(gatewayBin), "image"), "../../Dockerfile")
+	})
 
 	t.Run("serve, probe and stop", func(t *testing.T) {
 		demoProc, rdy := startDemoServices(t, demoBin)
