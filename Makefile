@@ -97,7 +97,7 @@ clean:
 .PHONY: check-alerts
 check-alerts:
 	@scripts/check-alerts.sh
-test: check-alerts
+test: check-alerts helm-check
 ## graphiql: rebuild the embedded GraphiQL bundle (graph/graphiql/dist, committed) from the npm packages
 ## pinned in graph/graphiql/web/package-lock.json; needs node and npm, `go build` does not
 .PHONY: graphiql
@@ -112,3 +112,15 @@ bench: build
 		{ echo "make bench needs wrk: apt-get install wrk (as root)"; exit 1; }
 	$(GO) build -o $(BIN)/bench ./cmd/bench
 	$(BIN)/bench run -bin $(BIN) $(BENCHFLAGS)
+
+## helm-check: `helm lint --strict` of deploy/helm/trellis, then deploy/helm's test (its own module, so the
+## Kubernetes API types stay out of the gateway's): renders the chart with several values and decodes
+## every object strictly into its k8s.io/api type. helm is built once from the Go module proxy into bin/.
+HELM_VERSION ?= v3.22.0
+HELM := $(BIN)/helm-$(HELM_VERSION)/helm
+.PHONY: helm-check
+$(HELM):
+	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+helm-check: $(HELM)
+	@out=$$($(HELM) lint --strict --quiet deploy/helm/trellis 2>&1) || { echo "$$out"; exit 1; }
+	cd deploy/helm && HELM=$(HELM) $(GO) test -count=1 ./...
