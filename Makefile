@@ -115,12 +115,13 @@ bench: build
 
 ## helm-check: `helm lint --strict` of deploy/helm/trellis, then deploy/helm's test (its own module, so the
 ## Kubernetes API types stay out of the gateway's): renders the chart with several values and decodes
-## every object strictly into its k8s.io/api type. helm is built once from the Go module proxy into bin/.
+## every object strictly into its k8s.io/api type, and checks each rendered config file with
+## `gateway config validate`. helm is built once from the Go module proxy into bin/.
 HELM_VERSION ?= v3.22.0
 HELM := $(BIN)/helm-$(HELM_VERSION)/helm
 .PHONY: helm-check
 $(HELM):
 	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
-helm-check: $(HELM)
+helm-check: $(HELM) build
 	@out=$$($(HELM) lint --strict --quiet deploy/helm/trellis 2>&1) || { echo "$$out"; exit 1; }
-	cd deploy/helm && HELM=$(HELM) $(GO) test -count=1 ./...
+	cd deploy/helm && HELM=$(HELM) GATEWAY=$(BIN)/gateway $(GO) test -count=1 ./...

@@ -33,7 +33,7 @@ func TestProductionRefusesTheDevSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(auth.SecretEnv, tt.env)
+			t.Setenv(SecretEnv("auth.jwt.hs256_secret"), tt.env)
 			_, err := Parse(strings.NewReader(upstreamsYAML + tt.yaml))
 			if tt.wantErr == "" {
 				if err != nil {

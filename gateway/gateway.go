@@ -151,7 +151,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	})
 	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
 		mux := http.NewServeMux()
-		mux.Handle("GET /admin/usage", limiter.UsageHandler(token))
+		mux.Handle("GET /admin/usage", limiter.UsageHandler(string(token)))
 		mux.Handle("/", h)
 		h = mux
 	}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 
+	"github.com/trellisgw/trellis/internal/secret"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
 
@@ -165,7 +166,7 @@ func TestOperationsEndpointAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tel, err := New(Config{Analytics: AnalyticsConfig{AdminToken: tt.token}}, WithProduction(tt.production))
+			tel, err := New(Config{Analytics: AnalyticsConfig{AdminToken: secret.Secret(tt.token)}}, WithProduction(tt.production))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -186,6 +186,7 @@ func TestBinaries(t *testing.T) {
 		want []string
 	}{
 		{name: "invalid config", args: []string{"-config", writeFile(t, "bad.yaml", badConfig)}, want: badConfigKeys},
+		{name: "config validate, invalid", args: []string{"config", "validate", writeFile(t, "bad.yaml", badConfig)}, want: badConfigKeys},
 		{name: "missing config", args: []string{"-config", "/nonexistent"},
 			want: []string{"gateway: config: open /nonexistent: no such file or directory"}},
 		{name: "unexpected argument", args: []string{"run"}, want: []string{`gateway: unexpected arguments ["run"]`}},

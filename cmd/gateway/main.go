@@ -47,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return token(args[1:], stdout, stderr)
 		case "cost":
 			return costCmd(args[1:], stdout, stderr)
+		case "config":
+			return configCmd(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -63,6 +65,7 @@ subcommands:
   schema    print the schema (SDL), as GET /schema.graphql serves it
   token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
   cost      price an operation without running it: gateway cost [-variables json] query.graphql
+  config    check or show a config: gateway config validate FILE...; gateway config print [-config FILE]
   help      print this list
 `
 
@@ -82,9 +85,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := gateway.LoadFile(*configPath)
 	if err != nil {
-		return err
-	}
-	if cfg, err = telemetrySecretsFromEnv(cfg); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))

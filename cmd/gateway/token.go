@@ -13,7 +13,7 @@ import (
 )
 
 // token mints an HS256 development token with the config's secret (auth.jwt.hs256_secret, or
-// TRELLIS_AUTH_HS256_SECRET, or the development secret in development mode) and prints it:
+// its _file or TRELLIS_AUTH_JWT_HS256_SECRET, or the development secret in development mode) and prints it:
 //
 //	gateway token --sub 42 --scope orders:read [--scope admin] [--ttl 1h] [-config trellis.yaml]
 func token(args []string, stdout, stderr io.Writer) error {
@@ -46,7 +46,7 @@ func token(args []string, stdout, stderr io.Writer) error {
 	}
 	secret := cfg.Auth.HS256Key(cfg.Server.Production())
 	if secret == nil {
-		return fmt.Errorf("token: HS256 is off: set auth.jwt.hs256_secret or %s", auth.SecretEnv)
+		return fmt.Errorf("token: HS256 is off: set auth.jwt.hs256_secret, auth.jwt.hs256_secret_file or %s", gateway.SecretEnv("auth.jwt.hs256_secret"))
 	}
 	tok, err := auth.MintHS256(secret, auth.TokenClaims{
 		Subject: *sub, Scopes: scopes, Issuer: cfg.Auth.JWT.Issuer, Audience: cfg.Auth.JWT.Audience, Plan: *plan, TTL: *ttl,
