@@ -115,7 +115,7 @@ func (c Config) Validate() error {
 	add("telemetry", c.Telemetry.Validate())
 	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
-	add("auth", c.Auth.ValidateMode(c.Server.Production()))
+	add("auth", c.Auth.ValidateMode(!c.Mode().DevelopmentSecret))
 	add("cost", c.Cost.Validate())
 	add("rate_limit", c.RateLimit.Validate())
 	add("runtime", c.Runtime.Validate())

@@ -77,9 +77,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = clients.Close()
 		return nil, err
 	}
+	mode := cfg.Mode() // what server.mode decides, handed to each package below (mode.go)
+	cfg.Server.Introspection = &mode.Introspection
 	// Every line logged with a request's context carries its request and trace ids.
 	o.logger = slog.New(telemetry.WrapHandler(o.logger.Handler()))
-	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithProduction(cfg.Server.Production()), telemetry.WithLogger(o.logger))
+	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithFanOutPlan(mode.FanOutPlan),
+		telemetry.WithOpenAnalytics(mode.OpenAdminEndpoints), telemetry.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
@@ -104,7 +107,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	}
 	g := &Gateway{clients: clients, documents: docs, persisted: pqStore}
 	schema := generated.NewExecutableSchema(resolvers.New(clients).Config())
-	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
+	authn, err := auth.New(cfg.Auth, !mode.DevelopmentSecret, auth.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
@@ -126,7 +129,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	costOpts := []cost.Option{cost.WithLimiter(limiter)}
-	if cfg.Server.Production() {
+	if !mode.CostBreakdown {
 		costOpts = append(costOpts, cost.WithoutBreakdown())
 	}
 	// cfg was validated above: trusted_proxies parse.
@@ -141,15 +144,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	// authz comes after the loaders: the batch scheduler sees a refused field finish (see auth.Rules).
 	// Their per-field work runs in one field interceptor (fields.go).
 	h := graph.NewHandler(cfg.Server, graph.Deps{
-		Schema:     schema,
-		Documents:  docs,
-		Extensions: append(exts, fieldExtensions(loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...))...),
-		PerRequest: perRequest,
-		Ready:      g.ready,
-		Logger:     o.logger,
-		Persisted:  pq,
+		Schema:          schema,
+		Documents:       docs,
+		Extensions:      append(exts, fieldExtensions(loaders.NewExtension(clients, cfg.Loaders), authz, cost.NewExtension(cfg.Cost, costOpts...))...),
+		PerRequest:      perRequest,
+		Ready:           g.ready,
+		Logger:          o.logger,
+		Persisted:       pq,
+		HideSuggestions: !mode.FieldSuggestions,
 	})
-	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
+	if token := cfg.RateLimit.Usage.AdminToken; token != "" || mode.OpenAdminEndpoints {
 		mux := http.NewServeMux()
 		mux.Handle("GET /admin/usage", limiter.UsageHandler(string(token)))
 		mux.Handle("/", h)

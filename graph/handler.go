@@ -33,6 +33,9 @@ type Deps struct {
 	Persisted PersistedQueries
 	// Logger receives the details hidden from clients. Nil means discard.
 	Logger *slog.Logger
+	// HideSuggestions leaves "Did you mean …?" out of validation errors (production mode; package
+	// gateway resolves the mode). Default false: suggestions shown.
+	HideSuggestions bool
 }
 
 // NewHandler returns the gateway's HTTP handler: POST and GET /graphql (GraphQL over HTTP), GET
@@ -54,7 +57,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		exec.SetQueryCache(sizedDocuments{d.Documents})
 	}
 	exec.SetParserTokenLimit(cfg.MaxTokens)
-	exec.SetDisableSuggestion(cfg.Production())
+	exec.SetDisableSuggestion(d.HideSuggestions)
 	exec.Use(requestRules{limits: cfg.Limits, introspection: cfg.IntrospectionEnabled()})
 	if cfg.IntrospectionEnabled() {
 		exec.Use(extension.Introspection{})

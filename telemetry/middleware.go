@@ -34,7 +34,7 @@ func (t *Telemetry) middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		req := &request{id: requestID(r.Header.Get(RequestIDHeader)), calls: calltrace.NewRecorder(start), cost: -1}
 		if r.Header.Get(TraceHeader) == "1" {
-			req.wantPlan, req.refused = true, t.production
+			req.wantPlan, req.refused = true, !t.fanOutPlan
 		}
 		w.Header().Set(RequestIDHeader, req.id)
 

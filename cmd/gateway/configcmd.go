@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -86,5 +87,17 @@ func configPrint(args []string, stdout, stderr io.Writer) error {
 	if err := enc.Encode(cfg); err != nil {
 		return fmt.Errorf("config print: %w", err)
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("config print: %w", err)
+	}
+	// What the mode resolves to, as comments: the output stays a config file the gateway reads.
+	mode, err := yaml.Marshal(cfg.Mode())
+	if err != nil {
+		return fmt.Errorf("config print: %w", err)
+	}
+	fmt.Fprintf(stdout, "# server.mode %s resolves to (docs/configuration.md, \"What the mode decides\"):\n", cfg.Server.Mode)
+	for _, line := range strings.Split(strings.TrimSpace(string(mode)), "\n") {
+		fmt.Fprintf(stdout, "#   %s\n", line)
+	}
+	return nil
 }

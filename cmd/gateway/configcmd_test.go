@@ -85,7 +85,8 @@ server: {max_tokens: 777}
 		}
 	}
 	for _, want := range []string{"hs256_secret: <redacted>", "password: <redacted>", "admin_token: <redacted>",
-		"max_tokens: 777", "read_header_timeout: 5s", "url: http://127.0.0.1:1"} {
+		"max_tokens: 777", "read_header_timeout: 5s", "url: http://127.0.0.1:1",
+		"# server.mode development resolves to", "#   introspection: true", "#   development_secret: true"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config print lacks %q:\n%s", want, out)
 		}

@@ -44,7 +44,7 @@ func token(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	secret := cfg.Auth.HS256Key(cfg.Server.Production())
+	secret := cfg.Auth.HS256Key(!cfg.Mode().DevelopmentSecret)
 	if secret == nil {
 		return fmt.Errorf("token: HS256 is off: set auth.jwt.hs256_secret, auth.jwt.hs256_secret_file or %s", gateway.SecretEnv("auth.jwt.hs256_secret"))
 	}
