@@ -33,9 +33,10 @@ image-context: build
 run: build
 	@scripts/run.sh $(BIN)
 
-## test: lint, check that generated code is fresh, and run every test with the race detector
-## (beside a throw-away redis-server for the shared rate-limit store: scripts/with-redis.sh)
-test: lint check-generated
+## test: lint, check that generated code is fresh, run every test with the race detector (beside a
+## throw-away redis-server for the shared stores: scripts/with-redis.sh), the short fuzz runs, the alert
+## rules' tests and the Helm chart's check
+test: lint check-generated check-alerts helm-check
 	@scripts/ensure-chromium.sh
 	scripts/with-redis.sh $(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz-short
@@ -97,7 +98,6 @@ clean:
 .PHONY: check-alerts
 check-alerts:
 	@scripts/check-alerts.sh
-test: check-alerts helm-check
 ## graphiql: rebuild the embedded GraphiQL bundle (graph/graphiql/dist, committed) from the npm packages
 ## pinned in graph/graphiql/web/package-lock.json; needs node and npm, `go build` does not
 .PHONY: graphiql

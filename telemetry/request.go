@@ -44,24 +44,6 @@ func requestFrom(ctx context.Context) *request {
 	return r
 }
 
-// RequestID returns the id of the request ctx belongs to, or "".
-func RequestID(ctx context.Context) string {
-	if r := requestFrom(ctx); r != nil {
-		return r.id
-	}
-	return ""
-}
-
-// SetCost reports the computed cost of the request's operation for the per-operation analytics (the
-// cost analysis calls it). Without a request in ctx it does nothing.
-func SetCost(ctx context.Context, cost int64) {
-	if r := requestFrom(ctx); r != nil && cost >= 0 {
-		r.mu.Lock()
-		r.cost = cost
-		r.mu.Unlock()
-	}
-}
-
 // maxRequestIDLen bounds an honoured X-Request-Id.
 const maxRequestIDLen = 64
 
