@@ -20,10 +20,10 @@ type Telemetry struct {
 	cfg           Config
 	fanOutPlan    bool // serve the fan-out plan (TraceHeader)
 	openAnalytics bool // serve GET /admin/operations without a configured admin token
-	log        *slog.Logger
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	names      *names
+	log           *slog.Logger
+	tracer        trace.Tracer
+	propagator    propagation.TextMapPropagator
+	names         *names
 
 	requests metric.Int64Counter
 	duration metric.Float64Histogram
@@ -36,10 +36,10 @@ type Option func(*options)
 type options struct {
 	fanOutPlan    bool
 	openAnalytics bool
-	log        *slog.Logger
-	tp         trace.TracerProvider
-	mp         metric.MeterProvider
-	prop       propagation.TextMapPropagator
+	log           *slog.Logger
+	tp            trace.TracerProvider
+	mp            metric.MeterProvider
+	prop          propagation.TextMapPropagator
 }
 
 // WithFanOutPlan says whether a request may ask for its fan-out plan (TraceHeader). Default true;
