@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,11 +12,20 @@ import (
 	"testing"
 )
 
-// checkStaticTrimpath fails t unless bin is what the container image needs: an ELF with no interpreter
-// and no shared libraries (it runs FROM scratch), built with CGO_ENABLED=0 and -trimpath (its build info
-// and file names hold no path of the build machine).
+// checkStaticTrimpath fails t unless bin is what the container image needs (staticTrimpathProblems).
 func checkStaticTrimpath(t *testing.T, bin string) {
 	t.Helper()
+	for _, p := range staticTrimpathProblems(t, bin) {
+		t.Error(p)
+	}
+}
+
+// staticTrimpathProblems says how bin falls short of an ELF with no interpreter and no shared libraries
+// (it runs FROM scratch), built with CGO_ENABLED=0 and -trimpath (its build info and file names hold no
+// path of the build machine).
+func staticTrimpathProblems(t *testing.T, bin string) []string {
+	t.Helper()
+	var problems []string
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatalf("open %s: %v", bin, err)
@@ -23,11 +33,11 @@ func checkStaticTrimpath(t *testing.T, bin string) {
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			t.Errorf("%s has an ELF interpreter (PT_INTERP): it is dynamically linked", bin)
+			problems = append(problems, bin+" has an ELF interpreter (PT_INTERP): it is dynamically linked")
 		}
 	}
 	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
-		t.Errorf("%s needs shared libraries %v (%v), want none", bin, libs, err)
+		problems = append(problems, fmt.Sprintf("%s needs shared libraries %v (%v), want none", bin, libs, err))
 	}
 
 	info, err := buildinfo.ReadFile(bin)
@@ -38,9 +48,10 @@ func checkStaticTrimpath(t *testing.T, bin string) {
 	for _, s := range info.Settings {
 		settings[s.Key] = s.Value
 	}
-	for key, want := range map[string]string{"CGO_ENABLED": "0", "-trimpath": "true"} {
+	for _, key := range []string{"CGO_ENABLED", "-trimpath"} {
+		want := map[string]string{"CGO_ENABLED": "0", "-trimpath": "true"}[key]
 		if got := settings[key]; got != want {
-			t.Errorf("%s was built with %s=%q, want %q (go version -m shows the settings)", bin, key, got, want)
+			problems = append(problems, fmt.Sprintf("%s was built with %s=%q, want %q (go version -m shows the settings)", bin, key, got, want))
 		}
 	}
 	wd, _ := os.Getwd()
@@ -50,7 +61,21 @@ func checkStaticTrimpath(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(raw), root+"/") {
-		t.Errorf("%s holds the build machine's path %s: not built with -trimpath", bin, root)
+		problems = append(problems, fmt.Sprintf("%s holds the build machine's path %s: not built with -trimpath", bin, root))
+	}
+	return problems
+}
+
+// TestStaticTrimpathCheckCatches: the check fails a binary built the default way, this test binary
+// (go test builds without -trimpath, and with cgo under -race).
+func TestStaticTrimpathCheckCatches(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems := strings.Join(staticTrimpathProblems(t, self), "\n")
+	if !strings.Contains(problems, "-trimpath") {
+		t.Errorf("the check passes the test binary; problems: %q", problems)
 	}
 }
 
