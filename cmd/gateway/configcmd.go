@@ -44,10 +44,7 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 func configValidate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gateway config validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args, false); help || err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -69,14 +66,8 @@ func configPrint(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gateway config print", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "path of the YAML config file (default: built-in)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args, true); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	cfg, err := gateway.LoadFile(*configPath)
 	if err != nil {

@@ -28,14 +28,8 @@ func token(args []string, stdout, stderr io.Writer) error {
 		scopes = append(scopes, strings.Fields(s)...)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args, true); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *sub == "" {
 		return errors.New("token: --sub is required, e.g. gateway token --sub 42 --scope orders:read")
