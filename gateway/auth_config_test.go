@@ -8,11 +8,13 @@ import (
 )
 
 const upstreamsYAML = `upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:2"}
-  reviews: {url: "http://127.0.0.1:3"}
-  inventory: {target: "127.0.0.1:4"}
-  orders: {target: "127.0.0.1:5"}
+  rest:
+    accounts: {url: "http://127.0.0.1:1"}
+    products: {url: "http://127.0.0.1:2"}
+    reviews: {url: "http://127.0.0.1:3"}
+  grpc:
+    inventory: {target: "127.0.0.1:4"}
+    orders: {target: "127.0.0.1:5"}
 `
 
 // TestProductionRefusesTheDevSecret: production mode does not start with the well-known development

@@ -116,6 +116,9 @@ func (c Config) Validate() error {
 	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
 	add("auth", c.Auth.ValidateMode(!c.Mode().DevelopmentSecret))
+	if names := c.Upstreams.Names(); len(names) > 0 { // none: the upstreams' own errors say it
+		add("auth", c.Auth.ValidateUpstreams(names))
+	}
 	add("cost", c.Cost.Validate())
 	add("rate_limit", c.RateLimit.Validate())
 	add("runtime", c.Runtime.Validate())
@@ -206,7 +209,7 @@ func nameKeys(root *yaml.Node, err error, files []secretFile) error {
 }
 
 // keyAt returns the dotted path of the mapping key written at line, or "": the deepest such key, so
-// that for `upstreams: {accounts: {uri: x}}` it names upstreams.accounts.uri.
+// that for `upstreams: {rest: {accounts: {uri: x}}}` it names upstreams.rest.accounts.uri.
 func keyAt(n *yaml.Node, line int, prefix string) string {
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {

@@ -98,17 +98,17 @@ func TestSecretSources(t *testing.T) {
 		{
 			name:    "both the secret and its file",
 			yaml:    "auth:\n  jwt:\n    hs256_secret: inline-secret-0123456789abcdef0123\n    hs256_secret_file: " + hsFile + "\n",
-			wantErr: []string{"auth.jwt.hs256_secret_file (line 10): auth.jwt.hs256_secret is set too; keep one"},
+			wantErr: []string{"auth.jwt.hs256_secret_file (line 12): auth.jwt.hs256_secret is set too; keep one"},
 		},
 		{
 			name:    "missing file",
 			yaml:    "rate_limit: {redis: {password_file: /nonexistent/redis}}\n",
-			wantErr: []string{"rate_limit.redis.password_file (line 7): open /nonexistent/redis: no such file or directory"},
+			wantErr: []string{"rate_limit.redis.password_file (line 9): open /nonexistent/redis: no such file or directory"},
 		},
 		{
 			name:    "_file of a key that is no secret",
 			yaml:    "server: {addr_file: /etc/hostname}\n",
-			wantErr: []string{"server.addr_file (line 7): unknown key"},
+			wantErr: []string{"server.addr_file (line 9): unknown key"},
 		},
 		{
 			name:    "too short from the environment",

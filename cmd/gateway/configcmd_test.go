@@ -11,11 +11,13 @@ import (
 )
 
 const validConfig = `upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:2"}
-  reviews: {url: "http://127.0.0.1:3"}
-  inventory: {target: "127.0.0.1:4"}
-  orders: {target: "127.0.0.1:5"}
+  rest:
+    accounts: {url: "http://127.0.0.1:1"}
+    products: {url: "http://127.0.0.1:2"}
+    reviews: {url: "http://127.0.0.1:3"}
+  grpc:
+    inventory: {target: "127.0.0.1:4"}
+    orders: {target: "127.0.0.1:5"}
 `
 
 func TestConfigValidate(t *testing.T) {

@@ -62,11 +62,13 @@ func writeConfig(t *testing.T, addrs map[string][]string) string {
   addr: 127.0.0.1:0
   shutdown_timeout: 20s
 upstreams:
-  accounts: {url: "http://%s"}
-  products: {url: "http://%s"}
-  reviews: {url: "http://%s"}
-  inventory: {target: "%s"}
-  orders: {target: "%s"}
+  rest:
+    accounts: {url: "http://%s"}
+    products: {url: "http://%s"}
+    reviews: {url: "http://%s"}
+  grpc:
+    inventory: {target: "%s"}
+    orders: {target: "%s"}
 log:
   level: debug
 `, first(demo.Accounts), first(demo.Products), first(demo.Reviews), first(demo.Inventory), first(demo.Orders))

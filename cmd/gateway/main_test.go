@@ -145,11 +145,13 @@ func TestRunErrors(t *testing.T) {
 	defer busy.Close()
 	busyCfg := writeFile(t, "busy.yaml", `server: {addr: "`+busy.Addr().String()+`"}
 upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:1"}
-  reviews: {url: "http://127.0.0.1:1"}
-  inventory: {target: "127.0.0.1:1"}
-  orders: {target: "127.0.0.1:1"}
+  rest:
+    accounts: {url: "http://127.0.0.1:1"}
+    products: {url: "http://127.0.0.1:1"}
+    reviews: {url: "http://127.0.0.1:1"}
+  grpc:
+    inventory: {target: "127.0.0.1:1"}
+    orders: {target: "127.0.0.1:1"}
 `)
 	badCfg := writeFile(t, "bad.yaml", badConfig)
 
@@ -168,7 +170,7 @@ upstreams:
 		{name: "missing config file", args: []string{"-config", "/nonexistent/trellis.yaml"},
 			wantErr: []string{"/nonexistent/trellis.yaml", "no such file or directory"}},
 		{name: "invalid values", args: []string{"-config", writeFile(t, "values.yaml", badValues)},
-			wantErr: []string{"upstreams.accounts.url", `"ftp://x"`, "server.max_body_bytes", "-1"}},
+			wantErr: []string{"upstreams.rest.accounts.url", `"ftp://x"`, "server.max_body_bytes", "-1"}},
 		{name: "unknown key", args: []string{"-config", writeFile(t, "unknown.yaml", badValues+unknownKey)},
 			wantErr: []string{"colour"}},
 		// Every problem at once, unknown keys and invalid values together (DESIGN.md §3: validated at
@@ -221,7 +223,8 @@ func TestRunHelp(t *testing.T) {
 
 // badValues has two invalid values.
 const badValues = `upstreams:
-  accounts: {url: "ftp://x"}
+  rest:
+    accounts: {url: "ftp://x"}
 server: {max_body_bytes: -1}
 `
 
@@ -232,4 +235,4 @@ const unknownKey = "colour: blue\n"
 const badConfig = badValues + unknownKey
 
 // badConfigKeys are what the error about badConfig must name: every bad key.
-var badConfigKeys = []string{"upstreams.accounts.url", "server.max_body_bytes", "colour"}
+var badConfigKeys = []string{"upstreams.rest.accounts.url", "server.max_body_bytes", "colour"}

@@ -43,11 +43,13 @@ func TestTokenErrors(t *testing.T) {
 	prod := filepath.Join(dir, "prod.yaml")
 	if err := os.WriteFile(prod, []byte(`server: {mode: production}
 upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:2"}
-  reviews: {url: "http://127.0.0.1:3"}
-  inventory: {target: "127.0.0.1:4"}
-  orders: {target: "127.0.0.1:5"}
+  rest:
+    accounts: {url: "http://127.0.0.1:1"}
+    products: {url: "http://127.0.0.1:2"}
+    reviews: {url: "http://127.0.0.1:3"}
+  grpc:
+    inventory: {target: "127.0.0.1:4"}
+    orders: {target: "127.0.0.1:5"}
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}

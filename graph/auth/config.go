@@ -88,7 +88,9 @@ type APIKey struct {
 // production mode refuses to start with it.
 const DevSecret secret.Secret = "trellis-development-secret-do-not-use-in-production"
 
-// upstreamNames are the upstreams Propagate may list.
+// upstreamNames are the upstreams Propagate's default lists: the sample services. Which names it may
+// list is the upstreams section's business: package gateway checks them against the declared upstreams
+// (ValidateUpstreams).
 var upstreamNames = []string{"accounts", "products", "reviews", "inventory", "orders"}
 
 // The caller fields Propagate may send (the values of auth.propagate.<upstream>.<header>).
@@ -159,6 +161,18 @@ func (c Config) HS256Key(production bool) []byte {
 	return nil
 }
 
+// ValidateUpstreams reports each upstream Propagate names that is not among declared (the upstreams
+// section's names).
+func (c Config) ValidateUpstreams(declared []string) error {
+	var errs []error
+	for _, u := range sortedKeys(c.Propagate) {
+		if !slices.Contains(declared, u) {
+			errs = append(errs, fmt.Errorf("propagate.%s: unknown upstream; one of %s (upstreams.rest and upstreams.grpc)", u, strings.Join(declared, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Validate reports every invalid field, each named by its YAML key.
 func (c Config) Validate() error {
 	var errs []error
@@ -167,10 +181,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("admin_scope: one scope without spaces, got %q", c.AdminScope))
 	}
 	for _, u := range sortedKeys(c.Propagate) {
-		if !slices.Contains(upstreamNames, u) {
-			errs = append(errs, fmt.Errorf("propagate.%s: unknown upstream; one of %s", u, strings.Join(upstreamNames, ", ")))
-			continue
-		}
 		for _, h := range sortedKeys(c.Propagate[u]) {
 			if err := validHeader(h); err != nil {
 				errs = append(errs, fmt.Errorf("propagate.%s.%s: %w", u, h, err))

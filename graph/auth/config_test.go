@@ -25,7 +25,6 @@ func TestConfigValidate(t *testing.T) {
 		{name: "api key twice", tweak: func(c *Config) {
 			c.APIKeys.Keys = []APIKey{{SHA256: hashOf("k"), ClientID: "a"}, {SHA256: hashOf("k"), ClientID: "b"}}
 		}, wantKey: "api_keys.keys[1].sha256"},
-		{name: "unknown upstream", tweak: func(c *Config) { c.Propagate = map[string]map[string]string{"billing": {}} }, wantKey: "propagate.billing"},
 		{name: "unknown field", tweak: func(c *Config) { c.Propagate = map[string]map[string]string{"orders": {"x-email": "email"}} }, wantKey: "propagate.orders.x-email"},
 		{name: "transport header", tweak: func(c *Config) { c.Propagate = map[string]map[string]string{"orders": {"Content-Type": "user_id"}} }, wantKey: "propagate.orders.Content-Type"},
 		{name: "bad header name", tweak: func(c *Config) { c.Propagate = map[string]map[string]string{"orders": {"X User": "user_id"}} }, wantKey: "propagate.orders.X User"},
