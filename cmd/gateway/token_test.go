@@ -41,16 +41,7 @@ func TestTokenIsAccepted(t *testing.T) {
 func TestTokenErrors(t *testing.T) {
 	dir := t.TempDir()
 	prod := filepath.Join(dir, "prod.yaml")
-	if err := os.WriteFile(prod, []byte(`server: {mode: production}
-upstreams:
-  rest:
-    accounts: {url: "http://127.0.0.1:1"}
-    products: {url: "http://127.0.0.1:2"}
-    reviews: {url: "http://127.0.0.1:3"}
-  grpc:
-    inventory: {target: "127.0.0.1:4"}
-    orders: {target: "127.0.0.1:5"}
-`), 0o600); err != nil {
+	if err := os.WriteFile(prod, []byte("server: {mode: production}\n"+validConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(gateway.SecretEnv("auth.jwt.hs256_secret"), "")
