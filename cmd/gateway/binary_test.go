@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,18 +26,34 @@ import (
 const exitTimeout = 15 * time.Second
 
 // buildBinaries builds cmd/gateway and cmd/demo-services as `make image-context` does (static, -trimpath,
-// beside the CA bundle in image/, the container image's build context) into a temporary directory.
+// beside the CA bundle in image/, the container image's build context), once per test run, into a
+// temporary directory that TestMain removes.
 func buildBinaries(t *testing.T) (gateway, demoServices string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir, err := built()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "gateway"), filepath.Join(dir, "demo-services")
+}
+
+// binDir is where built builds the binaries; TestMain removes it.
+var binDir string
+
+var built = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "trellis-binaries-")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	out, err := exec.Command("make", "-C", "../..", "--no-print-directory", "image-context",
 		"BIN="+dir, "GO="+goTool).CombinedOutput()
 	if err != nil {
-		t.Fatalf("make image-context: %v\n%s", err, out)
+		return "", fmt.Errorf("make image-context: %w\n%s", err, out)
 	}
-	return filepath.Join(dir, "gateway"), filepath.Join(dir, "demo-services")
-}
+	return dir, nil
+})
 
 // process is a started binary whose stdout lines and stderr are collected.
 type process struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,21 @@ import (
 	"github.com/trellisgw/trellis/demo/faults"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// goleak.VerifyTestMain exits; remove the binaries built by buildBinaries before it does.
+	goleak.VerifyTestMain(cleanupRun{m})
+}
+
+// cleanupRun runs the tests, then removes what they built.
+type cleanupRun struct{ m *testing.M }
+
+func (r cleanupRun) Run() int {
+	code := r.m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	return code
+}
 
 // startCluster starts the sample services in-process on random ports; they stop at the end of the test.
 func startCluster(t *testing.T) *demo.Cluster {
