@@ -6,7 +6,7 @@
 //
 // Without -config it serves on 127.0.0.1:8080 in front of the sample services as `make run` starts them.
 // main only wires: it reads the config, builds the gateway, serves until SIGINT or SIGTERM, then drains
-// in-flight requests and closes everything.
+// in-flight requests and closes everything. SIGHUP reloads the config file (reload.go).
 package main
 
 import (
@@ -81,7 +81,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	level := new(slog.LevelVar) // log.level, changed by a reload
+	level.Set(cfg.Log.SlogLevel())
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	routeRedisLogs(log)
 	sdk, err := setupTelemetry(ctx, cfg.Telemetry)
 	if err != nil {
@@ -96,18 +98,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	applyRuntime(cfg.Runtime, log)
 
-	gw, err := gateway.New(cfg, gateway.WithLogger(log))
+	build := func(cfg gateway.Config) (*gateway.Gateway, error) { return gateway.New(cfg, gateway.WithLogger(log)) }
+	gw, err := build(cfg)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	lv, err := newLive(*configPath, cfg, gw, build, level, log)
+	if err != nil {
+		_ = gw.Close()
+		return err
+	}
+	defer lv.close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("server.addr: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           sdk.withMetrics(gw.Handler()),
+		Handler:           sdk.withMetrics(lv),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
 		IdleTimeout:       2 * time.Minute,
@@ -119,15 +130,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("gateway: serving", slog.String("url", url+"/graphql"), slog.Bool("traces_exported", sdk.exporting))
 	fmt.Fprintf(stdout, "Trellis gateway listening on %s/graphql\n", url)
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	for serving := true; serving; {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-hup:
+			_, _ = lv.reload(ctx) // logged and counted; a refused reload leaves the old config serving
+		case <-ctx.Done():
+			serving = false
+		}
 	}
 	log.Info("gateway: shutting down")
 	// Unready first, so that load balancers stop sending requests while the listener still accepts
 	// them; then stop accepting and let in-flight requests finish within server.shutdown_timeout.
-	gw.Drain()
+	lv.current().gw.Drain()
 	srv.SetKeepAlivesEnabled(false)
 	if d := cfg.Server.ShutdownDelay; d > 0 {
 		log.Info("gateway: draining", slog.Duration("shutdown_delay", d))
