@@ -59,7 +59,7 @@ proto: tools
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative $(PROTOS)
 
 gqlgen:
-	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run ./cmd/gqlgen
 
 GENERATED := proto graph/generated graph/model resolvers
 

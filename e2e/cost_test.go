@@ -136,7 +136,7 @@ func TestCostLimitExceededRunsNothing(t *testing.T) {
 	if r.Cost.Requested != 56 || r.Cost.Actual != 0 {
 		t.Errorf("extensions.cost %+v, want requested 56, actual 0", r.Cost)
 	}
-	// query() fails on any batch the loaders' watchdog sent: a refusal before execution leaves the
+	// A refusal before execution leaves the
 	// scheduler's count alone, for the refused operation and the next one.
 	if resp := e.query(t, "", `{ users(first: 5) { nodes { reviews(first: 10) { id } } } }`, nil); len(resp.Errors) != 1 {
 		t.Errorf("errors %+v, want the refusal", resp.Errors)

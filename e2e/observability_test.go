@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -110,7 +109,6 @@ func (e *env) gatewayOver(t testing.TB, tweak func(*gateway.Config), opts ...gat
 	t.Helper()
 	cfg := gateway.DefaultConfig()
 	demoupstreams.Point(&cfg.Upstreams, e.cluster)
-	cfg.Loaders.MaxWait = time.Second // as the harness: only a real miscount trips the watchdog
 	if tweak != nil {
 		tweak(&cfg)
 	}

@@ -47,7 +47,7 @@ func TestOrderIsItsBuyers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.cluster.ResetCalls()
-			resp := e.queryWith(t, tt.hdr, q, map[string]any{"id": tt.id}) // fails on any watchdog flush
+			resp := e.queryWith(t, tt.hdr, q, map[string]any{"id": tt.id})
 			if resp.Status != http.StatusOK {
 				t.Fatalf("status %d: %s", resp.Status, resp.Raw)
 			}

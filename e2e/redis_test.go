@@ -79,7 +79,6 @@ func (e *env) secondGateway(t *testing.T, tweak ...func(*gateway.Config)) string
 	t.Helper()
 	cfg := gateway.DefaultConfig()
 	demoupstreams.Point(&cfg.Upstreams, e.cluster)
-	cfg.Loaders.MaxWait = time.Second
 	for _, f := range tweak {
 		f(&cfg)
 	}

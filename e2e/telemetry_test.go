@@ -263,7 +263,7 @@ func TestFieldSpansAreOptIn(t *testing.T) {
 		}
 		want := map[string]int{}
 		if on {
-			want = map[string]int{"Query.topProducts": 1, "Product.reviews": 2} // resolver fields only
+			want = map[string]int{"Query.topProducts": 1, "Product.reviews": 1} // one per resolver field and level
 		}
 		if diff := cmp.Diff(fields, want); diff != "" {
 			t.Errorf("field_spans=%v: field spans (-got +want):\n%s", on, diff)

@@ -21,7 +21,6 @@ import (
 	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/internal/gctune"
-	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -31,8 +30,6 @@ import (
 type Config struct {
 	// Server is the HTTP surface and the executor (package graph).
 	Server graph.Config `yaml:"server"`
-	// Loaders tunes per-request batching (package resolvers/loaders).
-	Loaders loaders.Config `yaml:"loaders"`
 	// Upstreams locates the upstream services (package upstreams).
 	Upstreams upstreams.Config `yaml:"upstreams"`
 	// Log configures the process's logs.
@@ -88,7 +85,6 @@ func DefaultConfig() Config {
 // WithDefaults returns c with every section's zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
 	c.Server = c.Server.WithDefaults()
-	c.Loaders = c.Loaders.WithDefaults()
 	c.Upstreams = c.Upstreams.WithDefaults()
 	c.Log = c.Log.withDefaults()
 	c.Telemetry = c.Telemetry.WithDefaults()
@@ -109,7 +105,6 @@ func (c Config) Validate() error {
 		}
 	}
 	add("server", c.Server.Validate())
-	add("loaders", c.Loaders.Validate())
 	add("upstreams", c.Upstreams.Validate())
 	add("log", c.Log.validate())
 	add("telemetry", c.Telemetry.Validate())

@@ -67,10 +67,9 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 			[]string{"auth.propagate.billing: unknown upstream; one of accounts, inventory, orders, products, reviews"}},
 		{"transport", "upstreams:\n  transport: {max_idle_conns_per_host: -1, dial_timeout: -1s}\n",
 			[]string{"upstreams.transport.max_idle_conns_per_host", "upstreams.transport.dial_timeout"}},
-		{"loaders", "loaders:\n  max_wait: 5s\n", []string{"loaders.max_wait"}},
 		{"log level", "log:\n  level: loud\n", []string{"log.level", "loud"}},
-		{"many at once", "server: {addr: \"\", max_body_bytes: -1}\nlog: {level: x}\nloaders: {max_wait: -1ms}\n",
-			[]string{"server.max_body_bytes", "log.level", "loaders.max_wait"}},
+		{"many at once", "server: {addr: \"\", max_body_bytes: -1}\nlog: {level: x}\n",
+			[]string{"server.max_body_bytes", "log.level"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,59 +10,41 @@ import (
 
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/model"
-	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-// Reviews resolves User.reviews: the user's reviews, batched by author.
-func (r *userResolver) Reviews(ctx context.Context, obj *upstreams.User, first *int) ([]upstreams.Review, error) {
+func (r *userResolver) Reviews(ctx context.Context, objs []*upstreams.User, first *int) ([][]upstreams.Review, error) {
 	n, err := firstArg(first, 10)
 	if err != nil {
 		return nil, err
 	}
-	reviews, err := loaders.ReviewsByAuthor(ctx, obj.ID)
-	return head(reviews, n), err
+	lists, err := r.Loaders.ReviewsByAuthors(ctx, userIDs(objs))
+	if err != nil {
+		return nil, err
+	}
+	for i := range lists {
+		lists[i] = head(lists[i], n)
+	}
+	return lists, nil
 }
 
-// Orders resolves User.orders: a page of the user's orders, batched by buyer.
-func (r *userResolver) Orders(ctx context.Context, obj *upstreams.User, first *int, after *string) (*model.OrderConnection, error) {
+func (r *userResolver) Orders(ctx context.Context, objs []*upstreams.User, first *int, after *string) ([]*model.OrderConnection, error) {
 	n, offset, err := connectionArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
-	orders, err := loaders.OrdersOfBuyer(ctx, obj.ID)
+	lists, err := r.Loaders.OrdersOfBuyers(ctx, userIDs(objs))
 	if err != nil {
 		return nil, err
 	}
-	page := head(orders[min(offset, len(orders)):], n)
-	return orderConnection(page, offset, len(orders)), nil
-}
-
-// Edges resolves UserConnection.edges: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *userConnectionResolver) Edges(ctx context.Context, obj *model.UserConnection) ([]model.UserEdge, error) {
-	return obj.Edges, nil
-}
-
-// Nodes resolves UserConnection.nodes: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *userConnectionResolver) Nodes(ctx context.Context, obj *model.UserConnection) ([]upstreams.User, error) {
-	return obj.Nodes, nil
-}
-
-// Node resolves UserEdge.node: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *userEdgeResolver) Node(ctx context.Context, obj *model.UserEdge) (*upstreams.User, error) {
-	return obj.Node, nil
+	out := make([]*model.OrderConnection, len(lists))
+	for i, orders := range lists {
+		page := head(orders[min(offset, len(orders)):], n)
+		out[i] = orderConnection(page, offset, len(orders))
+	}
+	return out, nil
 }
 
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
-func (r *Resolver) UserConnection() generated.UserConnectionResolver {
-	return &userConnectionResolver{r}
-}
-
-func (r *Resolver) UserEdge() generated.UserEdgeResolver { return &userEdgeResolver{r} }
-
-type (
-	userResolver           struct{ *Resolver }
-	userConnectionResolver struct{ *Resolver }
-	userEdgeResolver       struct{ *Resolver }
-)
+type userResolver struct{ *Resolver }

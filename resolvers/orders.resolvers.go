@@ -9,64 +9,30 @@ import (
 	"context"
 
 	"github.com/trellisgw/trellis/graph/generated"
-	"github.com/trellisgw/trellis/graph/model"
-	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-// Buyer resolves Order.buyer: the buyer, batched by user id.
-func (r *orderResolver) Buyer(ctx context.Context, obj *upstreams.Order) (*upstreams.User, error) {
-	return loaders.User(ctx, obj.BuyerID)
+func (r *orderResolver) Buyer(ctx context.Context, objs []*upstreams.Order) ([]*upstreams.User, error) {
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		ids[i] = o.BuyerID
+	}
+	return r.Loaders.Users(ctx, ids)
 }
 
-// Items resolves Order.items: the order's lines (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *orderResolver) Items(ctx context.Context, obj *upstreams.Order) ([]upstreams.OrderItem, error) {
-	return obj.Items, nil
-}
-
-// Edges resolves OrderConnection.edges: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *orderConnectionResolver) Edges(ctx context.Context, obj *model.OrderConnection) ([]model.OrderEdge, error) {
-	return obj.Edges, nil
-}
-
-// Nodes resolves OrderConnection.nodes: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *orderConnectionResolver) Nodes(ctx context.Context, obj *model.OrderConnection) ([]upstreams.Order, error) {
-	return obj.Nodes, nil
-}
-
-// Node resolves OrderEdge.node: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *orderEdgeResolver) Node(ctx context.Context, obj *model.OrderEdge) (*upstreams.Order, error) {
-	return obj.Node, nil
-}
-
-// Product resolves OrderItem.product: the product, batched by UPC.
-func (r *orderItemResolver) Product(ctx context.Context, obj *upstreams.OrderItem) (*upstreams.Product, error) {
-	return loaders.Product(ctx, obj.UPC)
-}
-
-// Order resolves PlaceOrderPayload.order: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *placeOrderPayloadResolver) Order(ctx context.Context, obj *model.PlaceOrderPayload) (*upstreams.Order, error) {
-	return obj.Order, nil
+func (r *orderItemResolver) Product(ctx context.Context, objs []*upstreams.OrderItem) ([]*upstreams.Product, error) {
+	upcs := make([]string, len(objs))
+	for i, it := range objs {
+		upcs[i] = it.UPC
+	}
+	return r.Loaders.Products(ctx, upcs)
 }
 
 func (r *Resolver) Order() generated.OrderResolver { return &orderResolver{r} }
 
-func (r *Resolver) OrderConnection() generated.OrderConnectionResolver {
-	return &orderConnectionResolver{r}
-}
-
-func (r *Resolver) OrderEdge() generated.OrderEdgeResolver { return &orderEdgeResolver{r} }
-
 func (r *Resolver) OrderItem() generated.OrderItemResolver { return &orderItemResolver{r} }
 
-func (r *Resolver) PlaceOrderPayload() generated.PlaceOrderPayloadResolver {
-	return &placeOrderPayloadResolver{r}
-}
-
 type (
-	orderResolver             struct{ *Resolver }
-	orderConnectionResolver   struct{ *Resolver }
-	orderEdgeResolver         struct{ *Resolver }
-	orderItemResolver         struct{ *Resolver }
-	placeOrderPayloadResolver struct{ *Resolver }
+	orderResolver     struct{ *Resolver }
+	orderItemResolver struct{ *Resolver }
 )

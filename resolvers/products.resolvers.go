@@ -9,64 +9,52 @@ import (
 	"context"
 
 	"github.com/trellisgw/trellis/graph/generated"
-	"github.com/trellisgw/trellis/graph/model"
-	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-// InStock resolves Product.inStock: from the product's stock, batched by UPC.
-func (r *productResolver) InStock(ctx context.Context, obj *upstreams.Product) (*bool, error) {
-	s, err := loaders.Stock(ctx, obj.UPC)
-	if err != nil || s == nil {
+func (r *productResolver) InStock(ctx context.Context, objs []*upstreams.Product) ([]*bool, error) {
+	stock, err := r.Loaders.Stock(ctx, upcs(objs))
+	if err != nil {
 		return nil, err
 	}
-	return &s.InStock, nil
+	out := make([]*bool, len(stock))
+	for i, s := range stock {
+		if s != nil {
+			out[i] = &s.InStock
+		}
+	}
+	return out, nil
 }
 
-// ShippingEstimate resolves Product.shippingEstimate: from the product's stock, batched by UPC.
-func (r *productResolver) ShippingEstimate(ctx context.Context, obj *upstreams.Product) (*int, error) {
-	s, err := loaders.Stock(ctx, obj.UPC)
-	if err != nil || s == nil {
+func (r *productResolver) ShippingEstimate(ctx context.Context, objs []*upstreams.Product) ([]*int, error) {
+	stock, err := r.Loaders.Stock(ctx, upcs(objs))
+	if err != nil {
 		return nil, err
 	}
-	return &s.ShippingEstimate, nil
+	out := make([]*int, len(stock))
+	for i, s := range stock {
+		if s != nil {
+			out[i] = &s.ShippingEstimate
+		}
+	}
+	return out, nil
 }
 
-// Reviews resolves Product.reviews: the product's reviews, batched by product.
-func (r *productResolver) Reviews(ctx context.Context, obj *upstreams.Product, first *int) ([]upstreams.Review, error) {
+func (r *productResolver) Reviews(ctx context.Context, objs []*upstreams.Product, first *int) ([][]upstreams.Review, error) {
 	n, err := firstArg(first, 10)
 	if err != nil {
 		return nil, err
 	}
-	reviews, err := loaders.ReviewsOfProduct(ctx, obj.UPC)
-	return head(reviews, n), err
-}
-
-// Edges resolves ProductConnection.edges: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *productConnectionResolver) Edges(ctx context.Context, obj *model.ProductConnection) ([]model.ProductEdge, error) {
-	return obj.Edges, nil
-}
-
-// Nodes resolves ProductConnection.nodes: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *productConnectionResolver) Nodes(ctx context.Context, obj *model.ProductConnection) ([]upstreams.Product, error) {
-	return obj.Nodes, nil
-}
-
-// Node resolves ProductEdge.node: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *productEdgeResolver) Node(ctx context.Context, obj *model.ProductEdge) (*upstreams.Product, error) {
-	return obj.Node, nil
+	lists, err := r.Loaders.ReviewsOfProducts(ctx, upcs(objs))
+	if err != nil {
+		return nil, err
+	}
+	for i := range lists {
+		lists[i] = head(lists[i], n)
+	}
+	return lists, nil
 }
 
 func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
 
-func (r *Resolver) ProductConnection() generated.ProductConnectionResolver {
-	return &productConnectionResolver{r}
-}
-
-func (r *Resolver) ProductEdge() generated.ProductEdgeResolver { return &productEdgeResolver{r} }
-
-type (
-	productResolver           struct{ *Resolver }
-	productConnectionResolver struct{ *Resolver }
-	productEdgeResolver       struct{ *Resolver }
-)
+type productResolver struct{ *Resolver }

@@ -9,33 +9,25 @@ import (
 	"context"
 
 	"github.com/trellisgw/trellis/graph/generated"
-	"github.com/trellisgw/trellis/graph/model"
-	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-// Review resolves AddReviewPayload.review: passed through (a resolver field so that it runs concurrently; see gqlgen.yml).
-func (r *addReviewPayloadResolver) Review(ctx context.Context, obj *model.AddReviewPayload) (*upstreams.Review, error) {
-	return obj.Review, nil
+func (r *reviewResolver) Author(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.User, error) {
+	ids := make([]string, len(objs))
+	for i, rv := range objs {
+		ids[i] = rv.AuthorID
+	}
+	return r.Loaders.Users(ctx, ids)
 }
 
-// Author resolves Review.author: the author, batched by user id.
-func (r *reviewResolver) Author(ctx context.Context, obj *upstreams.Review) (*upstreams.User, error) {
-	return loaders.User(ctx, obj.AuthorID)
-}
-
-// Product resolves Review.product: the product, batched by UPC.
-func (r *reviewResolver) Product(ctx context.Context, obj *upstreams.Review) (*upstreams.Product, error) {
-	return loaders.Product(ctx, obj.ProductUPC)
-}
-
-func (r *Resolver) AddReviewPayload() generated.AddReviewPayloadResolver {
-	return &addReviewPayloadResolver{r}
+func (r *reviewResolver) Product(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.Product, error) {
+	ids := make([]string, len(objs))
+	for i, rv := range objs {
+		ids[i] = rv.ProductUPC
+	}
+	return r.Loaders.Products(ctx, ids)
 }
 
 func (r *Resolver) Review() generated.ReviewResolver { return &reviewResolver{r} }
 
-type (
-	addReviewPayloadResolver struct{ *Resolver }
-	reviewResolver           struct{ *Resolver }
-)
+type reviewResolver struct{ *Resolver }

@@ -57,12 +57,12 @@ func (r *queryResolver) Me(ctx context.Context) (*upstreams.User, error) {
 	if caller == nil || caller.UserID == "" {
 		return nil, nil
 	}
-	return loaders.User(ctx, caller.UserID)
+	return one(ctx, "id", caller.UserID, r.Loaders.Users)
 }
 
 // User resolves Query.user: the user with id, batched.
 func (r *queryResolver) User(ctx context.Context, id string) (*upstreams.User, error) {
-	return loaders.User(ctx, id)
+	return one(ctx, "id", id, r.Loaders.Users)
 }
 
 // Users resolves Query.users: a page of users from the accounts service.
@@ -76,7 +76,7 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 
 // Product resolves Query.product: the product with upc, batched.
 func (r *queryResolver) Product(ctx context.Context, upc string) (*upstreams.Product, error) {
-	return loaders.Product(ctx, upc)
+	return one(ctx, "upc", upc, r.Loaders.Products)
 }
 
 // Products resolves Query.products: a page of products from the products service.
@@ -101,7 +101,7 @@ func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]upstream
 
 // Order resolves Query.order: the order with id, batched.
 func (r *queryResolver) Order(ctx context.Context, id string) (*upstreams.Order, error) {
-	return loaders.Order(ctx, id)
+	return one(ctx, "id", id, r.Loaders.Orders)
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/trellisgw/trellis/graph/engine"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 )
@@ -45,4 +47,30 @@ func (e *fieldExtension) InterceptField(ctx context.Context, next graphql.Resolv
 		span.SetStatus(codes.Error, err.Error())
 	}
 	return res, err
+}
+
+// FieldTracer returns the engine's tracer of resolver calls (telemetry.traces.field_spans), nil when
+// field spans are off. Its spans are one per (field, level): "User.reviews" with the number of
+// parents it resolved for.
+func (t *Telemetry) FieldTracer() engine.Tracer {
+	if !t.cfg.Traces.FieldSpans {
+		return nil
+	}
+	return fieldTracer{t}
+}
+
+type fieldTracer struct{ t *Telemetry }
+
+// StartField implements engine.Tracer.
+func (f fieldTracer) StartField(ctx context.Context, name, path string, parents int) (context.Context, func(error)) {
+	ctx, span := f.t.tracer.Start(ctx, name)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("graphql.field.path", path), attribute.Int("graphql.field.parents", parents))
+	}
+	return ctx, func(err error) {
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
 }

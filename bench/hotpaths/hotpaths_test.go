@@ -25,6 +25,7 @@ import (
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/resolvers"
+	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
 )
 
@@ -69,7 +70,7 @@ func newExecutor(tb testing.TB) *executor.Executor {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	exec := executor.New(generated.NewExecutableSchema(resolvers.New(clients).Config()))
+	exec := executor.New(generated.NewExecutableSchema(resolvers.New(clients, loaders.New(clients)).Config()))
 	exec.SetQueryCache(docs)
 	return exec
 }

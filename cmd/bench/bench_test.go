@@ -69,7 +69,7 @@ func TestSummaryAndMarkdown(t *testing.T) {
 	s := scenarioResult{
 		Name: "reference", Connections: 64, ResponseBytes: 87193,
 		CallsPerOp: map[string]float64{"gateway": 16, "floor": 16},
-		WaveErrors: map[string]int64{"gateway": 1}, WaveForced: map[string]int64{},
+		WaveErrors: map[string]int64{"gateway": 1},
 		Runs: []runResult{
 			{Side: "gateway", Wrk: wrkResult{Requests: 100, DurationUS: 10e6, P99US: 30000}, Served: 100, CPU: 200, PeakRSS: 100 << 20, GQLErrors: 2},
 			{Side: "floor", Wrk: wrkResult{Requests: 200, DurationUS: 10e6, P99US: 20000}, Served: 200, CPU: 100, PeakRSS: 50 << 20},

@@ -30,9 +30,7 @@ type scenarioResult struct {
 	// CallsPerOp is measured apart from the timed runs, on one wave of requests (see callsPerOp).
 	CallsPerOp map[string]float64 `json:"upstream_calls_per_op"`
 	// WaveErrors counts the wave's answers that were not a 200 with data and no errors.
-	WaveErrors map[string]int64 `json:"wave_errors"`
-	// WaveForced counts the batches the loaders' watchdog sent during the wave (gateway only).
-	WaveForced map[string]int64   `json:"wave_forced_flushes"`
+	WaveErrors map[string]int64   `json:"wave_errors"`
 	Runs       []runResult        `json:"runs"`
 	Sides      map[string]summary `json:"summary"`
 	Ratio      summary            `json:"ratio_gateway_to_floor"`
@@ -51,7 +49,6 @@ type runResult struct {
 	Non2xx        int64   `json:"non2xx"`
 	GQLErrors     int64   `json:"graphql_errors"`
 	Abandoned     int64   `json:"abandoned"`
-	ForcedFlushes int64   `json:"forced_flushes"`
 	UpstreamCalls int64   `json:"upstream_calls"`
 }
 
@@ -65,7 +62,6 @@ type summary struct {
 	CallsPerOp   float64   `json:"upstream_calls_per_op"`
 	CPUPerReq    float64   `json:"cpu_ms_per_request"`
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
-	Forced       int64     `json:"forced_flushes"`
 	RSSAfterRuns []float64 `json:"rss_after_runs_mb,omitempty"`
 }
 
@@ -89,7 +85,6 @@ func (s *scenarioResult) summarise() {
 			sum.Errors += r.Non2xx + r.Wrk.socketErrors() + r.GQLErrors // server-side counts: wrk does not see GraphQL errors
 			served += r.Served
 			cpu += r.CPU
-			sum.Forced += r.ForcedFlushes
 			sum.PeakRSSMB = max(sum.PeakRSSMB, float64(r.PeakRSS)/(1<<20))
 			sum.RSSAfterRuns = append(sum.RSSAfterRuns, float64(r.RSS)/(1<<20))
 		}
@@ -103,7 +98,6 @@ func (s *scenarioResult) summarise() {
 		// The timed runs' calls include requests cut off at the end: calls per op come from a wave.
 		sum.CallsPerOp = s.CallsPerOp[name]
 		sum.Errors += s.WaveErrors[name]
-		sum.Forced += s.WaveForced[name]
 		if served > 0 {
 			sum.CPUPerReq = cpu / float64(served)
 		}
@@ -130,7 +124,7 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "# Trellis benchmark, %s\n\n", r.Started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "%d CPUs (shared with wrk and the sample services), %s per run, %d alternations, upstream latency %s per call, data %s, %s.\n\n",
 		r.CPUs, r.Duration, r.Rounds, r.Latency, r.Data, runtime.Version())
-	b.WriteString("| scenario | side | req/s | p50 ms | p90 ms | p99 ms | errors | upstream calls/op | watchdog flushes | CPU ms/req | peak RSS MB | RSS after runs MB |\n")
+	b.WriteString("| scenario | side | req/s | p50 ms | p90 ms | p99 ms | errors | upstream calls/op | CPU ms/req | peak RSS MB | RSS after runs MB |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, s := range r.Scenarios {
 		label := fmt.Sprintf("%s (c=%d, %.1f KB)", s.Name, s.Connections, float64(s.ResponseBytes)/1000)
@@ -140,12 +134,12 @@ func (r report) markdown() string {
 			for i, x := range v.RSSAfterRuns {
 				rss[i] = fmt.Sprintf("%.0f", x)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %d | %.3f | %.0f | %s |\n",
-				label, name, v.RPS, v.P50, v.P90, v.P99, v.Errors, v.CallsPerOp, v.Forced, v.CPUPerReq, v.PeakRSSMB, strings.Join(rss, ", "))
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.3f | %.0f | %s |\n",
+				label, name, v.RPS, v.P50, v.P90, v.P99, v.Errors, v.CallsPerOp, v.CPUPerReq, v.PeakRSSMB, strings.Join(rss, ", "))
 			label = ""
 		}
 		q := s.Ratio
-		fmt.Fprintf(&b, "| | **gateway/floor** | **%.2f** | %.2f | %.2f | **%.2f** | | %.2f | | **%.2f** | %.2f | |\n",
+		fmt.Fprintf(&b, "| | **gateway/floor** | **%.2f** | %.2f | %.2f | **%.2f** | | %.2f | **%.2f** | %.2f | |\n",
 			q.RPS, q.P50, q.P90, q.P99, q.CallsPerOp, q.CPUPerReq, q.PeakRSSMB)
 	}
 	b.WriteString("\nErrors count non-2xx answers, socket errors and answers with GraphQL errors, in the timed runs and in the wave that measures upstream calls per operation (JSON: per run). Watchdog flushes are batches the gateway's loaders sent because a field counted as running made no progress for loaders.max_wait: each splits a level's batch, so calls/op rises above the minimum.\n")

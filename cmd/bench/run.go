@@ -183,12 +183,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // measurer runs the measured runs of a benchmark.
 type measurer struct {
-	// waveForced is the forced flushes of the last callsPerOp wave.
-	waveForced int64
-	o          options
-	adm        *admin.Client
-	script     string
-	tmp        string
+	o      options
+	adm    *admin.Client
+	script string
+	tmp    string
 }
 
 // scenario checks a sample response of each side, warms both up, then alternates measured runs.
@@ -214,7 +212,7 @@ func (m *measurer) scenario(ctx context.Context, sc scenario, sides []side) (sce
 		first = b
 		res.ResponseBytes = len(b)
 	}
-	res.CallsPerOp, res.WaveErrors, res.WaveForced = map[string]float64{}, map[string]int64{}, map[string]int64{}
+	res.CallsPerOp, res.WaveErrors = map[string]float64{}, map[string]int64{}
 	for _, s := range sides {
 		if _, err := runWrk(ctx, m.script, bodyFile, s.url+"/graphql", sc.Connections, m.o.warmup); err != nil {
 			return res, err
@@ -225,7 +223,6 @@ func (m *measurer) scenario(ctx context.Context, sc scenario, sides []side) (sce
 		}
 		res.CallsPerOp[s.name] = calls
 		res.WaveErrors[s.name] = failed
-		res.WaveForced[s.name] = m.waveForced
 	}
 	for round := range m.o.rounds {
 		for _, s := range sides {
@@ -298,10 +295,6 @@ func (m *measurer) callsPerOp(ctx context.Context, url string, body []byte, conn
 	if err := m.adm.ResetCalls(ctx); err != nil {
 		return 0, 0, err
 	}
-	before, err := readStats(ctx, url)
-	if err != nil {
-		return 0, 0, err
-	}
 	var failed atomic.Int64
 	var g errgroup.Group
 	for range conns {
@@ -313,9 +306,6 @@ func (m *measurer) callsPerOp(ctx context.Context, url string, body []byte, conn
 		})
 	}
 	_ = g.Wait()
-	if after, err := readStats(ctx, url); err == nil {
-		m.waveForced = after.ForcedFlushes - before.ForcedFlushes
-	}
 	calls, err := m.adm.Calls(ctx)
 	if err != nil {
 		return 0, 0, err

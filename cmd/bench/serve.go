@@ -15,10 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
 	"github.com/trellisgw/trellis/bench/floor"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/identity"
@@ -69,11 +65,6 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	var h http.Handler
 	switch role {
 	case "gateway":
-		// The gateway's instruments report through the OpenTelemetry API; a manual reader lets the
-		// stats endpoint read the loaders' forced flushes (batches the watchdog sent).
-		reader := sdkmetric.NewManualReader()
-		otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-		st.forced = func(ctx context.Context) int64 { return counter(ctx, reader, "trellis.loader.forced_flushes") }
 		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader))
 		if err != nil {
 			return err
@@ -136,26 +127,6 @@ func signInFromHeader(next http.Handler) http.Handler {
 // responses that carried GraphQL errors. GET /_bench/stats answers them as JSON.
 type stats struct {
 	served, inflight, non2xx, gqlErrors, abandoned atomic.Int64
-	forced                                         func(context.Context) int64 // nil for the floor
-}
-
-// counter returns the sum of the Int64 counter called name, 0 when it has not been recorded.
-func counter(ctx context.Context, r *sdkmetric.ManualReader, name string) int64 {
-	var rm metricdata.ResourceMetrics
-	if err := r.Collect(ctx, &rm); err != nil {
-		return -1
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, dp := range sum.DataPoints {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
 }
 
 // statsReport is the JSON of GET /_bench/stats.
@@ -167,9 +138,6 @@ type statsReport struct {
 	// Abandoned counts requests whose client had gone when they finished (wrk closes its connections
 	// at the end of a run): their failures are not errors of the side.
 	Abandoned int64 `json:"abandoned"`
-	// ForcedFlushes counts the gateway's batches sent by the loaders' watchdog (each splits a level's
-	// batch: more upstream calls). Always 0 for the floor.
-	ForcedFlushes int64 `json:"forced_flushes"`
 }
 
 func (s *stats) wrap(next http.Handler) http.Handler {
@@ -177,9 +145,6 @@ func (s *stats) wrap(next http.Handler) http.Handler {
 		if r.URL.Path == "/_bench/stats" {
 			rep := statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
 				Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load(), Abandoned: s.abandoned.Load()}
-			if s.forced != nil {
-				rep.ForcedFlushes = s.forced(r.Context())
-			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(rep)
 			return

@@ -61,7 +61,6 @@ func TestMetricsEndpoint(t *testing.T) {
 		{"parsed once", "trellis_cache_misses_total", map[string]string{"cache": "documents"}, 2},
 		{"then cached", "trellis_cache_hits_total", map[string]string{"cache": "documents"}, 1},
 		{"inventory batches", "trellis_loader_batch_size", map[string]string{"loader": "stock_by_upc"}, 2},
-		{"no forced flush", "trellis_loader_forced_flushes_total", map[string]string{}, 0},
 		{"resource", "target_info", map[string]string{"service_name": "trellis-gateway"}, 1},
 	}
 	for _, tt := range tests {
@@ -217,12 +216,11 @@ func TestTracesReachTheCollector(t *testing.T) {
 
 // seriesOfOtherPackages are the series the alert rules and the dashboard use that the query of
 // TestOpsKitNamesExist does not produce: counters that appear only once incremented (ejections,
-// retries, watchdog flushes) and rate-limit decisions (rate_limit.enabled is off by default).
+// retries) and rate-limit decisions (rate_limit.enabled is off by default).
 var seriesOfOtherPackages = map[string]bool{
-	"trellis_upstream_ejections_total":    true,
-	"trellis_upstream_retries_total":      true,
-	"trellis_ratelimit_decisions_total":   true,
-	"trellis_loader_forced_flushes_total": true,
+	"trellis_upstream_ejections_total":  true,
+	"trellis_upstream_retries_total":    true,
+	"trellis_ratelimit_decisions_total": true,
 }
 
 // TestOpsKitNamesExist checks that every trellis_ series the alert rules and the dashboard query is

@@ -205,7 +205,7 @@ func (r *Rules) Check(ctx context.Context) (checkResult bool, err error) {
 		return false, nil
 	}
 	c := identity.FromContext(ctx)
-	if err := r.check(c, fc, ru); err != nil {
+	if err := r.check(c, fc.Object, fc.Field.Name, ru, func() any { return parentResult(fc) }); err != nil {
 		r.in.denial(ctx, errcode.Code(err))
 		return false, err
 	}
@@ -213,7 +213,7 @@ func (r *Rules) Check(ctx context.Context) (checkResult bool, err error) {
 		return false, nil
 	}
 	if !c.HasScope(r.adminScope) && (c == nil || c.UserID == "") {
-		err := ownerOnly(fc)
+		err := ownerOnly(fc.Object, fc.Field.Name)
 		r.in.denial(ctx, errcode.Code(err))
 		return false, err
 	}
@@ -230,16 +230,16 @@ func (r *Rules) CheckResult(ctx context.Context, res any, err error) (any, error
 	}
 	ru := r.byType[fc.Object][fc.Field.Name]
 	if c == nil || r.fieldOf(res, ru.resultOwner) != c.UserID {
-		err := ownerOnly(fc)
+		err := ownerOnly(fc.Object, fc.Field.Name)
 		r.in.denial(ctx, errcode.Code(err))
 		return nil, err
 	}
 	return res, err
 }
 
-// ownerOnly is the error of an owner rule that does not hold.
-func ownerOnly(fc *graphql.FieldContext) *gqlerror.Error {
-	return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s is visible to its owner only", fc.Object, fc.Field.Name))
+// ownerOnly is the error of an owner rule of typ.field that does not hold.
+func ownerOnly(typ, field string) *gqlerror.Error {
+	return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s is visible to its owner only", typ, field))
 }
 
 // isNil reports whether v is nil or a nil pointer or interface (a null result).
@@ -254,19 +254,21 @@ func isNil(v any) bool {
 	return !rv.IsValid()
 }
 
-// check returns the error of a field the caller c may not see, nil when it may.
-func (r *Rules) check(c *identity.Caller, fc *graphql.FieldContext, ru *rule) *gqlerror.Error {
+// check returns the error of field typ.field that the caller c may not see, nil when it may; parent
+// returns the object the field belongs to (for @owner), nil for a check made before any object is
+// known: then only callers that cannot own anything are refused by @owner.
+func (r *Rules) check(c *identity.Caller, typ, field string, ru *rule, parent func() any) *gqlerror.Error {
 	if ru.authenticated && c == nil {
-		return errcode.New(errcode.Unauthenticated, fmt.Sprintf("%s.%s needs a signed-in caller", fc.Object, fc.Field.Name))
+		return errcode.New(errcode.Unauthenticated, fmt.Sprintf("%s.%s needs a signed-in caller", typ, field))
 	}
 	for _, sets := range ru.scopes {
 		if !holdsAny(c, sets) {
-			return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s needs the scopes %s", fc.Object, fc.Field.Name, describe(sets)))
+			return errcode.New(errcode.Forbidden, fmt.Sprintf("%s.%s needs the scopes %s", typ, field, describe(sets)))
 		}
 	}
 	if ru.owner != "" && !c.HasScope(r.adminScope) {
-		if c == nil || c.UserID == "" || r.ownerOf(fc, ru.owner) != c.UserID {
-			return ownerOnly(fc)
+		if c == nil || c.UserID == "" || parent != nil && r.fieldOf(parent(), ru.owner) != c.UserID {
+			return ownerOnly(typ, field)
 		}
 	}
 	return nil
@@ -298,13 +300,12 @@ func describe(sets [][]string) string {
 	return strings.Join(parts, ", or ")
 }
 
-// ownerOf returns the field called field of the object the current field belongs to (its parent's result),
-// "" when it cannot be read: the rule then fails closed.
-func (r *Rules) ownerOf(fc *graphql.FieldContext, field string) string {
+// parentResult returns the object the current field belongs to (its parent's result), nil at the root.
+func parentResult(fc *graphql.FieldContext) any {
 	if fc.Parent == nil {
-		return ""
+		return nil
 	}
-	return r.fieldOf(fc.Parent.Result, field)
+	return fc.Parent.Result
 }
 
 // fieldOf returns the field called field of the object obj as a string, "" when it cannot be read.

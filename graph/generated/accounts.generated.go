@@ -17,15 +17,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type UserResolver interface {
-	Reviews(ctx context.Context, obj *upstreams.User, first *int) ([]upstreams.Review, error)
-	Orders(ctx context.Context, obj *upstreams.User, first *int, after *string) (*model.OrderConnection, error)
-}
-type UserConnectionResolver interface {
-	Edges(ctx context.Context, obj *model.UserConnection) ([]model.UserEdge, error)
-	Nodes(ctx context.Context, obj *model.UserConnection) ([]upstreams.User, error)
-}
-type UserEdgeResolver interface {
-	Node(ctx context.Context, obj *model.UserEdge) (*upstreams.User, error)
+	Reviews(ctx context.Context, objs []*upstreams.User, first *int) ([][]upstreams.Review, error)
+	Orders(ctx context.Context, objs []*upstreams.User, first *int, after *string) ([]*model.OrderConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -173,8 +166,7 @@ func (ec *executionContext) _User_reviews(ctx context.Context, field graphql.Col
 			return ec.fieldContext_User_reviews(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().Reviews(ctx, obj, fc.Args["first"].(*int))
+			return ec.resolveBatch_User_reviews(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.Review) graphql.Marshaler {
@@ -207,6 +199,30 @@ func (ec *executionContext) fieldContext_User_reviews(ctx context.Context, field
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_User_reviews(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*upstreams.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Reviews(ctx, batch.Parents, fc.Args["first"].(*int))
+		})
+		return graphql.ResolveBatchGroupResult[[]upstreams.Review](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.reviews",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Reviews(ctx, []*upstreams.User{obj}, fc.Args["first"].(*int))
+	return graphql.ResolveBatchSingleResult[[]upstreams.Review](
+		ctx,
+		results,
+		err,
+		"User.reviews",
+	)
+}
 
 func (ec *executionContext) _User_orders(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -217,8 +233,7 @@ func (ec *executionContext) _User_orders(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_User_orders(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().Orders(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_User_orders(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
@@ -251,6 +266,30 @@ func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field 
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_User_orders(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*upstreams.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Orders(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.OrderConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.orders",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Orders(ctx, []*upstreams.User{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.OrderConnection](
+		ctx,
+		results,
+		err,
+		"User.orders",
+	)
+}
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -261,7 +300,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.UserConnection().Edges(ctx, obj)
+			return obj.Edges, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.UserEdge) graphql.Marshaler {
@@ -275,8 +314,8 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserEdge(ctx, field)
 		},
@@ -293,7 +332,7 @@ func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.UserConnection().Nodes(ctx, obj)
+			return obj.Nodes, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.User) graphql.Marshaler {
@@ -307,8 +346,8 @@ func (ec *executionContext) fieldContext_UserConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -403,7 +442,7 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 			return ec.fieldContext_UserEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.UserEdge().Node(ctx, obj)
+			return obj.Node, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.User) graphql.Marshaler {
@@ -417,8 +456,8 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "UserEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -510,26 +549,24 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("UserConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserConnection_edges(ctx, field, obj)
-				})
+			out.Values[i] = ec._UserConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserConnection_nodes(ctx, field, obj)
-				})
+			out.Values[i] = ec._UserConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pageInfo":
 			out.Values[i] = ec._UserConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "totalCount":
 			out.Values[i] = ec._UserConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -562,14 +599,13 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 		case "cursor":
 			out.Values[i] = ec._UserEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserEdge_node(ctx, field, obj)
-				})
+			out.Values[i] = ec._UserEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -596,6 +632,7 @@ func (ec *executionContext) marshalNUser2githubᚗcomᚋtrellisgwᚋtrellisᚋup
 }
 
 func (ec *executionContext) marshalNUser2ᚕgithubᚗcomᚋtrellisgwᚋtrellisᚋupstreamsᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []upstreams.User) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "User", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -17,21 +17,10 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type OrderResolver interface {
-	Buyer(ctx context.Context, obj *upstreams.Order) (*upstreams.User, error)
-	Items(ctx context.Context, obj *upstreams.Order) ([]upstreams.OrderItem, error)
-}
-type OrderConnectionResolver interface {
-	Edges(ctx context.Context, obj *model.OrderConnection) ([]model.OrderEdge, error)
-	Nodes(ctx context.Context, obj *model.OrderConnection) ([]upstreams.Order, error)
-}
-type OrderEdgeResolver interface {
-	Node(ctx context.Context, obj *model.OrderEdge) (*upstreams.Order, error)
+	Buyer(ctx context.Context, objs []*upstreams.Order) ([]*upstreams.User, error)
 }
 type OrderItemResolver interface {
-	Product(ctx context.Context, obj *upstreams.OrderItem) (*upstreams.Product, error)
-}
-type PlaceOrderPayloadResolver interface {
-	Order(ctx context.Context, obj *model.PlaceOrderPayload) (*upstreams.Order, error)
+	Product(ctx context.Context, objs []*upstreams.OrderItem) ([]*upstreams.Product, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -143,7 +132,7 @@ func (ec *executionContext) _Order_buyer(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_buyer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Buyer(ctx, obj)
+			return ec.resolveBatch_Order_buyer(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.User) graphql.Marshaler {
@@ -165,6 +154,29 @@ func (ec *executionContext) fieldContext_Order_buyer(_ context.Context, field gr
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Order_buyer(ctx context.Context, field graphql.CollectedField, obj *upstreams.Order) (any, error) {
+	resolver := ec.Resolvers.Order()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Order](ctx, "Order"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Buyer(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*upstreams.User](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Order.buyer",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Buyer(ctx, []*upstreams.Order{obj})
+	return graphql.ResolveBatchSingleResult[*upstreams.User](
+		ctx,
+		results,
+		err,
+		"Order.buyer",
+	)
+}
 
 func (ec *executionContext) _Order_items(ctx context.Context, field graphql.CollectedField, obj *upstreams.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -175,7 +187,7 @@ func (ec *executionContext) _Order_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Order().Items(ctx, obj)
+			return obj.Items, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.OrderItem) graphql.Marshaler {
@@ -189,8 +201,8 @@ func (ec *executionContext) fieldContext_Order_items(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderItem(ctx, field)
 		},
@@ -207,7 +219,7 @@ func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_OrderConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderConnection().Edges(ctx, obj)
+			return obj.Edges, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.OrderEdge) graphql.Marshaler {
@@ -221,8 +233,8 @@ func (ec *executionContext) fieldContext_OrderConnection_edges(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "OrderConnection",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrderEdge(ctx, field)
 		},
@@ -239,7 +251,7 @@ func (ec *executionContext) _OrderConnection_nodes(ctx context.Context, field gr
 			return ec.fieldContext_OrderConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderConnection().Nodes(ctx, obj)
+			return obj.Nodes, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.Order) graphql.Marshaler {
@@ -253,8 +265,8 @@ func (ec *executionContext) fieldContext_OrderConnection_nodes(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "OrderConnection",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
 		},
@@ -349,7 +361,7 @@ func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.C
 			return ec.fieldContext_OrderEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderEdge().Node(ctx, obj)
+			return obj.Node, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Order) graphql.Marshaler {
@@ -363,8 +375,8 @@ func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "OrderEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
 		},
@@ -381,7 +393,7 @@ func (ec *executionContext) _OrderItem_product(ctx context.Context, field graphq
 			return ec.fieldContext_OrderItem_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderItem().Product(ctx, obj)
+			return ec.resolveBatch_OrderItem_product(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Product) graphql.Marshaler {
@@ -402,6 +414,29 @@ func (ec *executionContext) fieldContext_OrderItem_product(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_OrderItem_product(ctx context.Context, field graphql.CollectedField, obj *upstreams.OrderItem) (any, error) {
+	resolver := ec.Resolvers.OrderItem()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.OrderItem](ctx, "OrderItem"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Product(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*upstreams.Product](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"OrderItem.product",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Product(ctx, []*upstreams.OrderItem{obj})
+	return graphql.ResolveBatchSingleResult[*upstreams.Product](
+		ctx,
+		results,
+		err,
+		"OrderItem.product",
+	)
 }
 
 func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graphql.CollectedField, obj *upstreams.OrderItem) (ret graphql.Marshaler) {
@@ -459,7 +494,7 @@ func (ec *executionContext) _PlaceOrderPayload_order(ctx context.Context, field 
 			return ec.fieldContext_PlaceOrderPayload_order(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PlaceOrderPayload().Order(ctx, obj)
+			return obj.Order, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Order) graphql.Marshaler {
@@ -473,8 +508,8 @@ func (ec *executionContext) fieldContext_PlaceOrderPayload_order(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "PlaceOrderPayload",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
 		},
@@ -623,11 +658,10 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Order_buyer(ctx, field, obj)
 				})
 		case "items":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Order_items(ctx, field, obj)
-				})
+			out.Values[i] = ec._Order_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -657,26 +691,24 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("OrderConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderConnection_edges(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderConnection_nodes(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pageInfo":
 			out.Values[i] = ec._OrderConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "totalCount":
 			out.Values[i] = ec._OrderConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -709,14 +741,13 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 		case "cursor":
 			out.Values[i] = ec._OrderEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderEdge_node(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -790,11 +821,10 @@ func (ec *executionContext) _PlaceOrderPayload(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PlaceOrderPayload")
 		case "order":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PlaceOrderPayload_order(ctx, field, obj)
-				})
+			out.Values[i] = ec._PlaceOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -821,6 +851,7 @@ func (ec *executionContext) marshalNOrder2githubᚗcomᚋtrellisgwᚋtrellisᚋu
 }
 
 func (ec *executionContext) marshalNOrder2ᚕgithubᚗcomᚋtrellisgwᚋtrellisᚋupstreamsᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []upstreams.Order) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Order", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -869,6 +900,7 @@ func (ec *executionContext) marshalNOrderItem2githubᚗcomᚋtrellisgwᚋtrellis
 }
 
 func (ec *executionContext) marshalNOrderItem2ᚕgithubᚗcomᚋtrellisgwᚋtrellisᚋupstreamsᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []upstreams.OrderItem) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "OrderItem", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

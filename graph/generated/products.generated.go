@@ -17,16 +17,9 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type ProductResolver interface {
-	InStock(ctx context.Context, obj *upstreams.Product) (*bool, error)
-	ShippingEstimate(ctx context.Context, obj *upstreams.Product) (*int, error)
-	Reviews(ctx context.Context, obj *upstreams.Product, first *int) ([]upstreams.Review, error)
-}
-type ProductConnectionResolver interface {
-	Edges(ctx context.Context, obj *model.ProductConnection) ([]model.ProductEdge, error)
-	Nodes(ctx context.Context, obj *model.ProductConnection) ([]upstreams.Product, error)
-}
-type ProductEdgeResolver interface {
-	Node(ctx context.Context, obj *model.ProductEdge) (*upstreams.Product, error)
+	InStock(ctx context.Context, objs []*upstreams.Product) ([]*bool, error)
+	ShippingEstimate(ctx context.Context, objs []*upstreams.Product) ([]*int, error)
+	Reviews(ctx context.Context, objs []*upstreams.Product, first *int) ([][]upstreams.Review, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -152,7 +145,7 @@ func (ec *executionContext) _Product_inStock(ctx context.Context, field graphql.
 			return ec.fieldContext_Product_inStock(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().InStock(ctx, obj)
+			return ec.resolveBatch_Product_inStock(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -165,6 +158,29 @@ func (ec *executionContext) _Product_inStock(ctx context.Context, field graphql.
 func (ec *executionContext) fieldContext_Product_inStock(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, true, true, "Boolean")
 }
+func (ec *executionContext) resolveBatch_Product_inStock(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (any, error) {
+	resolver := ec.Resolvers.Product()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Product](ctx, "Product"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.InStock(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*bool](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Product.inStock",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.InStock(ctx, []*upstreams.Product{obj})
+	return graphql.ResolveBatchSingleResult[*bool](
+		ctx,
+		results,
+		err,
+		"Product.inStock",
+	)
+}
 
 func (ec *executionContext) _Product_shippingEstimate(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -175,7 +191,7 @@ func (ec *executionContext) _Product_shippingEstimate(ctx context.Context, field
 			return ec.fieldContext_Product_shippingEstimate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().ShippingEstimate(ctx, obj)
+			return ec.resolveBatch_Product_shippingEstimate(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
@@ -188,6 +204,29 @@ func (ec *executionContext) _Product_shippingEstimate(ctx context.Context, field
 func (ec *executionContext) fieldContext_Product_shippingEstimate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, true, true, "Int")
 }
+func (ec *executionContext) resolveBatch_Product_shippingEstimate(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (any, error) {
+	resolver := ec.Resolvers.Product()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Product](ctx, "Product"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ShippingEstimate(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Product.shippingEstimate",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ShippingEstimate(ctx, []*upstreams.Product{obj})
+	return graphql.ResolveBatchSingleResult[*int](
+		ctx,
+		results,
+		err,
+		"Product.shippingEstimate",
+	)
+}
 
 func (ec *executionContext) _Product_reviews(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -198,8 +237,7 @@ func (ec *executionContext) _Product_reviews(ctx context.Context, field graphql.
 			return ec.fieldContext_Product_reviews(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Product().Reviews(ctx, obj, fc.Args["first"].(*int))
+			return ec.resolveBatch_Product_reviews(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.Review) graphql.Marshaler {
@@ -232,6 +270,30 @@ func (ec *executionContext) fieldContext_Product_reviews(ctx context.Context, fi
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Product_reviews(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (any, error) {
+	resolver := ec.Resolvers.Product()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Product](ctx, "Product"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Reviews(ctx, batch.Parents, fc.Args["first"].(*int))
+		})
+		return graphql.ResolveBatchGroupResult[[]upstreams.Review](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Product.reviews",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Reviews(ctx, []*upstreams.Product{obj}, fc.Args["first"].(*int))
+	return graphql.ResolveBatchSingleResult[[]upstreams.Review](
+		ctx,
+		results,
+		err,
+		"Product.reviews",
+	)
+}
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -242,7 +304,7 @@ func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_ProductConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProductConnection().Edges(ctx, obj)
+			return obj.Edges, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.ProductEdge) graphql.Marshaler {
@@ -256,8 +318,8 @@ func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductEdge(ctx, field)
 		},
@@ -274,7 +336,7 @@ func (ec *executionContext) _ProductConnection_nodes(ctx context.Context, field 
 			return ec.fieldContext_ProductConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProductConnection().Nodes(ctx, obj)
+			return obj.Nodes, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []upstreams.Product) graphql.Marshaler {
@@ -288,8 +350,8 @@ func (ec *executionContext) fieldContext_ProductConnection_nodes(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -384,7 +446,7 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 			return ec.fieldContext_ProductEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProductEdge().Node(ctx, obj)
+			return obj.Node, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Product) graphql.Marshaler {
@@ -398,8 +460,8 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "ProductEdge",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -497,26 +559,24 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProductConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductConnection_edges(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProductConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "nodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductConnection_nodes(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProductConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pageInfo":
 			out.Values[i] = ec._ProductConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "totalCount":
 			out.Values[i] = ec._ProductConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -549,14 +609,13 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		case "cursor":
 			out.Values[i] = ec._ProductEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "node":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductEdge_node(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProductEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -583,6 +642,7 @@ func (ec *executionContext) marshalNProduct2githubᚗcomᚋtrellisgwᚋtrellis�
 }
 
 func (ec *executionContext) marshalNProduct2ᚕgithubᚗcomᚋtrellisgwᚋtrellisᚋupstreamsᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []upstreams.Product) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Product", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -630,6 +690,7 @@ func (ec *executionContext) marshalOProduct2ᚕgithubᚗcomᚋtrellisgwᚋtrelli
 	if v == nil {
 		return graphql.Null
 	}
+	ctx = graphql.WithBatchParentValues(ctx, "Product", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

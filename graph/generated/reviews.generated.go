@@ -16,12 +16,9 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
-type AddReviewPayloadResolver interface {
-	Review(ctx context.Context, obj *model.AddReviewPayload) (*upstreams.Review, error)
-}
 type ReviewResolver interface {
-	Author(ctx context.Context, obj *upstreams.Review) (*upstreams.User, error)
-	Product(ctx context.Context, obj *upstreams.Review) (*upstreams.Product, error)
+	Author(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.User, error)
+	Product(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.Product, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -41,7 +38,7 @@ func (ec *executionContext) _AddReviewPayload_review(ctx context.Context, field 
 			return ec.fieldContext_AddReviewPayload_review(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AddReviewPayload().Review(ctx, obj)
+			return obj.Review, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Review) graphql.Marshaler {
@@ -55,8 +52,8 @@ func (ec *executionContext) fieldContext_AddReviewPayload_review(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "AddReviewPayload",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Review(ctx, field)
 		},
@@ -142,7 +139,7 @@ func (ec *executionContext) _Review_author(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Review_author(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Review().Author(ctx, obj)
+			return ec.resolveBatch_Review_author(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.User) graphql.Marshaler {
@@ -164,6 +161,29 @@ func (ec *executionContext) fieldContext_Review_author(_ context.Context, field 
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Review_author(ctx context.Context, field graphql.CollectedField, obj *upstreams.Review) (any, error) {
+	resolver := ec.Resolvers.Review()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Review](ctx, "Review"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Author(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*upstreams.User](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Review.author",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Author(ctx, []*upstreams.Review{obj})
+	return graphql.ResolveBatchSingleResult[*upstreams.User](
+		ctx,
+		results,
+		err,
+		"Review.author",
+	)
+}
 
 func (ec *executionContext) _Review_product(ctx context.Context, field graphql.CollectedField, obj *upstreams.Review) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -174,7 +194,7 @@ func (ec *executionContext) _Review_product(ctx context.Context, field graphql.C
 			return ec.fieldContext_Review_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Review().Product(ctx, obj)
+			return ec.resolveBatch_Review_product(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *upstreams.Product) graphql.Marshaler {
@@ -195,6 +215,29 @@ func (ec *executionContext) fieldContext_Review_product(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Review_product(ctx context.Context, field graphql.CollectedField, obj *upstreams.Review) (any, error) {
+	resolver := ec.Resolvers.Review()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Review](ctx, "Review"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Product(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*upstreams.Product](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Review.product",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Product(ctx, []*upstreams.Review{obj})
+	return graphql.ResolveBatchSingleResult[*upstreams.Product](
+		ctx,
+		results,
+		err,
+		"Review.product",
+	)
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -277,11 +320,10 @@ func (ec *executionContext) _AddReviewPayload(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AddReviewPayload")
 		case "review":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AddReviewPayload_review(ctx, field, obj)
-				})
+			out.Values[i] = ec._AddReviewPayload_review(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -387,6 +429,7 @@ func (ec *executionContext) marshalOReview2ᚕgithubᚗcomᚋtrellisgwᚋtrellis
 	if v == nil {
 		return graphql.Null
 	}
+	ctx = graphql.WithBatchParentValues(ctx, "Review", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -22,21 +22,13 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	AddReviewPayload() AddReviewPayloadResolver
 	Mutation() MutationResolver
 	Order() OrderResolver
-	OrderConnection() OrderConnectionResolver
-	OrderEdge() OrderEdgeResolver
 	OrderItem() OrderItemResolver
-	PlaceOrderPayload() PlaceOrderPayloadResolver
 	Product() ProductResolver
-	ProductConnection() ProductConnectionResolver
-	ProductEdge() ProductEdgeResolver
 	Query() QueryResolver
 	Review() ReviewResolver
 	User() UserResolver
-	UserConnection() UserConnectionResolver
-	UserEdge() UserEdgeResolver
 }
 
 type DirectiveRoot struct {

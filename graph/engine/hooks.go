@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// The engine's seams: the parts that run beside it (batching, authorization, cost, tracing) implement
+// these small interfaces, and the engine calls them once per operation, per field of the plan, or per
+// (field, level) — never per object unless a rule is about the object itself.
+
+// Batching makes the resolver calls of one level share their upstream look-ups.
+type Batching interface {
+	// Begin starts an operation: the returned context carries its per-operation state, run runs each
+	// level's calls, and end releases the state once the operation is complete.
+	Begin(ctx context.Context) (ctx2 context.Context, run LevelRunner, end func())
+}
+
+// LevelRunner runs the resolver calls of one level and returns when every call has returned.
+// Implementations may run them concurrently (at most one goroutine per call).
+type LevelRunner interface {
+	RunLevel(ctx context.Context, calls []func(context.Context))
+}
+
+// Guard decides who may see which field.
+type Guard interface {
+	// FieldCheck returns the checks of field typ.field, nil when it has none. Called while planning.
+	FieldCheck(typ, field string) *Check
+}
+
+// Check is what a field requires of the caller. Each part may be nil.
+type Check struct {
+	// Operation runs once per operation, before anything resolves: a non-nil error refuses the field
+	// everywhere it stands (at each path, without resolving it).
+	Operation func(ctx context.Context) error
+	// Parent runs per parent object before the field resolves: a non-nil error refuses the field on
+	// that object.
+	Parent func(ctx context.Context, parent any) error
+	// Result runs per object the field returned: a non-nil error replaces the object by null with
+	// the error.
+	Result func(ctx context.Context, result any) error
+}
+
+// FieldObserver sees, once the operation has resolved, how often each field of the plan resolved:
+// resolved is the number of objects it was resolved on, values the number of non-null values (list
+// items counted one by one) it returned. args are the field's coerced arguments.
+type FieldObserver interface {
+	FieldResolved(ctx context.Context, typ string, def *ast.FieldDefinition, args map[string]any, resolved, values int)
+}
+
+// Tracer makes a span per resolver call (one per (field, level), not per object).
+type Tracer interface {
+	// StartField starts the span of a call of the resolver of name (e.g. "User.reviews") for the
+	// field at path (the response path without list indexes; the first, when one call serves the same
+	// field at several places) with parents parents; end ends it with the call's error.
+	StartField(ctx context.Context, name, path string, parents int) (ctx2 context.Context, end func(err error))
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithBatching sets the batching layer; without it each level's calls run concurrently and share
+// nothing.
+func WithBatching(b Batching) Option { return func(e *Engine) { e.batching = b } }
+
+// WithGuard sets the authorization checks.
+func WithGuard(g Guard) Option { return func(e *Engine) { e.guard = g } }
+
+// WithFieldObserver adds an observer of the resolved fields (cost accounting).
+func WithFieldObserver(o FieldObserver) Option {
+	return func(e *Engine) { e.observers = append(e.observers, o) }
+}
+
+// WithTracer sets the tracer of resolver calls; nil or absent: no field spans.
+func WithTracer(t Tracer) Option { return func(e *Engine) { e.tracer = t } }
+
+// WithPlanCacheSize sets how many plans are kept (LRU); default 1000.
+func WithPlanCacheSize(n int) Option { return func(e *Engine) { e.planCacheSize = n } }
+
+// concurrent is the LevelRunner without batching: one goroutine per call but the last.
+type concurrent struct{}
+
+func (concurrent) RunLevel(ctx context.Context, calls []func(context.Context)) {
+	if len(calls) == 1 {
+		calls[0](ctx)
+		return
+	}
+	done := make(chan struct{}, len(calls)-1)
+	for _, c := range calls[:len(calls)-1] {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			c(ctx)
+		}()
+	}
+	calls[len(calls)-1](ctx)
+	for range len(calls) - 1 {
+		<-done
+	}
+}

@@ -1,0 +1,396 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// run is one execution of a plan.
+type run struct {
+	ctx    context.Context
+	e      *Engine
+	p      *plan
+	oc     *graphql.OperationContext
+	runner LevelRunner
+
+	objs    [][]any // per objectPlan: the objects at its position, in response order
+	nodes   []node  // per composite fieldPlan: its values, per object of its parent position
+	denied  []error // per fieldPlan: refused for the whole operation (Check.Operation)
+	args    []map[string]any
+	argErr  []error
+	refused []int // per fieldPlan: objects on which Check.Parent refused it
+}
+
+// node is a composite field's values: parent i's value starts at res.toks[starts[i]].
+type node struct {
+	res    *Results
+	starts []int32
+}
+
+func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContext, runner LevelRunner) *run {
+	r := &run{
+		ctx: ctx, e: e, p: p, oc: oc, runner: runner,
+		objs:  make([][]any, len(p.objects)),
+		nodes: make([]node, len(p.fields)),
+	}
+	for _, f := range p.fields {
+		if p.checks != nil {
+			if c := p.checks[f.id]; c != nil && c.Operation != nil {
+				if err := c.Operation(ctx); err != nil {
+					if r.denied == nil {
+						r.denied = make([]error, len(p.fields))
+					}
+					r.denied[f.id] = err
+				}
+			}
+		}
+		if f.bind != nil && f.bind.Args != nil && len(f.def.Arguments) > 0 {
+			if r.args == nil {
+				r.args = make([]map[string]any, len(p.fields))
+				r.argErr = make([]error, len(p.fields))
+			}
+			raw := f.field.ArgumentMap(oc.Variables)
+			r.args[f.id], r.argErr[f.id] = f.bind.Args(ctx, raw)
+		}
+	}
+	return r
+}
+
+func (r *run) deniedErr(f *fieldPlan) error {
+	if r.denied != nil && r.denied[f.id] != nil {
+		return r.denied[f.id]
+	}
+	if r.argErr != nil && r.argErr[f.id] != nil {
+		return r.argErr[f.id]
+	}
+	return nil
+}
+
+func (r *run) argsOf(f *fieldPlan) map[string]any {
+	if r.args == nil {
+		return nil
+	}
+	return r.args[f.id]
+}
+
+// execute resolves the whole operation. A mutation's root fields run one after the other, each with
+// everything below it; a query's all at once.
+func (r *run) execute() {
+	root := r.p.root
+	r.objs[root.id] = []any{r.e.bind.Root}
+	if r.p.op.Operation != ast.Mutation {
+		r.levels(r.expand(nil, []*objectPlan{root}))
+		return
+	}
+	for _, f := range root.fields {
+		if f.composite() && r.deniedErr(f) == nil {
+			r.levels([][]*fieldPlan{nil, {f}})
+		}
+	}
+}
+
+// levels resolves the resolver fields of calls (indexed by depth: the number of fields on their
+// response path) a depth at a time, shallowest first: every resolver field at one depth, across all
+// branches of the response, is resolved in one level, and what it returns adds fields at deeper depths.
+func (r *run) levels(calls [][]*fieldPlan) {
+	for d := 0; d < len(calls); d++ {
+		if len(calls[d]) == 0 {
+			continue
+		}
+		level := calls[d]
+		calls[d] = nil
+		calls = r.expand(calls, r.resolveLevel(level))
+	}
+}
+
+// expand walks the positions in ready (whose objects are known) and the positions below them that
+// need no I/O (fields read from their parent), and adds the resolver fields found to calls, by depth.
+func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
+	for len(ready) > 0 {
+		op := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		parents := r.objs[op.id]
+		if len(parents) == 0 {
+			continue
+		}
+		for _, f := range op.fields {
+			if !f.composite() || r.deniedErr(f) != nil {
+				continue
+			}
+			if f.bind.Resolve != nil {
+				for len(calls) <= f.depth {
+					calls = append(calls, nil)
+				}
+				calls[f.depth] = append(calls[f.depth], f)
+				continue
+			}
+			res := &Results{}
+			var check func(context.Context, any) error
+			if r.p.checks != nil && r.p.checks[f.id] != nil {
+				check = r.p.checks[f.id].Parent
+			}
+			for _, p := range parents {
+				res.Next()
+				if check != nil {
+					if err := check(r.ctx, p); err != nil {
+						res.Error(err)
+						r.countRefused(f)
+						continue
+					}
+				}
+				f.bind.Emit(r.ctx, p, res)
+			}
+			r.nodes[f.id] = node{res: res, starts: res.starts}
+			ready = r.distribute(f, ready)
+		}
+	}
+	return calls
+}
+
+func (r *run) countRefused(f *fieldPlan) {
+	if r.refused == nil {
+		r.refused = make([]int, len(r.p.fields))
+	}
+	r.refused[f.id]++
+}
+
+// group is the fields of one level that one resolver call serves: same field of the same type, same
+// arguments, wherever they stand in the response.
+type group struct {
+	fields  []*fieldPlan
+	parents []any
+	res     Results
+}
+
+// resolveLevel resolves calls, grouped so that each (type, field, arguments) is one call, and returns
+// the positions whose objects became known.
+func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
+	var groups []*group
+	type gkey struct {
+		bind *Field
+		args string
+	}
+	byKey := map[gkey]*group{}
+	for _, f := range calls {
+		k := gkey{bind: f.bind}
+		if a := r.argsOf(f); len(a) > 0 {
+			k.args = argKey(f.field.ArgumentMap(r.oc.Variables))
+		}
+		g := byKey[k]
+		if g == nil {
+			g = &group{}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.fields = append(g.fields, f)
+	}
+	// Per field: the parents the resolver sees (Check.Parent may refuse some), in order.
+	allowed := make([][]bool, len(calls))
+	for _, g := range groups {
+		for _, f := range g.fields {
+			parents := r.objs[f.parent.id]
+			var check func(context.Context, any) error
+			if r.p.checks != nil && r.p.checks[f.id] != nil {
+				check = r.p.checks[f.id].Parent
+			}
+			if check == nil {
+				g.parents = append(g.parents, parents...)
+				continue
+			}
+			ok := make([]bool, len(parents))
+			for i, p := range parents {
+				if ok[i] = check(r.ctx, p) == nil; ok[i] {
+					g.parents = append(g.parents, p)
+				}
+			}
+			allowed[indexOf(calls, f)] = ok
+		}
+	}
+	fns := make([]func(context.Context), len(groups))
+	for i, g := range groups {
+		fns[i] = func(ctx context.Context) { r.call(ctx, g) }
+	}
+	r.runner.RunLevel(r.ctx, fns)
+
+	var ready []*objectPlan
+	for _, g := range groups {
+		off := 0
+		for _, f := range g.fields {
+			parents := r.objs[f.parent.id]
+			ok := allowed[indexOf(calls, f)]
+			starts := make([]int32, len(parents))
+			for i, p := range parents {
+				if ok != nil && !ok[i] {
+					starts[i] = int32(len(g.res.toks))
+					g.res.Error(r.p.checks[f.id].Parent(r.ctx, p))
+					r.countRefused(f)
+					continue
+				}
+				starts[i] = g.res.starts[off]
+				off++
+			}
+			r.nodes[f.id] = node{res: &g.res, starts: starts}
+			if r.p.checks != nil && r.p.checks[f.id] != nil && r.p.checks[f.id].Result != nil {
+				r.checkResults(f, r.p.checks[f.id].Result)
+			}
+			ready = r.distribute(f, ready)
+		}
+	}
+	return ready
+}
+
+func indexOf(calls []*fieldPlan, f *fieldPlan) int {
+	for i, c := range calls {
+		if c == f {
+			return i
+		}
+	}
+	return -1
+}
+
+// call runs one group's resolver over all its parents. Whatever happens (an error for the whole
+// batch, a panic), every parent ends with a value.
+func (r *run) call(ctx context.Context, g *group) {
+	f := g.fields[0]
+	var end func(error)
+	if r.e.tracer != nil {
+		ctx, end = r.e.tracer.StartField(ctx, f.parent.def.Name+"."+f.name, f.path, len(g.parents))
+	}
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = graphql.Recover(ctx, p)
+			}
+		}()
+		err = f.bind.Resolve(ctx, r.argsOf(f), g.parents, &g.res)
+	}()
+	if err != nil {
+		// The resolver failed as a whole: parents it gave no value get the error.
+		for g.res.Len() < len(g.parents) {
+			g.res.Next()
+			g.res.Error(err)
+		}
+	}
+	if g.res.Len() != len(g.parents) {
+		bad := fmt.Errorf("engine: %s.%s gave %d values for %d parents", f.parent.def.Name, f.name, g.res.Len(), len(g.parents))
+		g.res.starts = g.res.starts[:0]
+		for range g.parents {
+			g.res.Next()
+			g.res.Error(bad)
+		}
+	}
+	if end != nil {
+		end(err)
+	}
+}
+
+// checkResults replaces each object f returned that check refuses by the error.
+func (r *run) checkResults(f *fieldPlan, check func(context.Context, any) error) {
+	n := r.nodes[f.id]
+	for _, s := range n.starts {
+		t := n.res.toks[s]
+		if t.kind != tokObj {
+			continue
+		}
+		if err := check(r.ctx, n.res.children[t.a].obj); err != nil {
+			n.res.toks[s] = tok{kind: tokErr, a: int32(len(n.res.errs))}
+			n.res.errs = append(n.res.errs, err)
+		}
+	}
+}
+
+// distribute hands the objects f returned to the positions below f (each object to the position of
+// its concrete type) and adds the positions that received objects to ready.
+func (r *run) distribute(f *fieldPlan, ready []*objectPlan) []*objectPlan {
+	n := r.nodes[f.id]
+	before := len(ready)
+	for _, s := range n.starts {
+		ready = r.distributeValue(f, n.res, s, ready, before)
+	}
+	return ready
+}
+
+func (r *run) distributeValue(f *fieldPlan, res *Results, i int32, ready []*objectPlan, before int) []*objectPlan {
+	t := res.toks[i]
+	switch t.kind {
+	case tokObj:
+		c := &res.children[t.a]
+		op := f.sub.forType(c.typ)
+		if op == nil {
+			return ready
+		}
+		c.idx = int32(len(r.objs[op.id]))
+		if c.idx == 0 {
+			ready = append(ready, op)
+		}
+		r.objs[op.id] = append(r.objs[op.id], c.obj)
+	case tokList:
+		j := i + 1
+		for range t.a {
+			ready = r.distributeValue(f, res, j, ready, before)
+			j = res.skip(j)
+		}
+	}
+	return ready
+}
+
+// argKey identifies a field's argument values, for grouping calls.
+func argKey(raw map[string]any) string {
+	b, err := json.Marshal(raw) // sorts map keys
+	if err != nil {
+		return fmt.Sprint(raw)
+	}
+	return string(b)
+}
+
+// observe tells the observers how often each field resolved.
+func (r *run) observe() {
+	if len(r.e.observers) == 0 {
+		return
+	}
+	for _, f := range r.p.fields {
+		if f.def == nil || r.deniedErr(f) != nil {
+			continue
+		}
+		resolved := len(r.objs[f.parent.id])
+		if r.refused != nil {
+			resolved -= r.refused[f.id]
+		}
+		if resolved <= 0 {
+			continue
+		}
+		values := resolved
+		if f.composite() {
+			n := r.nodes[f.id]
+			values = 0
+			for _, s := range n.starts {
+				values += countValues(n.res, s)
+			}
+		}
+		for _, o := range r.e.observers {
+			o.FieldResolved(r.ctx, f.parent.def.Name, f.def, r.argsOf(f), resolved, values)
+		}
+	}
+}
+
+// countValues counts the non-null values (objects and leaves, list items one by one) of the value at i.
+func countValues(res *Results, i int32) int {
+	t := res.toks[i]
+	switch t.kind {
+	case tokObj, tokLeaf:
+		return 1
+	case tokList:
+		n, j := 0, i+1
+		for range t.a {
+			n += countValues(res, j)
+			j = res.skip(j)
+		}
+		return n
+	}
+	return 0
+}

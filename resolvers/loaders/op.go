@@ -1,0 +1,309 @@
+package loaders
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/trellisgw/trellis/graph/engine"
+)
+
+// Op is one operation's batching state: a memo per key kind and the level barrier.
+type Op struct {
+	set  *Set
+	ctx  context.Context // the operation's: batches run under it
+	mu   sync.Mutex
+	memo []any // per kind: map[string]*future[V]
+	// running counts the calls of the current level that are neither waiting nor done.
+	running int
+	// open is the round being filled: keys queued and not sent yet.
+	open *round
+	wg   sync.WaitGroup // batches in flight
+	// direct is set for gqlgen's executor (Memo): no levels; each look-up fetches its new keys at
+	// once, and the memo shares keys fetched or in flight with the others.
+	direct bool
+}
+
+// round is one send of every kind's queued keys.
+type round struct {
+	sends   []func(context.Context)
+	waiters int
+	done    chan struct{}
+}
+
+type opKey struct{}
+
+func fromContext(ctx context.Context) *Op {
+	op, _ := ctx.Value(opKey{}).(*Op)
+	return op
+}
+
+// Begin implements engine.Batching.
+func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
+	op := &Op{set: s, ctx: ctx, memo: make([]any, len(s.kinds))}
+	for i, k := range s.kinds {
+		op.memo[i] = k.newMemo()
+	}
+	op.open = &round{done: make(chan struct{})}
+	return context.WithValue(ctx, opKey{}, op), op, op.wg.Wait
+}
+
+// RunLevel implements engine.LevelRunner: the calls run concurrently (the last on the caller's
+// goroutine), and look-ups they make are sent when every call waits or has returned. Calls must not
+// panic (the engine recovers each resolver call itself).
+func (op *Op) RunLevel(ctx context.Context, calls []func(context.Context)) {
+	op.mu.Lock()
+	op.running += len(calls)
+	op.mu.Unlock()
+	var wg sync.WaitGroup
+	run := func(c func(context.Context)) {
+		defer func() {
+			op.mu.Lock()
+			op.running--
+			op.maybeSendLocked()
+			op.mu.Unlock()
+		}()
+		c(ctx)
+	}
+	for _, c := range calls[:len(calls)-1] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(c)
+		}()
+	}
+	run(calls[len(calls)-1])
+	wg.Wait()
+}
+
+// waitLocked records that a running call waits; op.mu is held.
+func (op *Op) waitLocked() {
+	op.running--
+	op.maybeSendLocked()
+}
+
+// maybeSendLocked sends the open round when nothing runs any more; op.mu is held.
+func (op *Op) maybeSendLocked() {
+	if op.running > 0 || len(op.open.sends) == 0 {
+		return
+	}
+	r := op.open
+	op.open = &round{done: make(chan struct{})}
+	op.wg.Add(1)
+	go op.send(r)
+}
+
+// send runs a round's batches concurrently, then wakes its waiters (counted as running again first,
+// so that no later round goes out while one of them has yet to run).
+func (op *Op) send(r *round) {
+	defer op.wg.Done()
+	var wg sync.WaitGroup
+	for _, s := range r.sends[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s(op.ctx)
+		}()
+	}
+	r.sends[0](op.ctx)
+	wg.Wait()
+	op.mu.Lock()
+	op.running += r.waiters
+	op.mu.Unlock()
+	close(r.done)
+}
+
+// kindOps is what an Op needs of a kind without knowing its value type.
+type kindOps interface{ newMemo() any }
+
+// kind is the look-up of one key kind.
+type kind[V any] struct {
+	idx   int
+	fetch fetchFunc[V]
+	sizes metric.Int64Histogram
+	attrs metric.MeasurementOption
+}
+
+// fetchFunc fetches a batch: result i belongs to keys[i].
+type fetchFunc[V any] func(ctx context.Context, keys []string) ([]V, error)
+
+func newKind[V any](s *Set, name string, f fetchFunc[V]) *kind[V] {
+	k := &kind[V]{idx: len(s.kinds), fetch: f, sizes: s.sizes, attrs: metric.WithAttributes(attribute.String("loader", name))}
+	s.kinds = append(s.kinds, k)
+	return k
+}
+
+func (k *kind[V]) newMemo() any { return &memo[V]{futs: map[string]*future[V]{}} }
+
+type memo[V any] struct {
+	futs map[string]*future[V]
+	// queued are the keys of the open round, in order.
+	queued []string
+	qfuts  []*future[V]
+}
+
+type future[V any] struct {
+	round *round // the round that sends it
+	val   V
+	err   error
+}
+
+// load returns the values of keys, fetching in the operation's next round the ones not asked for
+// before, or directly without an operation.
+func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
+	op := fromContext(ctx)
+	if op == nil {
+		return k.direct(ctx, keys)
+	}
+	m := op.memo[k.idx].(*memo[V])
+	futs := make([]*future[V], len(keys))
+	op.mu.Lock()
+	if op.direct {
+		return k.loadDirect(ctx, op, m, keys, futs)
+	}
+	for i, key := range keys {
+		f := m.futs[key]
+		if f == nil {
+			f = &future[V]{round: op.open}
+			m.futs[key] = f
+			if len(m.queued) == 0 {
+				op.open.sends = append(op.open.sends, func(ctx context.Context) { k.send(ctx, op, m) })
+			}
+			m.queued = append(m.queued, key)
+			m.qfuts = append(m.qfuts, f)
+		}
+		futs[i] = f
+	}
+	// Wait for each round the keys are in, one at a time: registered as a waiter of a round, this call
+	// counts as running again only once that round is done.
+	for {
+		var r *round
+		for _, f := range futs {
+			if select1(f.round.done) {
+				continue
+			}
+			r = f.round
+			break
+		}
+		if r == nil {
+			break
+		}
+		r.waiters++
+		op.waitLocked()
+		op.mu.Unlock()
+		<-r.done
+		op.mu.Lock()
+	}
+	op.mu.Unlock()
+	out := make([]V, len(keys))
+	for i, f := range futs {
+		if f.err != nil {
+			return nil, f.err
+		}
+		out[i] = f.val
+	}
+	return out, nil
+}
+
+// loadDirect is load without levels; op.mu is held and released.
+func (k *kind[V]) loadDirect(ctx context.Context, op *Op, m *memo[V], keys []string, futs []*future[V]) ([]V, error) {
+	own := &round{done: make(chan struct{})}
+	var mine []string
+	var mineFuts []*future[V]
+	for i, key := range keys {
+		f := m.futs[key]
+		if f == nil {
+			f = &future[V]{round: own}
+			m.futs[key] = f
+			mine = append(mine, key)
+			mineFuts = append(mineFuts, f)
+		}
+		futs[i] = f
+	}
+	op.mu.Unlock()
+	if len(mine) > 0 {
+		vals, err := k.call(ctx, mine)
+		for i, f := range mineFuts {
+			if err != nil {
+				f.err = err
+			} else {
+				f.val = vals[i]
+			}
+		}
+		close(own.done)
+	}
+	out := make([]V, len(keys))
+	for i, f := range futs {
+		<-f.round.done
+		if f.err != nil {
+			return nil, f.err
+		}
+		out[i] = f.val
+	}
+	return out, nil
+}
+
+// select1 reports whether ch is closed.
+func select1(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// send fetches the keys m queued for the round being sent (taken under op.mu).
+func (k *kind[V]) send(ctx context.Context, op *Op, m *memo[V]) {
+	op.mu.Lock()
+	keys, futs := m.queued, m.qfuts
+	m.queued, m.qfuts = nil, nil
+	op.mu.Unlock()
+	vals, err := k.call(ctx, keys)
+	for i, f := range futs {
+		if err != nil {
+			f.err = err
+		} else {
+			f.val = vals[i]
+		}
+	}
+}
+
+// call fetches one batch; a panic fails the batch, not the process.
+func (k *kind[V]) call(ctx context.Context, keys []string) (vals []V, err error) {
+	k.sizes.Record(ctx, int64(len(keys)), k.attrs)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("loaders: panic in batch: %v", p)
+		}
+	}()
+	vals, err = k.fetch(ctx, keys)
+	if err == nil && len(vals) != len(keys) {
+		err = fmt.Errorf("loaders: batch returned %d values for %d keys", len(vals), len(keys))
+	}
+	return vals, err
+}
+
+// direct fetches keys without an operation (gqlgen's executor), each distinct key once.
+func (k *kind[V]) direct(ctx context.Context, keys []string) ([]V, error) {
+	uniq := make([]string, 0, len(keys))
+	at := make(map[string]int, len(keys))
+	for _, key := range keys {
+		if _, ok := at[key]; !ok {
+			at[key] = len(uniq)
+			uniq = append(uniq, key)
+		}
+	}
+	vals, err := k.call(ctx, uniq)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]V, len(keys))
+	for i, key := range keys {
+		out[i] = vals[at[key]]
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package loaders
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// recorder is a fetch function that records its batches and answers "v:<key>", or fails the batch
+// when a key starts with "fail", or panics for a key "panic".
+type recorder struct {
+	mu      sync.Mutex
+	batches [][]string
+}
+
+func (r *recorder) fetch(_ context.Context, keys []string) ([]string, error) {
+	r.mu.Lock()
+	r.batches = append(r.batches, slices.Sorted(slices.Values(keys)))
+	r.mu.Unlock()
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		switch {
+		case k == "panic":
+			panic("boom")
+		case strings.HasPrefix(k, "fail"):
+			return nil, errors.New("upstream failed")
+		}
+		out[i] = "v:" + k
+	}
+	return out, nil
+}
+
+func (r *recorder) got() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.batches)
+}
+
+// testSet is a Set with two kinds over recorders.
+func testSet() (*Set, *kind[string], *kind[string], *recorder, *recorder) {
+	s := &Set{sizes: noop.Int64Histogram{}}
+	ra, rb := &recorder{}, &recorder{}
+	a := newKind(s, "a", ra.fetch)
+	b := newKind(s, "b", rb.fetch)
+	return s, a, b, ra, rb
+}
+
+func TestLevelMergesLookUpsOfOneKind(t *testing.T) {
+	s, a, b, ra, rb := testSet()
+	ctx, run, end := s.Begin(context.Background())
+	var got [3][]string
+	run.RunLevel(ctx, []func(context.Context){
+		func(ctx context.Context) { got[0], _ = a.load(ctx, []string{"1", "2"}) },
+		func(ctx context.Context) { got[1], _ = a.load(ctx, []string{"2", "3"}) },
+		func(ctx context.Context) { got[2], _ = b.load(ctx, []string{"1"}) },
+	})
+	end()
+	want := [3][]string{{"v:1", "v:2"}, {"v:2", "v:3"}, {"v:1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"1", "2", "3"}}, ra.got()); diff != "" {
+		t.Errorf("kind a: one call with every key of the level once (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"1"}}, rb.got()); diff != "" {
+		t.Errorf("kind b (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeysAreFetchedOncePerOperation(t *testing.T) {
+	s, a, _, ra, _ := testSet()
+	ctx, run, end := s.Begin(context.Background())
+	one := func(keys ...string) {
+		run.RunLevel(ctx, []func(context.Context){func(ctx context.Context) {
+			if _, err := a.load(ctx, keys); err != nil {
+				t.Error(err)
+			}
+		}})
+	}
+	one("1", "2")
+	one("2", "3") // the next level: 2 comes from the memo
+	one("1")      // nothing new: no call
+	end()
+	if diff := cmp.Diff([][]string{{"1", "2"}, {"3"}}, ra.got()); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}
+
+func TestSequentialLoadsInOneCall(t *testing.T) {
+	s, a, b, ra, rb := testSet()
+	ctx, run, end := s.Begin(context.Background())
+	run.RunLevel(ctx, []func(context.Context){
+		func(ctx context.Context) {
+			_, _ = a.load(ctx, []string{"1"})
+			_, _ = b.load(ctx, []string{"x"}) // after the first round: must not wait for the other call
+		},
+		func(ctx context.Context) { _, _ = a.load(ctx, []string{"2"}) },
+	})
+	end()
+	if diff := cmp.Diff([][]string{{"1", "2"}}, ra.got()); diff != "" {
+		t.Errorf("kind a (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"x"}}, rb.got()); diff != "" {
+		t.Errorf("kind b (-want +got):\n%s", diff)
+	}
+}
+
+// TestDoDoesNotHoldBackOthers: while one call waits in Do (a page, a write), the level's look-ups go
+// out; Do's call itself can still load afterwards.
+func TestDoDoesNotHoldBackOthers(t *testing.T) {
+	s, a, _, ra, _ := testSet()
+	ctx, run, end := s.Begin(context.Background())
+	sent := make(chan struct{})
+	run.RunLevel(ctx, []func(context.Context){
+		func(ctx context.Context) {
+			_, _ = Do(ctx, func(context.Context) (int, error) {
+				select {
+				case <-sent:
+				case <-time.After(10 * time.Second):
+					t.Error("the other call's look-up waited for Do")
+				}
+				return 0, nil
+			})
+			_, _ = a.load(ctx, []string{"2"})
+		},
+		func(ctx context.Context) {
+			_, _ = a.load(ctx, []string{"1"})
+			close(sent)
+		},
+	})
+	end()
+	if diff := cmp.Diff([][]string{{"1"}, {"2"}}, ra.got()); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}
+
+func TestFailuresReachEveryWaiter(t *testing.T) {
+	s, a, _, _, _ := testSet()
+	ctx, run, end := s.Begin(context.Background())
+	errs := make([]error, 3)
+	run.RunLevel(ctx, []func(context.Context){
+		func(ctx context.Context) { _, errs[0] = a.load(ctx, []string{"fail1"}) },
+		func(ctx context.Context) { _, errs[1] = a.load(ctx, []string{"ok"}) }, // same batch: fails too
+	})
+	end()
+	ctx, run, end = s.Begin(context.Background())
+	run.RunLevel(ctx, []func(context.Context){func(ctx context.Context) { _, errs[2] = a.load(ctx, []string{"panic"}) }})
+	end()
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("call %d: no error", i)
+		}
+	}
+}
+
+func TestWithoutOperationFetchesDirectly(t *testing.T) {
+	_, a, _, ra, _ := testSet()
+	got, err := a.load(context.Background(), []string{"1", "2", "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"v:1", "v:2", "v:1"}, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"1", "2"}}, ra.got()); diff != "" {
+		t.Errorf("batches: each key once (-want +got):\n%s", diff)
+	}
+}
