@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -54,37 +49,7 @@ func TestReload(t *testing.T) {
 	}
 
 	// Load for the whole test: every request must succeed, whatever the reloads do.
-	var served, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			body := []byte(`{"query":"{ topProducts(first: 2) { upc inStock } }"}`)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := hc.Post(url+"/graphql", "application/json", bytes.NewReader(body))
-				if err == nil {
-					var out map[string]any
-					err = json.NewDecoder(resp.Body).Decode(&out)
-					resp.Body.Close()
-					if err == nil && (resp.StatusCode != http.StatusOK || out["errors"] != nil) {
-						err = fmt.Errorf("status %d: %v", resp.StatusCode, out["errors"])
-					}
-				}
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					continue
-				}
-				served.Add(1)
-			}
-		})
-	}
+	ld := startLoad(hc, url, 4)
 	hup := func() {
 		t.Helper()
 		if err := gw.cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -117,14 +82,8 @@ func TestReload(t *testing.T) {
 	}
 
 	time.Sleep(200 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	if failed.Load() > 0 {
-		t.Errorf("%d of %d requests failed across the reloads; first: %v", failed.Load(), served.Load()+failed.Load(), firstErr.Load())
-	}
-	if served.Load() < 10 {
-		t.Errorf("only %d requests served", served.Load())
-	}
+	ld.finish()
+	ld.check(t, "across the reloads")
 
 	resp, err := hc.Get(url + "/metrics")
 	if err != nil {
@@ -141,5 +100,5 @@ func TestReload(t *testing.T) {
 		}
 	}
 	gw.stop(t)
-	t.Logf("%d requests served across three reloads", served.Load())
+	t.Logf("%d requests served across three reloads", ld.served.Load())
 }
