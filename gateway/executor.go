@@ -24,13 +24,15 @@ func WithReferenceExecutor() Option { return func(o *options) { o.reference = tr
 // either way: their operation-level work (pricing, charging, extensions.cost) runs for every operation,
 // their field interceptors only where gqlgen's executor runs (introspection, the reference).
 func executor(schema graphql.ExecutableSchema, batches *loaders.Set, authz *auth.Rules, costs *cost.Extension,
-	tel *telemetry.Telemetry, exts []graphql.HandlerExtension, o options,
+	tel *telemetry.Telemetry, exts []graphql.HandlerExtension, planCacheSize int, o options,
 ) (graphql.ExecutableSchema, []graphql.HandlerExtension, error) {
 	exts = append(exts, costs, authz)
 	if o.reference {
 		return schema, append(exts, batches.Memo()), nil
 	}
-	opts := []engine.Option{engine.WithBatching(batches), engine.WithGuard(authz), engine.WithFieldObserver(costs)}
+	// One plan per cached document (and per values of its @skip/@include variables, rarely more).
+	opts := []engine.Option{engine.WithBatching(batches), engine.WithGuard(authz), engine.WithFieldObserver(costs),
+		engine.WithPlanCacheSize(planCacheSize)}
 	if !o.bare {
 		if t := tel.FieldTracer(); t != nil {
 			opts = append(opts, engine.WithTracer(t))

@@ -144,7 +144,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
 	costs := cost.NewExtension(cfg.Cost, costOpts...)
-	exec, exts, err := executor(schema, batches, authz, costs, tel, exts, o)
+	exec, exts, err := executor(schema, batches, authz, costs, tel, exts, cfg.Server.DocumentCache.Size, o)
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()

@@ -138,7 +138,22 @@ func sides(tb testing.TB) (gw, fl http.Handler) {
 // comparison. The sample services run in the same process, so their CPU is part of each figure.
 func BenchmarkReferenceExecution(b *testing.B) {
 	gw, fl := sides(b)
-	body := referenceBody(b)
+	benchSides(b, gw, fl, referenceBody(b))
+}
+
+// BenchmarkSmallExecution is BenchmarkReferenceExecution for the small query (one product, two
+// fields): what a request costs beyond its fields.
+func BenchmarkSmallExecution(b *testing.B) {
+	gw, fl := sides(b)
+	body, err := json.Marshal(map[string]any{"query": floor.SmallQuery, "variables": map[string]any{"upc": "p7"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSides(b, gw, fl, body)
+}
+
+// benchSides serves body through gw and fl, one sub-benchmark each.
+func benchSides(b *testing.B, gw, fl http.Handler, body []byte) {
 	for _, side := range []struct {
 		name string
 		h    http.Handler

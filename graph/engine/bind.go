@@ -113,13 +113,6 @@ func (r *Results) LeafStart() int { return len(r.leaf.buf) }
 // Len returns the number of parents given so far.
 func (r *Results) Len() int { return len(r.starts) }
 
-// reset empties r for reuse, keeping its capacity.
-func (r *Results) reset() {
-	r.starts, r.toks, r.children, r.errs = r.starts[:0], r.toks[:0], r.children[:0], r.errs[:0]
-	clear(r.children[:cap(r.children)])
-	r.leaf.buf = r.leaf.buf[:0]
-}
-
 // skip returns the index of the token after the value starting at i.
 func (r *Results) skip(i int32) int32 {
 	t := r.toks[i]

@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator"
+	"go.uber.org/goleak"
 )
 
 const testSDL = `
@@ -399,3 +400,5 @@ func TestWriterEscapesAsGQLGen(t *testing.T) {
 		t.Errorf("invalid UTF-8 written as %q (%v)", w.buf, err)
 	}
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

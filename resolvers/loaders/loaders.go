@@ -20,7 +20,7 @@ type Set struct {
 	reviewsByAuthor  *kind[[]upstreams.Review]
 	ordersByID       *kind[*upstreams.Order]
 	ordersByBuyer    *kind[[]upstreams.Order]
-	kinds            []kindOps // every kind, by its idx
+	kinds            int // the number of kinds: each has an idx below it
 	sizes            metric.Int64Histogram
 }
 

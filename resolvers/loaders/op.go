@@ -43,10 +43,7 @@ func fromContext(ctx context.Context) *Op {
 
 // Begin implements engine.Batching.
 func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
-	op := &Op{set: s, ctx: ctx, memo: make([]any, len(s.kinds))}
-	for i, k := range s.kinds {
-		op.memo[i] = k.newMemo()
-	}
+	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds)} // each kind's memo made on first use
 	op.open = &round{done: make(chan struct{})}
 	return context.WithValue(ctx, opKey{}, op), op, op.wg.Wait
 }
@@ -116,9 +113,6 @@ func (op *Op) send(r *round) {
 	close(r.done)
 }
 
-// kindOps is what an Op needs of a kind without knowing its value type.
-type kindOps interface{ newMemo() any }
-
 // kind is the look-up of one key kind.
 type kind[V any] struct {
 	idx   int
@@ -131,12 +125,10 @@ type kind[V any] struct {
 type fetchFunc[V any] func(ctx context.Context, keys []string) ([]V, error)
 
 func newKind[V any](s *Set, name string, f fetchFunc[V]) *kind[V] {
-	k := &kind[V]{idx: len(s.kinds), fetch: f, sizes: s.sizes, attrs: metric.WithAttributes(attribute.String("loader", name))}
-	s.kinds = append(s.kinds, k)
+	k := &kind[V]{idx: s.kinds, fetch: f, sizes: s.sizes, attrs: metric.WithAttributes(attribute.String("loader", name))}
+	s.kinds++
 	return k
 }
-
-func (k *kind[V]) newMemo() any { return &memo[V]{futs: map[string]*future[V]{}} }
 
 type memo[V any] struct {
 	futs map[string]*future[V]
@@ -158,9 +150,13 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 	if op == nil {
 		return k.direct(ctx, keys)
 	}
-	m := op.memo[k.idx].(*memo[V])
 	futs := make([]*future[V], len(keys))
 	op.mu.Lock()
+	m, _ := op.memo[k.idx].(*memo[V])
+	if m == nil {
+		m = &memo[V]{futs: make(map[string]*future[V], len(keys))}
+		op.memo[k.idx] = m
+	}
 	if op.direct {
 		return k.loadDirect(ctx, op, m, keys, futs)
 	}

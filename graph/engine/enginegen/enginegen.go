@@ -245,25 +245,11 @@ func (g *gen) emit(v string, tr *config.TypeReference, ind string, addressable b
 			g.p("%sif %s == nil {", ind, v)
 			g.p("%s\tr.Null()", ind)
 			g.p("%s} else {", ind)
-			s := g.name("s")
-			g.p("%s\t%s := r.LeafStart()", ind, s)
-			g.p("%s\tfunc(w *engine.Writer) bool {", ind)
-			g.p("%s\t\tctx := w.Context()", ind)
-			g.p("%s\t\t_ = ctx", ind)
-			g.writeLeaf(v, tr, ind+"\t\t")
-			g.p("%s\t}(r.Leaf())", ind)
-			g.p("%s\tr.EndLeaf(%s)", ind, s)
+			g.leaf(v, tr, ind+"\t")
 			g.p("%s}", ind)
 			return
 		}
-		s := g.name("s")
-		g.p("%s%s := r.LeafStart()", ind, s)
-		g.p("%sfunc(w *engine.Writer) bool {", ind)
-		g.p("%s\tctx := w.Context()", ind)
-		g.p("%s\t_ = ctx", ind)
-		g.writeLeaf(v, tr, ind+"\t")
-		g.p("%s}(r.Leaf())", ind)
-		g.p("%sr.EndLeaf(%s)", ind, s)
+		g.leaf(v, tr, ind)
 		return
 	}
 	if tr.IsSlice() {
@@ -289,6 +275,18 @@ func (g *gen) emit(v string, tr *config.TypeReference, ind string, addressable b
 		return
 	}
 	g.object(v, tr, ind, addressable)
+}
+
+// leaf gives the leaf value v as JSON written into r's leaf buffer.
+func (g *gen) leaf(v string, tr *config.TypeReference, ind string) {
+	s := g.name("s")
+	g.p("%s%s := r.LeafStart()", ind, s)
+	g.p("%sfunc(w *engine.Writer) bool {", ind)
+	g.p("%s\tctx := w.Context()", ind)
+	g.p("%s\t_ = ctx", ind)
+	g.writeLeaf(v, tr, ind+"\t")
+	g.p("%s}(r.Leaf())", ind)
+	g.p("%sr.EndLeaf(%s)", ind, s)
 }
 
 func (g *gen) list(v string, tr *config.TypeReference, ind string) {
