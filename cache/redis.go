@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/trellisgw/trellis/internal/secret"
@@ -62,17 +61,16 @@ func (c RedisConfig) NewClient() *redis.Client {
 	})
 }
 
-// errorLogInterval is how often, at most, a Redis cache logs a failure: an outage would otherwise log
-// once per request.
-const errorLogInterval = 10 * time.Second
-
 // Redis is the Cache backend shared by gateway instances: string values in Redis under a key prefix,
 // expiring by Redis's own TTL (SET with PX).
 //
 // Size is not enforced here: Redis bounds memory with its maxmemory and maxmemory-policy settings
 // (e.g. allkeys-lru, or volatile-lru since every entry written with a TTL is volatile), configured on
 // the server. A Redis failure never reaches the caller: Get counts it as a miss, Add and Delete drop
-// it; each failure adds to trellis.cache.errors and is logged (at most once per 10s).
+// it; each failure adds to trellis.cache.errors. After a failure the cache leaves Redis alone for
+// DefaultBackoff (a Backoff, the rate limiter's policy too): meanwhile Get misses and Add and Delete do
+// nothing, without I/O, so that a Redis that refuses or hangs costs one timeout per second, not one
+// per request. An outage is logged once when it starts and once when Redis answers again.
 type Redis struct {
 	client  redis.UniversalClient
 	prefix  string
@@ -80,7 +78,7 @@ type Redis struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	name    string
-	lastLog atomic.Int64 // unix nanoseconds of the last logged failure
+	backoff *Backoff
 	hits    metric.Int64Counter
 	miss    metric.Int64Counter
 	errs    metric.Int64Counter
@@ -105,7 +103,7 @@ func NewRedis(name string, client redis.UniversalClient, prefix string, ttl, tim
 	}
 	meter := otel.Meter("github.com/trellisgw/trellis/cache")
 	r := &Redis{client: client, prefix: prefix, ttl: ttl, timeout: timeout, logger: logger, name: name,
-		attrs: metric.WithAttributes(attribute.String("cache", name))}
+		backoff: NewBackoff(DefaultBackoff, nil), attrs: metric.WithAttributes(attribute.String("cache", name))}
 	// The OpenTelemetry API only fails here on an invalid instrument name; ours are constants.
 	r.hits, _ = meter.Int64Counter("trellis.cache.hits", metric.WithDescription("Cache look-ups that found a live entry."))
 	r.miss, _ = meter.Int64Counter("trellis.cache.misses", metric.WithDescription("Cache look-ups that found nothing or an expired entry."))
@@ -121,15 +119,22 @@ func NewRedisFromConfig(name string, cfg RedisConfig, ttl time.Duration, logger 
 	return NewRedis(name, cfg.NewClient(), cfg.KeyPrefix, ttl, cfg.Timeout, logger)
 }
 
-// Get implements Cache. A Redis failure is a miss.
+// Get implements Cache. A Redis failure, or a Redis in its back-off, is a miss.
 func (r *Redis) Get(ctx context.Context, key string) (string, bool) {
+	if !r.backoff.Usable() {
+		r.miss.Add(ctx, 1, r.attrs)
+		return "", false
+	}
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	v, err := r.client.Get(cctx, r.prefix+key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		r.fail(ctx, "get", err)
+		r.miss.Add(ctx, 1, r.attrs)
+		return "", false
+	}
+	r.worked(ctx)
 	if err != nil {
-		if !errors.Is(err, redis.Nil) {
-			r.fail(ctx, "get", err)
-		}
 		r.miss.Add(ctx, 1, r.attrs)
 		return "", false
 	}
@@ -140,20 +145,30 @@ func (r *Redis) Get(ctx context.Context, key string) (string, bool) {
 // Add implements Cache. The entry expires after the cache's TTL by Redis's clock; a failure is logged
 // and dropped.
 func (r *Redis) Add(ctx context.Context, key string, value string) {
+	if !r.backoff.Usable() {
+		return
+	}
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	if err := r.client.Set(cctx, r.prefix+key, value, r.ttl).Err(); err != nil {
 		r.fail(ctx, "add", err)
+		return
 	}
+	r.worked(ctx)
 }
 
 // Delete implements Cache. A failure is logged and dropped.
 func (r *Redis) Delete(ctx context.Context, key string) {
+	if !r.backoff.Usable() {
+		return
+	}
 	cctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	if err := r.client.Del(cctx, r.prefix+key).Err(); err != nil {
 		r.fail(ctx, "delete", err)
+		return
 	}
+	r.worked(ctx)
 }
 
 // Close closes the Redis client and its connections.
@@ -164,19 +179,24 @@ func (r *Redis) Close() error {
 	return nil
 }
 
-// fail counts a failed operation and logs it, at most once per errorLogInterval. When the caller's own
-// context ended first, the caller gave up: that is not a Redis failure.
+// fail counts a failed operation and starts the back-off, logging the outage when it is new. When the
+// caller's own context ended first, the caller gave up: that is not a Redis failure.
 func (r *Redis) fail(ctx context.Context, op string, err error) {
 	if ctx.Err() != nil {
 		return
 	}
 	r.errs.Add(ctx, 1, r.attrs, metric.WithAttributes(attribute.String("op", op)))
-	now := time.Now().UnixNano()
-	last := r.lastLog.Load()
-	if now-last < int64(errorLogInterval) || !r.lastLog.CompareAndSwap(last, now) {
-		return
+	if r.backoff.Failed() {
+		r.logger.WarnContext(ctx, "redis cache failure: treated as misses, Redis left alone for a while between tries",
+			"cache", r.name, "op", op, "backoff", DefaultBackoff, "err", err)
 	}
-	r.logger.WarnContext(ctx, "redis cache failure (treated as a miss)", "cache", r.name, "op", op, "err", err)
+}
+
+// worked ends an outage, logging the recovery.
+func (r *Redis) worked(ctx context.Context) {
+	if r.backoff.Worked() {
+		r.logger.InfoContext(ctx, "redis cache reachable again", "cache", r.name)
+	}
 }
 
 // Interface guard.

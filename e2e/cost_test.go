@@ -152,7 +152,7 @@ func TestProductionModeHidesBreakdownAndUsage(t *testing.T) {
 	if r.Cost.Requested != 2 || len(r.Cost.Fields) != 0 {
 		t.Errorf("extensions.cost %+v, want requested 2 and no fields", r.Cost)
 	}
-	resp, err := http.Get(e.server.URL + "/admin/usage")
+	resp, err := http.Get(e.admin.URL + "/admin/usage")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestProductionModeHidesBreakdownAndUsage(t *testing.T) {
 		t.Errorf("GET /admin/usage in production without a token: %d", resp.StatusCode)
 	}
 	e = newEnv(t, func(c *gateway.Config) { c.Server.Mode = "production"; c.RateLimit.Usage.AdminToken = "tok" })
-	req, _ := http.NewRequest(http.MethodGet, e.server.URL+"/admin/usage", nil)
+	req, _ := http.NewRequest(http.MethodGet, e.admin.URL+"/admin/usage", nil)
 	req.Header.Set("Authorization", "Bearer tok")
 	if resp, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestUsageEndpoint(t *testing.T) {
 	before := counterWith(t, "trellis.ratelimit.points", "plan", "default")
 	post(t, e.server.URL, "u1", `{ topProducts(first: 3) { upc } }`, nil, nil)
 	post(t, e.server.URL, "u1", `{ topProducts(first: 2) { upc } }`, nil, nil)
-	resp, err := http.Get(e.server.URL + "/admin/usage")
+	resp, err := http.Get(e.admin.URL + "/admin/usage")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -47,6 +48,12 @@ func TestMain(m *testing.M) {
 // counterValue returns the sum of the Int64 counter called name over all attributes, 0 when unset.
 func counterValue(t *testing.T, name string) int64 {
 	t.Helper()
+	return counterWhere(t, name, nil)
+}
+
+// counterWhere sums the Int64 counter name over the data points whose attributes include want.
+func counterWhere(t *testing.T, name string, want map[string]string) int64 {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := metrics.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
@@ -54,10 +61,18 @@ func counterValue(t *testing.T, name string) int64 {
 	var total int64
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, dp := range sum.DataPoints {
-					total += dp.Value
+			sum, ok := m.Data.(metricdata.Sum[int64])
+			if !ok || m.Name != name {
+				continue
+			}
+		points:
+			for _, dp := range sum.DataPoints {
+				for k, v := range want {
+					if got, ok := dp.Attributes.Value(attribute.Key(k)); !ok || got.AsString() != v {
+						continue points
+					}
 				}
+				total += dp.Value
 			}
 		}
 	}
@@ -69,6 +84,7 @@ type env struct {
 	cluster *demo.Cluster
 	gateway *gateway.Gateway
 	server  *httptest.Server
+	admin   *httptest.Server // the admin surface (server.admin_addr's handler)
 	index   *data.Index
 	logs    *logBuffer // everything the gateway logged, at debug level, as slog JSON
 }
@@ -126,13 +142,15 @@ func newEnvWithData(t testing.TB, dcfg data.Config, tweak ...func(*gateway.Confi
 		t.Fatalf("gateway: %v", err)
 	}
 	srv := httptest.NewServer(gw.Handler())
+	admin := httptest.NewServer(gw.AdminHandler())
 	t.Cleanup(func() {
 		srv.Close()
+		admin.Close()
 		if err := gw.Close(); err != nil {
 			t.Errorf("close gateway: %v", err)
 		}
 	})
-	return &env{cluster: cluster, gateway: gw, server: srv, index: data.NewIndex(data.Generate(dcfg)), logs: logs}
+	return &env{cluster: cluster, gateway: gw, server: srv, admin: admin, index: data.NewIndex(data.Generate(dcfg)), logs: logs}
 }
 
 // token returns a bearer token of user id with scopes, signed with the development secret that the

@@ -199,9 +199,12 @@ func TestAccessLogLine(t *testing.T) {
 	}
 }
 
+// TestOperationsEndpoint reads GET /admin/operations, with server.admin_on_main_listener so that one
+// listener serves both the queries and the admin surface (TestAdminSurface covers the default).
 func TestOperationsEndpoint(t *testing.T) {
 	e := newEnv(t)
-	base := e.gatewayOver(t, nil)
+	onMain := func(c *gateway.Config) { c.Server.AdminOnMainListener = true }
+	base := e.gatewayOver(t, onMain)
 	q := referenceQuery(t)
 	for range 2 {
 		if status, _, raw := postTo(t, base, q, nil); status != http.StatusOK {
@@ -222,12 +225,13 @@ func TestOperationsEndpoint(t *testing.T) {
 	}
 
 	t.Run("production without a token", func(t *testing.T) {
-		base := e.gatewayOver(t, func(c *gateway.Config) { c.Server.Mode = "production" })
+		base := e.gatewayOver(t, func(c *gateway.Config) { onMain(c); c.Server.Mode = "production" })
 		getJSON(t, base+"/admin/operations", nil, http.StatusNotFound, nil)
 	})
 	t.Run("production with a token", func(t *testing.T) {
 		const token = "0123456789abcdef-admin"
 		base := e.gatewayOver(t, func(c *gateway.Config) {
+			onMain(c)
 			c.Server.Mode = "production"
 			c.Telemetry.Analytics.AdminToken = token
 		})

@@ -3,8 +3,12 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -113,5 +117,83 @@ func TestAPQRedisStopped(t *testing.T) {
 	}
 	if status, code, raw := apqPost(t, e.server.URL, register); status != http.StatusOK || code != "" {
 		t.Fatalf("query and hash, Redis stopped: %d %q %s", status, code, raw)
+	}
+}
+
+// TestAPQRedisHungBacksOff: a Redis that hangs (SIGSTOP) under load does not cost every persisted-query
+// request its timeout: after the first failures the store is left alone (one probe a second), so the
+// requests that wait for Redis are a handful of the 80 sent, every one of them is answered, and once
+// Redis runs again a hash alone is found there.
+func TestAPQRedisHungBacksOff(t *testing.T) {
+	rs := startRedis(t)
+	const (
+		query   = `query TopOne { topProducts(first: 1) { upc } }`
+		timeout = 500 * time.Millisecond // persisted_queries.redis.timeout
+		workers = 8
+		each    = 10
+	)
+	hash := sha256Hex(query)
+	e := newEnv(t, sharedPersisted(rs.addr, "apq3:"), func(c *gateway.Config) { c.PersistedQueries.Redis.Timeout = timeout })
+	register := map[string]any{"query": query, "extensions": apqExtensions(hash)}
+	if status, code, raw := apqPost(t, e.server.URL, register); status != http.StatusOK || code != "" {
+		t.Fatalf("register: %d %q %s", status, code, raw)
+	}
+	if err := rs.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = rs.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(resume)
+
+	body, _ := json.Marshal(register)
+	var slow, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				start := time.Now()
+				resp, err := http.Post(e.server.URL+"/graphql", "application/json", bytes.NewReader(body))
+				if err == nil {
+					raw, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK || !bytes.Contains(raw, []byte(`"topProducts":[{"upc"`)) {
+						err = fmt.Errorf("%d: %s", resp.StatusCode, raw)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+				if time.Since(start) >= timeout {
+					slow.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d requests failed with Redis hung, want 0; first: %v", n, firstErr.Load())
+	}
+	// Without a back-off each of the 80 requests waits for Redis (80); with it, the ones in flight when
+	// it first fails (at most one per worker) and one probe a second.
+	if n := slow.Load(); n > 2*workers {
+		t.Errorf("%d of %d requests waited for the hung Redis (>= %s), want at most %d", n, workers*each, timeout, 2*workers)
+	}
+
+	resume()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, code, raw := apqPost(t, e.server.URL, map[string]any{"extensions": apqExtensions(hash)})
+		if code == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a hash alone, Redis running again: %s", raw)
+		}
 	}
 }

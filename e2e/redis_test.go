@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http/httptest"
@@ -11,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/ratelimit"
@@ -178,23 +174,5 @@ func decisions(t *testing.T, value string) int64 {
 // counterWith returns the sum of the Int64 counter name over the data points whose attribute key is value.
 func counterWith(t *testing.T, name, key, value string) int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := metrics.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok || m.Name != name {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				if v, ok := dp.Attributes.Value(attribute.Key(key)); ok && v.AsString() == value {
-					total += dp.Value
-				}
-			}
-		}
-	}
-	return total
+	return counterWhere(t, name, map[string]string{key: value})
 }

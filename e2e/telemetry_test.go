@@ -19,6 +19,7 @@ import (
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/telemetry"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // referenceQuery returns the reference query's text.
@@ -66,8 +67,8 @@ func tracedHeaders(id string, extra map[string]string) map[string]string {
 	var tid [16]byte
 	_, _ = rand.Read(tid[:])
 	h := map[string]string{
-		"Traceparent":             "00-" + hex.EncodeToString(tid[:]) + "-00f067aa0ba902b7-01",
-		telemetry.RequestIDHeader: id,
+		"Traceparent":    "00-" + hex.EncodeToString(tid[:]) + "-00f067aa0ba902b7-01",
+		requestid.Header: id,
 	}
 	for k, v := range extra {
 		h[k] = v
@@ -114,7 +115,7 @@ func TestTraceOfTheReferenceQuery(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, raw)
 	}
-	if got := hdr.Get(telemetry.RequestIDHeader); got != id {
+	if got := hdr.Get(requestid.Header); got != id {
 		t.Errorf("X-Request-Id echoed as %q, want %q", got, id)
 	}
 	server, all := spansOf(t, id)
@@ -220,7 +221,7 @@ func TestIncomingTraceparentIsContinued(t *testing.T) {
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	const id = "e2e-trace-incoming"
 	status, _, raw := e.post(t, `{ topProducts(first: 1) { name } }`, map[string]string{
-		"Traceparent": "00-" + traceID + "-00f067aa0ba902b7-01", telemetry.RequestIDHeader: id,
+		"Traceparent": "00-" + traceID + "-00f067aa0ba902b7-01", requestid.Header: id,
 	})
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, raw)

@@ -29,6 +29,7 @@ import (
 // Gateway is an assembled gateway. Close it to release its connections and caches.
 type Gateway struct {
 	handler   http.Handler
+	admin     http.Handler
 	clients   *upstreams.Clients
 	documents *cache.Memory[*ast.QueryDocument]
 	persisted cache.Cache[string]
@@ -41,6 +42,7 @@ type Option func(*options)
 
 type options struct {
 	logger     *slog.Logger
+	metrics    http.Handler
 	perRequest []func(http.Handler) http.Handler
 	bare       bool // no request instrumentation (WithoutTelemetry)
 	reference  bool // gqlgen's executor instead of the engine (WithReferenceExecutor)
@@ -48,6 +50,10 @@ type options struct {
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithMetricsHandler serves h at GET /metrics on the admin surface (cmd/gateway passes the Prometheus
+// exporter's handler). Without it there is no /metrics.
+func WithMetricsHandler(h http.Handler) Option { return func(o *options) { o.metrics = h } }
 
 // WithRequestMiddleware adds a middleware that runs on every GraphQL request before the per-request
 // loaders are made (authentication joins here).
@@ -89,9 +95,9 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = docs.Close()
 		return nil, err
 	}
-	exts, wrap := tel.Extensions(), tel.Handler
+	exts, wrap, analytics := tel.Extensions(), tel.Handler, tel
 	if o.bare {
-		exts, wrap = nil, func(h http.Handler) http.Handler { return h }
+		exts, wrap, analytics = nil, func(h http.Handler) http.Handler { return h }, nil
 	}
 	pqStore, err := persisted.NewStore(cfg.PersistedQueries, o.logger)
 	if err != nil {
@@ -108,7 +114,11 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	}
 	g := &Gateway{clients: clients, documents: docs, persisted: pqStore}
 	batches := loaders.New(clients)
-	schema := generated.NewExecutableSchema(resolvers.New(clients, batches).Config())
+	ec := resolvers.New(clients, batches).Config()
+	// Introspection and validation see the schema as it is served, without gqlgen's code-generation
+	// directives nor @defer/@stream (refused by the gateway).
+	ec.Schema = graph.ServedSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
+	schema := generated.NewExecutableSchema(ec)
 	authn, err := auth.New(cfg.Auth, !mode.DevelopmentSecret, auth.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
@@ -162,14 +172,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Persisted:       pq,
 		HideSuggestions: !mode.FieldSuggestions,
 	})
-	if token := cfg.RateLimit.Usage.AdminToken; token != "" || mode.OpenAdminEndpoints {
-		mux := http.NewServeMux()
-		mux.Handle("GET /admin/usage", limiter.UsageHandler(string(token)))
-		mux.Handle("/", h)
-		h = mux
-	}
+	admin := adminRoutes(cfg, o.metrics, limiter, analytics)
+	g.admin = adminSurface(admin)
 	g.limiter = limiter
-	g.handler = wrap(h)
+	// Outermost: the security headers on every answer, then CORS, so that a preflight is answered
+	// before anything else runs.
+	main := wrap(h)
+	if cfg.Server.AdminOnMainListener {
+		main = mount(admin, main)
+	}
+	g.handler = graph.SecurityHeaders(graph.CORS(cfg.Server, main))
 	return g, nil
 }
 
@@ -180,14 +192,14 @@ var errDraining = errors.New("draining: the gateway is shutting down")
 // server stops accepting them; requests keep being served.
 func (g *Gateway) Drain() { g.draining.Store(true) }
 
-func (g *Gateway) ready(ctx context.Context) error {
+func (g *Gateway) ready(context.Context) error {
 	if g.draining.Load() {
 		return errDraining
 	}
-	return g.clients.Ping(ctx)
+	return g.clients.Ready() // the pools' health: no upstream traffic
 }
 
-// Handler returns the gateway's HTTP handler.
+// Handler returns the gateway's HTTP handler, for the listener on server.addr.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.

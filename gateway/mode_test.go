@@ -53,16 +53,20 @@ func TestModeReachesThePackages(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = gw.Close() })
 			dev := mode == "development"
-			do := func(method, path, body string, header ...string) *httptest.ResponseRecorder {
+			doOn := func(h http.Handler, method, path, body string, header ...string) *httptest.ResponseRecorder {
 				req := httptest.NewRequest(method, path, strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				for i := 0; i+1 < len(header); i += 2 {
 					req.Header.Set(header[i], header[i+1])
 				}
 				rec := httptest.NewRecorder()
-				gw.Handler().ServeHTTP(rec, req)
+				h.ServeHTTP(rec, req)
 				return rec
 			}
+			do := func(method, path, body string, header ...string) *httptest.ResponseRecorder {
+				return doOn(gw.Handler(), method, path, body, header...)
+			}
+			admin := func(path string) int { return doOn(gw.AdminHandler(), "GET", path, "").Code }
 			checks := []struct {
 				setting string
 				got     bool
@@ -71,8 +75,8 @@ func TestModeReachesThePackages(t *testing.T) {
 				{"field suggestions", strings.Contains(do("POST", "/graphql", `{"query":"{ topProduct { upc } }"}`).Body.String(), "Did you mean")},
 				{"fan-out plan", !strings.Contains(do("POST", "/graphql", `{"query":"{ __typename }"}`, telemetry.TraceHeader, "1").Body.String(), "not served in production")},
 				{"cost breakdown", strings.Contains(do("POST", "/graphql", `{"query":"{ topProducts(first: 1) { upc } }"}`, cost.BreakdownHeader, "1").Body.String(), `"fields"`)},
-				{"open GET /admin/operations", do("GET", "/admin/operations", "").Code == http.StatusOK},
-				{"open GET /admin/usage", do("GET", "/admin/usage", "").Code == http.StatusOK},
+				{"open GET /admin/operations", admin("/admin/operations") == http.StatusOK},
+				{"open GET /admin/usage", admin("/admin/usage") == http.StatusOK},
 			}
 			for _, ch := range checks {
 				if ch.got != dev {

@@ -152,8 +152,15 @@ func decodeQueryString(raw string) (operation, *gqlerror.Error) {
 // safeName returns name when it is a plain parameter name, else a placeholder: nothing the client
 // sent is echoed unless it is harmless.
 func safeName(name string) string {
-	if len(name) > 32 || !safeID(name) {
+	if name == "" || len(name) > 32 {
 		return "(a parameter)"
+	}
+	for _, c := range []byte(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return "(a parameter)"
+		}
 	}
 	return name
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -18,6 +19,14 @@ type Config struct {
 	Mode string `yaml:"mode"`
 	// Addr is the listen address. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
+	// AdminAddr is the listen address of the admin surface: GET /metrics, /admin/usage and
+	// /admin/operations, which expose upstream addresses, health and client-chosen names and so stay
+	// off the GraphQL listener. Default "127.0.0.1:9090" (loopback: reachable by a local scraper or a
+	// sidecar, not from outside).
+	AdminAddr string `yaml:"admin_addr"`
+	// AdminOnMainListener serves the admin surface on Addr as well, and starts no admin listener: the
+	// old behaviour, for deployments that block the paths at the edge. Default false.
+	AdminOnMainListener bool `yaml:"admin_on_main_listener"`
 	// ReadHeaderTimeout bounds reading a request's headers. Default 5s.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// RequestTimeout bounds a whole GraphQL request, upstream calls included; no upstream call outlives
@@ -39,7 +48,8 @@ type Config struct {
 	// GRAPHQL_VALIDATION_FAILED and __typename still works.
 	Introspection *bool `yaml:"introspection"`
 	// ShutdownDelay is how long, after a stop signal, the gateway keeps serving while /readyz answers
-	// 503, so that load balancers stop sending it traffic before its listener closes. Default 0s.
+	// 503 (and every response says Connection: close, so keep-alive clients reconnect elsewhere without
+	// a reset), so that load balancers stop sending it traffic before its listener closes. Default 0s.
 	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
 	// Limits bound the shape of each operation; see Limits.
 	Limits Limits `yaml:"limits"`
@@ -47,6 +57,8 @@ type Config struct {
 	CSRFPrevention CSRFConfig `yaml:"csrf_prevention"`
 	// Batching allows a POST body to be a JSON array of operations. Off by default.
 	Batching BatchConfig `yaml:"batching"`
+	// CORS lets browser frontends on other origins call the gateway. Off by default; see CORSConfig.
+	CORS CORSConfig `yaml:"cors"`
 }
 
 // IntrospectionEnabled reports whether introspection (and with it GraphiQL and GET /schema.graphql) is
@@ -69,8 +81,12 @@ type Limits struct {
 	MaxAliases int `yaml:"max_aliases"`
 	// MaxRootFields is the most fields selected at the root of one operation. Default 20.
 	MaxRootFields int `yaml:"max_root_fields"`
-	// MaxDirectives is the most directive uses in one operation. Default 50.
+	// MaxDirectives is the most directive uses in one operation, known to the schema or not. Default 50.
 	MaxDirectives int `yaml:"max_directives"`
+	// MaxFields is the most fields in one operation, counted at every spread of their fragments.
+	// It bounds the work of validation, which walks the expanded fields. Default 2000 (the standard
+	// introspection query has 226 once expanded, the reference query 56).
+	MaxFields int `yaml:"max_fields"`
 }
 
 // CSRFConfig is Apollo's CSRF prevention rule: a POST must have a Content-Type a browser cannot send
@@ -116,6 +132,9 @@ func (c Config) WithDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
+	if c.AdminAddr == "" {
+		c.AdminAddr = "127.0.0.1:9090"
+	}
 	if c.ReadHeaderTimeout == 0 {
 		c.ReadHeaderTimeout = 5 * time.Second
 	}
@@ -147,6 +166,7 @@ func (c Config) WithDefaults() Config {
 	if c.Batching.MaxOperations == 0 {
 		c.Batching.MaxOperations = 10
 	}
+	c.CORS = c.CORS.withDefaults()
 	return c
 }
 
@@ -154,7 +174,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct {
 		v   *int
 		def int
-	}{{&l.MaxDepth, 20}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}} {
+	}{{&l.MaxDepth, 20}, {&l.MaxAliases, 30}, {&l.MaxRootFields, 20}, {&l.MaxDirectives, 50}, {&l.MaxFields, 2000}} {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
@@ -170,6 +190,14 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr: required, e.g. 127.0.0.1:8080"))
+	}
+	if !c.AdminOnMainListener {
+		switch _, port, err := net.SplitHostPort(c.AdminAddr); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("admin_addr: %q is not host:port, e.g. 127.0.0.1:9090", c.AdminAddr))
+		case c.AdminAddr == c.Addr && port != "0":
+			errs = append(errs, fmt.Errorf("admin_addr: %q is addr too: give the admin surface its own port, or set admin_on_main_listener", c.AdminAddr))
+		}
 	}
 	for key, d := range map[string]time.Duration{
 		"read_header_timeout": c.ReadHeaderTimeout, "request_timeout": c.RequestTimeout, "shutdown_timeout": c.ShutdownTimeout,
@@ -190,6 +218,7 @@ func (c Config) Validate() error {
 	for key, v := range map[string]int{
 		"limits.max_depth": c.Limits.MaxDepth, "limits.max_aliases": c.Limits.MaxAliases,
 		"limits.max_root_fields": c.Limits.MaxRootFields, "limits.max_directives": c.Limits.MaxDirectives,
+		"limits.max_fields":       c.Limits.MaxFields,
 		"batching.max_operations": c.Batching.MaxOperations,
 	} {
 		if v < 0 {
@@ -203,6 +232,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.DocumentCache.Validate(); err != nil {
 		errs = append(errs, configerr.Prefix("document_cache", err))
+	}
+	if err := c.CORS.validate(); err != nil {
+		errs = append(errs, configerr.Prefix("cors", err))
 	}
 	return errors.Join(errs...)
 }

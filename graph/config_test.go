@@ -16,16 +16,22 @@ func TestWithDefaults(t *testing.T) {
 	want := Config{
 		Mode:              ModeDevelopment,
 		Addr:              "127.0.0.1:8080",
+		AdminAddr:         "127.0.0.1:9090",
 		ReadHeaderTimeout: 5 * time.Second,
 		RequestTimeout:    30 * time.Second,
 		ShutdownTimeout:   10 * time.Second,
 		MaxBodyBytes:      1 << 20,
 		MaxTokens:         5000,
 		DocumentCache:     cache.Config{Size: 1000},
-		Limits:            Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxDirectives: 50},
+		Limits:            Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxDirectives: 50, MaxFields: 2000},
 		CSRFPrevention: CSRFConfig{Enabled: &on,
 			RequiredHeaders: []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "GraphQL-Preflight"}},
 		Batching: BatchConfig{MaxOperations: 10},
+		CORS: CORSConfig{AllowedOrigins: []string{}, AllowedMethods: []string{"GET", "POST"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "X-API-Key", "X-Request-Id",
+				"X-Trellis-Trace", "traceparent", "tracestate", "baggage"},
+			ExposedHeaders: []string{"X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After"},
+			MaxAge:         10 * time.Minute},
 	}
 	if diff := cmp.Diff(Config{}.WithDefaults(), want); diff != "" {
 		t.Errorf("Config{}.WithDefaults() (-got +want):\n%s", diff)
@@ -40,6 +46,7 @@ func TestWithDefaults(t *testing.T) {
 	set := Config{
 		Mode:              ModeProduction,
 		Addr:              "0.0.0.0:9000",
+		AdminAddr:         "127.0.0.1:9901",
 		ReadHeaderTimeout: time.Second,
 		RequestTimeout:    2 * time.Second,
 		ShutdownTimeout:   3 * time.Second,
@@ -48,9 +55,11 @@ func TestWithDefaults(t *testing.T) {
 		DocumentCache:     cache.Config{Size: 7, TTL: time.Minute},
 		Introspection:     &on,
 		ShutdownDelay:     time.Second,
-		Limits:            Limits{MaxDepth: 1, MaxAliases: 2, MaxRootFields: 3, MaxDirectives: 4},
+		Limits:            Limits{MaxDepth: 1, MaxAliases: 2, MaxRootFields: 3, MaxDirectives: 4, MaxFields: 5},
 		CSRFPrevention:    CSRFConfig{Enabled: &off, RequiredHeaders: []string{}},
 		Batching:          BatchConfig{Enabled: true, MaxOperations: 5},
+		CORS: CORSConfig{Enabled: true, AllowedOrigins: []string{"https://a.example"}, AllowedMethods: []string{"POST"},
+			AllowedHeaders: []string{"X-A"}, ExposedHeaders: []string{}, AllowCredentials: true, MaxAge: time.Second},
 	}
 	if diff := cmp.Diff(set.WithDefaults(), set); diff != "" {
 		t.Errorf("WithDefaults changed set fields (-got +want):\n%s", diff)
@@ -75,6 +84,12 @@ func TestValidate(t *testing.T) {
 			want: []string{`mode: must be "development" or "production", got "prod"`}},
 		{name: "missing addr", modify: func(c *Config) { c.Addr = "" },
 			want: []string{"addr: required, e.g. 127.0.0.1:8080"}},
+		{name: "admin_addr not host:port", modify: func(c *Config) { c.AdminAddr = "9090" },
+			want: []string{`admin_addr: "9090" is not host:port, e.g. 127.0.0.1:9090`}},
+		{name: "admin_addr is addr", modify: func(c *Config) { c.AdminAddr = c.Addr },
+			want: []string{`admin_addr: "127.0.0.1:8080" is addr too: give the admin surface its own port, or set admin_on_main_listener`}},
+		{name: "admin_addr unused on the main listener", modify: func(c *Config) { c.AdminAddr, c.AdminOnMainListener = "", true }},
+		{name: "both on random ports", modify: func(c *Config) { c.Addr, c.AdminAddr = "127.0.0.1:0", "127.0.0.1:0" }},
 		{name: "negative read_header_timeout", modify: func(c *Config) { c.ReadHeaderTimeout = -time.Second },
 			want: []string{"read_header_timeout: must be >= 0 (0 = default), got -1s"}},
 		{name: "negative request_timeout", modify: func(c *Config) { c.RequestTimeout = -time.Millisecond },
@@ -87,8 +102,11 @@ func TestValidate(t *testing.T) {
 			want: []string{"document_cache.size: must be > 0, got -1"}},
 		{name: "document cache ttl", modify: func(c *Config) { c.DocumentCache.TTL = -time.Second },
 			want: []string{"document_cache.ttl: must be >= 0 (0 = no expiry), got -1s"}},
-		{name: "negative limits", modify: func(c *Config) { c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations = -1, -2, -3 },
+		{name: "negative limits", modify: func(c *Config) {
+			c.Limits.MaxDepth, c.Limits.MaxDirectives, c.Batching.MaxOperations, c.Limits.MaxFields = -1, -2, -3, -4
+		},
 			want: []string{"limits.max_depth: must be >= 0 (0 = default), got -1", "limits.max_directives: must be >= 0 (0 = default), got -2",
+				"limits.max_fields: must be >= 0 (0 = default), got -4",
 				"batching.max_operations: must be >= 0 (0 = default), got -3"}},
 		{name: "negative shutdown_delay", modify: func(c *Config) { c.ShutdownDelay = -time.Second },
 			want: []string{"shutdown_delay: must be >= 0, got -1s"}},
@@ -99,6 +117,7 @@ func TestValidate(t *testing.T) {
 				DocumentCache: cache.Config{Size: 0, TTL: -1}}
 		}, want: []string{
 			"addr: required, e.g. 127.0.0.1:8080",
+			`admin_addr: "" is not host:port, e.g. 127.0.0.1:9090`,
 			"read_header_timeout: must be >= 0 (0 = default), got -1ns",
 			"request_timeout: must be >= 0 (0 = default), got -1ns",
 			"shutdown_timeout: must be >= 0 (0 = default), got -1ns",

@@ -8,23 +8,34 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/cache"
+	"github.com/trellisgw/trellis/graph/generated"
 )
 
-func TestSizedDocumentsSkipsLargeQueries(t *testing.T) {
+func TestDocumentsCacheSmallValidQueriesOnly(t *testing.T) {
 	ctx := context.Background()
 	c, err := cache.NewMemory[*ast.QueryDocument]("test", cache.Config{Size: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	docs := sizedDocuments{c}
-	small, large := "{ a }", "{ "+strings.Repeat("a ", maxCachedQuery/2)+"}"
-	docs.Add(ctx, small, &ast.QueryDocument{})
-	docs.Add(ctx, large, &ast.QueryDocument{})
-	if _, ok := docs.Get(ctx, small); !ok {
+	docs := documents{schema: generated.NewExecutableSchema(generated.Config{}).Schema(), cache: c,
+		limits: Limits{}.withDefaults()}
+	small, large, invalid := "{ __typename }", "{ __typename "+strings.Repeat(" ", maxCachedQuery)+"}", "{ nope }"
+	for _, q := range []string{small, large} {
+		if _, errs := docs.load(ctx, q); errs != nil {
+			t.Fatalf("load: %v", errs)
+		}
+	}
+	if _, errs := docs.load(ctx, invalid); errs == nil {
+		t.Fatal("an invalid query loaded")
+	}
+	if _, ok := c.Get(ctx, small); !ok {
 		t.Error("a small query's document was not cached")
 	}
-	if _, ok := docs.Get(ctx, large); ok {
+	if _, ok := c.Get(ctx, large); ok {
 		t.Errorf("a %d-byte query's document was cached", len(large))
+	}
+	if _, ok := c.Get(ctx, invalid); ok {
+		t.Error("an invalid query's document was cached")
 	}
 }

@@ -63,6 +63,13 @@ func presentUpstream(ctx context.Context, log *slog.Logger, out *gqlerror.Error,
 		}
 		e := errcode.BadInput(up.Field, up.Message)
 		return withPlace(e, out, e.Extensions)
+	case upstreamerr.Canceled:
+		// The client gave up: nothing failed upstream, so nothing is worth a warning.
+		if first {
+			log.LogAttrs(ctx, slog.LevelDebug, "graphql: request canceled by the client",
+				slog.String("path", out.Path.String()), slog.String("upstream", up.Upstream), slog.String("op", up.Op))
+		}
+		return withPlace(errcode.New(errcode.RequestCanceled, "the request was canceled"), out, nil)
 	case upstreamerr.Timeout:
 		code, msg = errcode.UpstreamTimeout, fmt.Sprintf("the %s service did not answer in time", up.Upstream)
 	case upstreamerr.Unavailable:

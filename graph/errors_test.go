@@ -70,6 +70,12 @@ func TestPresentError(t *testing.T) {
 			wantLog: []string{secret, errcode.UpstreamTimeout},
 		},
 		{
+			name: "client gave up", err: wrap(up(upstreamerr.Canceled)),
+			wantMsg: "the request was canceled",
+			wantExt: map[string]any{"code": errcode.RequestCanceled},
+			wantLog: []string{`"level":"DEBUG"`, "canceled by the client", `"upstream":"inventory"`},
+		},
+		{
 			name: "upstream failed", err: wrap(up(upstreamerr.Failed)),
 			wantMsg: "the inventory service failed",
 			wantExt: map[string]any{"code": errcode.UpstreamError},

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/trellisgw/trellis/graph/errcode"
 	"github.com/trellisgw/trellis/graph/generated"
@@ -141,22 +141,24 @@ func jsonString(s string) string {
 
 var fuzzSchema = sync.OnceValue(func() *ast.Schema { return generated.NewExecutableSchema(generated.Config{}).Schema() })
 
-// FuzzLimits measures every document the validator accepts: the walk ends, never panics, and its
-// counts are within bounds.
+// FuzzLimits measures every document that parses, valid or not (the limits run before validation):
+// the walk ends, never panics, and its counts are within bounds.
 func FuzzLimits(f *testing.F) {
 	for _, q := range seedQueries() {
 		f.Add(q)
 	}
 	f.Add(exponentialFragments(30))
+	f.Add("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A x: __typename @a }")
 	f.Fuzz(func(t *testing.T, query string) {
-		doc, errs := gqlparser.LoadQueryWithRules(fuzzSchema(), query, nil)
-		if len(errs) > 0 {
+		doc, err := parser.ParseQuery(&ast.Source{Input: query})
+		if err != nil {
 			return
 		}
+		_ = checkLimits(doc, Limits{}.withDefaults())
 		for _, op := range doc.Operations {
 			w := walker{frags: doc.Fragments, memo: map[string]*shape{}}
 			s := w.selectionSet(op.SelectionSet)
-			for _, n := range []int{s.depth, s.aliases, s.directives, s.fields} {
+			for _, n := range []int{s.depth, s.aliases, s.directives, s.fields, s.selections} {
 				if n < 0 || n > countCap {
 					t.Fatalf("count %d out of bounds for %q", n, query)
 				}

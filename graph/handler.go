@@ -11,8 +11,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/trellisgw/trellis/graph/graphiql"
+	"github.com/trellisgw/trellis/telemetry"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // Deps are what the HTTP surface is built from.
@@ -26,7 +29,8 @@ type Deps struct {
 	// PerRequest wraps the GraphQL handler with what each request needs before execution (identity).
 	// Nil means none.
 	PerRequest func(http.Handler) http.Handler
-	// Ready reports whether the gateway can serve (its upstreams are reachable); nil means always.
+	// Ready reports whether the gateway can serve (every upstream has a healthy instance); nil means
+	// always. It should read state, not call upstreams: /readyz is probed often.
 	Ready func(context.Context) error
 	// Persisted resolves persisted queries and enforces trusted documents (package graph/persisted).
 	// Nil means none: a request that names one is refused with PERSISTED_QUERY_NOT_SUPPORTED.
@@ -47,22 +51,24 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = slog.New(requestIDLogs{log.Handler()})
+	log = slog.New(telemetry.WrapHandler(log.Handler())) // request_id and trace_id, once per line
 
 	// The executor alone, not gqlgen's handler.Server: the transport is ours (decodeRequest and
-	// executeHandler), and every extension is chosen on purpose. requestRules comes first, so that
-	// nothing else (cost, rate limits) spends work on an operation it refuses.
+	// executeHandler), and every extension is chosen on purpose. The transport parses, limits and
+	// validates the document (documents) and hands it to the executor through its query cache; the
+	// executor's own settings below only matter were it to parse a query itself. requestRules comes
+	// first, so that nothing else (cost, rate limits) spends work on an operation it refuses.
+	docs := documents{schema: d.Schema.Schema(), cache: d.Documents, tokenLimit: cfg.MaxTokens,
+		limits: cfg.Limits, hideSuggestions: d.HideSuggestions}
 	exec := executor.New(d.Schema)
-	if d.Documents != nil {
-		exec.SetQueryCache(sizedDocuments{d.Documents})
-	}
+	exec.SetQueryCache(handedOver{})
 	exec.SetParserTokenLimit(cfg.MaxTokens)
 	exec.SetDisableSuggestion(d.HideSuggestions)
-	exec.Use(requestRules{limits: cfg.Limits, introspection: cfg.IntrospectionEnabled()})
+	exec.SetDefaultRulesFn(func() *rules.Rules { return validationRules(d.HideSuggestions) })
+	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled()})
 	if cfg.IntrospectionEnabled() {
 		exec.Use(extension.Introspection{})
 	}
-	exec.Use(noIncrementalDelivery{})
 	for _, ext := range d.Extensions {
 		exec.Use(ext)
 	}
@@ -70,7 +76,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetRecoverFunc(recoverPanic(log))
 
 	ins := newInstruments()
-	var api http.Handler = executeHandler{exec: exec, persisted: d.Persisted, log: log, ins: ins}
+	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
@@ -101,7 +107,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 		mux.Handle("GET /{$}", ide)
 		mux.Handle("GET "+graphiql.AssetPrefix, ide)
 	}
-	return withRequestID(recoverHTTP(log, mux))
+	return requestid.Middleware(recoverHTTP(log, mux))
 }
 
 // maxCachedQuery is the longest query text whose parsed document is cached. A cached document costs
@@ -109,18 +115,6 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 // document_cache.size × 8 KiB × 15 (120 MiB at the default size) however its entries are chosen;
 // typical client operations are well under this length.
 const maxCachedQuery = 8 << 10
-
-// sizedDocuments is a document cache that does not keep documents of queries over maxCachedQuery.
-type sizedDocuments struct {
-	graphql.Cache[*ast.QueryDocument]
-}
-
-// Add implements graphql.Cache.
-func (c sizedDocuments) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
-	if len(query) <= maxCachedQuery {
-		c.Cache.Add(ctx, query, doc)
-	}
-}
 
 // withDeadline bounds every request by timeout, so that no upstream call outlives it.
 func withDeadline(timeout time.Duration, next http.Handler) http.Handler {

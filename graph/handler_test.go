@@ -121,11 +121,11 @@ func wantBody(t *testing.T, body, status string) {
 	}
 }
 
-// newTestHandler is NewHandler over the real schema with no resolvers: enough for the probes, for
-// parse and validation errors, and for a resolver that panics.
+// newTestHandler is NewHandler over the served schema (as the gateway builds it) with no resolvers:
+// enough for the probes, for parse and validation errors, and for a resolver that panics.
 func newTestHandler(t *testing.T, cfg Config, d Deps) http.Handler {
 	t.Helper()
-	d.Schema = generated.NewExecutableSchema(generated.Config{})
+	d.Schema = generated.NewExecutableSchema(generated.Config{Schema: ServedSchema(generated.NewExecutableSchema(generated.Config{}).Schema())})
 	return NewHandler(cfg, d)
 }
 

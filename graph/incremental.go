@@ -1,43 +1,24 @@
 package graph
 
 import (
-	"context"
-
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
 )
 
-// noIncrementalDelivery refuses documents that use @defer or @stream. gqlgen accepts them, but none of
-// the gateway's transports delivers the later parts: a client would get nulls with no error, and the
-// deferred fields would never run. They are refused until an incremental transport exists.
-type noIncrementalDelivery struct{}
-
-// Interface guards.
-var (
-	_ graphql.HandlerExtension        = noIncrementalDelivery{}
-	_ graphql.OperationContextMutator = noIncrementalDelivery{}
-)
-
-// ExtensionName implements graphql.HandlerExtension.
-func (noIncrementalDelivery) ExtensionName() string { return "TrellisNoIncrementalDelivery" }
-
-// Validate implements graphql.HandlerExtension.
-func (noIncrementalDelivery) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (noIncrementalDelivery) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Doc == nil {
-		return nil
-	}
-	for _, op := range oc.Doc.Operations {
+// incrementalRefusal refuses a document that uses @defer or @stream, before it is validated. gqlgen
+// accepts them, but none of the gateway's transports delivers the later parts: a client would get
+// nulls with no error, and the deferred fields would never run. They are refused until an
+// incremental transport exists; the schema clients see (ServedSchema) does not declare them, and
+// this says why rather than "Unknown directive".
+func incrementalRefusal(doc *ast.QueryDocument) *gqlerror.Error {
+	for _, op := range doc.Operations {
 		if d := incrementalDirective(op.SelectionSet); d != nil {
 			return refuseIncremental(d)
 		}
 	}
-	for _, f := range oc.Doc.Fragments {
+	for _, f := range doc.Fragments {
 		if d := incrementalDirective(f.SelectionSet); d != nil {
 			return refuseIncremental(d)
 		}

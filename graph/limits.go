@@ -15,14 +15,10 @@ import (
 // requestRules is the first operation-context mutator: it runs once the document is parsed and
 // validated and before any other extension (cost, rate limits) or resolver, and refuses
 //   - a mutation sent over GET (the transport answers 405),
-//   - __schema and __type when introspection is off,
-//   - operations over the configured Limits.
+//   - __schema and __type when introspection is off.
 //
-// It walks the selected operation once; each fragment is walked once however often it is spread,
-// and its counts are added at every spread. (gqlparser's validator refuses fragment cycles before
-// mutators run; a cycle met anyway counts as empty.)
+// The shape limits (server.limits) are checked earlier, before validation: see checkLimits.
 type requestRules struct {
-	limits        Limits
 	introspection bool
 }
 
@@ -60,27 +56,60 @@ func (rr requestRules) MutateOperationContext(ctx context.Context, oc *graphql.O
 		st.getMutation = true
 		return atPosition(errcode.New(errcode.BadUserInput, "only queries may be sent with GET; send a "+string(op.Operation)+" with POST"), op.Position)
 	}
+	if rr.introspection {
+		return nil
+	}
 	w := walker{frags: oc.Doc.Fragments, memo: map[string]*shape{}}
-	s := w.selectionSet(op.SelectionSet)
-	s.directives = addCapped(s.directives, len(op.Directives))
-	if !rr.introspection && s.introspection != nil {
+	if s := w.selectionSet(op.SelectionSet); s.introspection != nil {
 		return atPosition(errcode.New(errcode.ValidationFailed,
 			"introspection is disabled on this gateway (server.introspection); __typename is still available"), s.introspection)
 	}
-	for _, l := range []struct {
+	return nil
+}
+
+// checkLimits refuses a parsed document over one of the Limits, before it is validated: the limits
+// bound the work of validation too (every directive use counts, known or not, and every field at
+// every spread of its fragment). Each operation is measured, and each fragment definition on its own
+// (an unused one is validated as well). It walks the document once; each fragment is walked once
+// however often it is spread, and its counts are added at every spread. A fragment cycle counts as
+// empty (validation refuses it).
+func checkLimits(doc *ast.QueryDocument, l Limits) *gqlerror.Error {
+	w := walker{frags: doc.Fragments, memo: map[string]*shape{}}
+	for _, op := range doc.Operations {
+		s := w.selectionSet(op.SelectionSet)
+		s.directives = addCapped(s.directives, len(op.Directives))
+		for _, v := range op.VariableDefinitions {
+			s.directives = addCapped(s.directives, len(v.Directives))
+		}
+		if err := l.check(s, true, op.Position); err != nil {
+			return err
+		}
+	}
+	for _, f := range doc.Fragments {
+		if err := l.check(w.fragment(f.Name), false, f.Position); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check refuses s over a limit (the root fields count for an operation only).
+func (l Limits) check(s shape, operation bool, pos *ast.Position) *gqlerror.Error {
+	for _, c := range []struct {
 		key, what string
 		got, max  int
 	}{
-		{"max_depth", "fields deep", s.depth, rr.limits.MaxDepth},
-		{"max_aliases", "aliases", s.aliases, rr.limits.MaxAliases},
-		{"max_root_fields", "root fields", s.fields, rr.limits.MaxRootFields},
-		{"max_directives", "directives", s.directives, rr.limits.MaxDirectives},
+		{"max_depth", "fields deep", s.depth, l.MaxDepth},
+		{"max_aliases", "aliases", s.aliases, l.MaxAliases},
+		{"max_root_fields", "root fields", s.fields, map[bool]int{true: l.MaxRootFields}[operation]},
+		{"max_directives", "directives", s.directives, l.MaxDirectives},
+		{"max_fields", "fields", s.selections, l.MaxFields},
 	} {
-		if l.max > 0 && l.got > l.max {
+		if c.max > 0 && c.got > c.max {
 			e := errcode.New(errcode.ValidationFailed, fmt.Sprintf(
-				"the operation has %s %s; at most %d are allowed (server.limits.%s)", countText(l.got), l.what, l.max, l.key))
-			e.Extensions["limit"] = l.key
-			return atPosition(e, op.Position)
+				"the operation has %s %s; at most %d are allowed (server.limits.%s)", countText(c.got), c.what, c.max, c.key))
+			e.Extensions["limit"] = c.key
+			return atPosition(e, pos)
 		}
 	}
 	return nil
@@ -107,6 +136,7 @@ type shape struct {
 	aliases    int // aliased fields
 	directives int // directive uses
 	fields     int // fields at this level (for the root: the root fields)
+	selections int // fields at this level and below
 	// introspection is the position of a __schema or __type field, or nil.
 	introspection *ast.Position
 }
@@ -140,6 +170,7 @@ func (w *walker) selectionSet(set ast.SelectionSet) shape {
 			}
 			s.directives = addCapped(s.directives, addCapped(sub.directives, len(sel.Directives)))
 			s.fields = addCapped(s.fields, 1)
+			s.selections = addCapped(s.selections, addCapped(sub.selections, 1))
 			if s.introspection == nil {
 				if sel.Name == "__schema" || sel.Name == "__type" {
 					s.introspection = sel.Position
@@ -162,6 +193,7 @@ func (s *shape) merge(f shape, directives int) {
 	s.aliases = addCapped(s.aliases, f.aliases)
 	s.directives = addCapped(s.directives, addCapped(f.directives, directives))
 	s.fields = addCapped(s.fields, f.fields)
+	s.selections = addCapped(s.selections, f.selections)
 	if s.introspection == nil {
 		s.introspection = f.introspection
 	}

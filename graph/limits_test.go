@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/trellisgw/trellis/graph/errcode"
 )
@@ -46,6 +48,16 @@ func maliciousDocuments() []struct{ name, query, wantCode, wantLimit string } {
 		{"root fields through fragments", "{ ...Q ...Q ... on Query { ...Q } } fragment Q on Query { " + strings.Repeat("__typename ", 7) + "}",
 			errcode.ValidationFailed, "max_root_fields"},
 		{"fragments spread exponentially", exponentialFragments(40), errcode.ValidationFailed, "max_aliases"},
+		{"4 900 copies of a field", `{ user(id: "1") { ` + strings.Repeat("name ", 4900) + `} }`, errcode.ValidationFailed, "max_fields"},
+		{"fields through fragments", `{ ...F ...F } fragment F on Query { user(id: "1") { ` + strings.Repeat("name ", 1001) + `} }`,
+			errcode.ValidationFailed, "max_fields"},
+		{"fields spread exponentially", `{ user(id: "1") { ...F40 } }` + strings.NewReplacer("on Query", "on User", "x: __typename", "name", "{ ...F40 }", "").
+			Replace(exponentialFragments(40)), errcode.ValidationFailed, "max_fields"},
+		{"2 400 unknown directives", "{ __typename " + strings.Repeat("@aa ", 2400) + "}", errcode.ValidationFailed, "max_directives"},
+		{"directives of an unused fragment", "{ __typename } fragment F on Query { __typename " + strings.Repeat("@aa ", 51) + "}",
+			errcode.ValidationFailed, "max_directives"},
+		{"directives of variables and the operation", "query Q($a: Int " + strings.Repeat("@aa ", 30) + ") " + strings.Repeat("@bb ", 21) + "{ __typename }",
+			errcode.ValidationFailed, "max_directives"},
 	}
 }
 
@@ -73,6 +85,9 @@ func TestMaliciousDocumentsAreRefused(t *testing.T) {
 				t.Fatalf("body %.300s: %v", rec.Body, err)
 			}
 			e := resp.Errors[0]
+			if tt.wantLimit != "" && len(resp.Errors) != 1 {
+				t.Errorf("%d errors, want the limit's alone: %.300s", len(resp.Errors), rec.Body)
+			}
 			if e.Extensions["code"] != tt.wantCode {
 				t.Errorf("code = %v, want %s (%s)", e.Extensions["code"], tt.wantCode, e.Message)
 			}
@@ -86,6 +101,37 @@ func TestMaliciousDocumentsAreRefused(t *testing.T) {
 	}
 }
 
+// referenceQuery is DESIGN.md's reference query.
+const referenceQuery = `fragment U on User { id username name }
+fragment R on Review { id body }
+fragment P on Product { upc name price weight inStock shippingEstimate }
+query Reference($users: Int = 10) {
+  users(first: $users) { nodes { ...U reviews { ...R product { ...P reviews { ...R author { ...U reviews { ...R product { ...P } } } } } } } }
+  topProducts(first: 5) { ...P reviews { ...R author { ...U reviews { ...R product { ...P } } } } }
+}`
+
+// TestLimitCounts pins the counts the README quotes.
+func TestLimitCounts(t *testing.T) {
+	for _, tt := range []struct {
+		name, query string
+		want        shape
+	}{
+		{"standard introspection query", introspection.Query, shape{depth: 15, fields: 1, selections: 226}},
+		{"reference query", referenceQuery, shape{depth: 9, fields: 2, selections: 56}},
+	} {
+		doc, err := parser.ParseQuery(&ast.Source{Input: tt.query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := walker{frags: doc.Fragments, memo: map[string]*shape{}}
+		got := w.selectionSet(doc.Operations[0].SelectionSet)
+		got.introspection = nil
+		if got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestLimitsAllowWhatClientsSend(t *testing.T) {
 	tests := []struct{ name, query string }{
 		{"standard introspection query", introspection.Query},
@@ -93,6 +139,8 @@ func TestLimitsAllowWhatClientsSend(t *testing.T) {
 		{"30 aliases", "{ topProducts { " + strings.Repeat("x: upc ", 30) + "} }"},
 		{"20 root fields", "{ " + strings.Repeat("__typename ", 20) + "}"},
 		{"50 directives", "{ topProducts { " + strings.Repeat("upc @include(if: true) ", 50) + "} }"},
+		{"2 000 fields", `{ user(id: "1") { ` + strings.Repeat("name ", 1999) + `} }`},
+		{"the reference query", referenceQuery},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

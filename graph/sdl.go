@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -12,19 +13,33 @@ import (
 	"github.com/trellisgw/trellis/graph/errcode"
 )
 
-// SDL returns the schema in the GraphQL schema definition language, with its descriptions and
-// directives, without the built-in types and directives and without gqlgen's code-generation
-// directives (@goModel, @goField, …); types are sorted by name.
-func SDL(schema *ast.Schema) string {
+// ServedSchema returns schema as clients may see it: without gqlgen's code-generation directives
+// (@goModel, @goField, @goTag, …: "go" and a capital letter) and without @defer and @stream, which
+// the gateway refuses (incrementalRefusal). The gateway builds its executable schema over it
+// (generated.Config.Schema), so that introspection, validation and GET /schema.graphql all show the
+// same schema. schema itself is not changed: the copy shares its types.
+func ServedSchema(schema *ast.Schema) *ast.Schema {
 	served := *schema
 	served.Directives = make(map[string]*ast.DirectiveDefinition, len(schema.Directives))
 	for name, d := range schema.Directives {
-		if !strings.HasPrefix(name, "go") {
+		if !hiddenDirective(name) {
 			served.Directives[name] = d
 		}
 	}
+	return &served
+}
+
+// hiddenDirective reports whether a directive of the generated schema is left out of the served one.
+func hiddenDirective(name string) bool {
+	codegen := len(name) > 2 && strings.HasPrefix(name, "go") && unicode.IsUpper(rune(name[2]))
+	return codegen || name == "defer" || name == "stream"
+}
+
+// SDL returns the served schema (ServedSchema) in the GraphQL schema definition language, with its
+// descriptions and directives, without the built-in types and directives; types are sorted by name.
+func SDL(schema *ast.Schema) string {
 	var buf bytes.Buffer
-	formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(&served)
+	formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(ServedSchema(schema))
 	return buf.String()
 }
 

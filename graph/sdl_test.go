@@ -62,7 +62,7 @@ type (
 
 var builtinNames = map[string]bool{
 	"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true,
-	"include": true, "skip": true, "deprecated": true, "specifiedBy": true, "oneOf": true, "defer": true,
+	"include": true, "skip": true, "deprecated": true, "specifiedBy": true, "oneOf": true,
 }
 
 // sdlFromIntrospection writes the SDL an introspection result describes (what a codegen tool rebuilds).

@@ -10,9 +10,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // PersistedQueries turns a request that names a stored document into one that carries it, before the
@@ -115,6 +117,7 @@ func tooLarge(w http.ResponseWriter, media string, limit int64) {
 // executeHandler runs the operations decodeRequest put in the context and writes their responses.
 type executeHandler struct {
 	exec      *executor.Executor
+	docs      documents
 	persisted PersistedQueries
 	log       *slog.Logger
 	ins       instruments
@@ -185,22 +188,55 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	}
 	st := &opState{method: req.method}
 	ctx = withOpState(ctx, st)
-	oc, errs := h.exec.CreateOperationContext(ctx, params)
+	doc, errs := h.docs.load(ctx, params.Query)
 	if errs != nil {
-		if st.getMutation {
-			h.ins.refuse(ctx, "get_mutation")
-		} else {
-			h.ins.refuse(ctx, refusalReason(errs))
-		}
-		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
-		return resp, requestStatus(req.media, resp.Errors), st.getMutation
+		return h.refuse(ctx, req, st, failedContext(ctx, params, nil), errs)
+	}
+	chosen, err := selectOperation(doc, params.OperationName)
+	if err == nil {
+		params.Variables, err = coerceVariables(h.docs.schema, chosen, params.Variables)
+	}
+	if err != nil {
+		return h.refuse(ctx, req, st, failedContext(ctx, params, doc), gqlerror.List{err})
+	}
+	oc, errs := h.exec.CreateOperationContext(withDocument(ctx, params.Query, doc), params)
+	if errs != nil {
+		return h.refuse(ctx, req, st, oc, errs)
 	}
 	handler, ctx := h.exec.DispatchOperation(ctx, oc)
 	resp = handler(ctx)
 	if resp == nil { // only a stream ends with nil; queries and mutations have one response
 		return &graphql.Response{Errors: gqlerror.List{errcode.New(errcode.Internal, errInternal.Error())}}, http.StatusInternalServerError, false
 	}
+	resp.Errors = capErrors(resp.Errors)
 	return resp, http.StatusOK, false
+}
+
+// refuse answers an operation refused before execution with errs, through the executor's response
+// interceptors.
+func (h executeHandler) refuse(ctx context.Context, req *httpRequest, st *opState, oc *graphql.OperationContext, errs gqlerror.List) (*graphql.Response, int, bool) {
+	if st.getMutation {
+		h.ins.refuse(ctx, "get_mutation")
+	} else {
+		h.ins.refuse(ctx, refusalReason(errs))
+	}
+	resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
+	resp.Errors = capErrors(resp.Errors)
+	return resp, requestStatus(req.media, resp.Errors), st.getMutation
+}
+
+// failedContext is the operation context of a request refused before the executor saw it, as the
+// executor makes it for a document it refuses.
+func failedContext(ctx context.Context, p *graphql.RawParams, doc *ast.QueryDocument) *graphql.OperationContext {
+	return &graphql.OperationContext{
+		RawQuery:             p.Query,
+		OperationName:        p.OperationName,
+		Extensions:           p.Extensions,
+		Headers:              p.Headers,
+		Doc:                  doc,
+		DisableIntrospection: true,
+		Stats:                graphql.Stats{Read: p.ReadTime, OperationStart: graphql.GetStartTime(ctx)},
+	}
 }
 
 // recoverGraphQL answers a panic on the GraphQL path (outside the executor, which recovers its own)
@@ -225,7 +261,7 @@ func recoverGraphQL(log *slog.Logger, next http.Handler) http.Handler {
 // internalError is the INTERNAL_SERVER_ERROR clients see, with the request id to quote.
 func internalError(ctx context.Context) *gqlerror.Error {
 	e := errcode.New(errcode.Internal, errInternal.Error())
-	if id := RequestID(ctx); id != "" {
+	if id := requestid.FromContext(ctx); id != "" {
 		e.Extensions["requestId"] = id
 	}
 	return e

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
 // probe is a handler extension that counts the operations that run, and fails operations named
@@ -232,8 +233,8 @@ func checkProto(t *testing.T, tt protoCase, rec *httptest.ResponseRecorder, p *p
 	if allow := rec.Header().Get("Allow"); allow != tt.wantAllow {
 		t.Errorf("Allow = %q, want %q", allow, tt.wantAllow)
 	}
-	if rec.Header().Get(RequestIDHeader) == "" {
-		t.Errorf("no %s header", RequestIDHeader)
+	if rec.Header().Get(requestid.Header) == "" {
+		t.Errorf("no %s header", requestid.Header)
 	}
 	if n := p.ran.Load(); n != tt.wantRan {
 		t.Errorf("%d operations ran, want %d", n, tt.wantRan)
@@ -279,8 +280,8 @@ func checkProto(t *testing.T, tt protoCase, rec *httptest.ResponseRecorder, p *p
 	if !strings.Contains(errs[0].Message, tt.wantMsg) {
 		t.Errorf("message = %q, want it to contain %q", errs[0].Message, tt.wantMsg)
 	}
-	if tt.wantCode == errcode.Internal && errs[0].Extensions["requestId"] != rec.Header().Get(RequestIDHeader) {
-		t.Errorf("requestId = %v, want the %s header %q", errs[0].Extensions["requestId"], RequestIDHeader, rec.Header().Get(RequestIDHeader))
+	if tt.wantCode == errcode.Internal && errs[0].Extensions["requestId"] != rec.Header().Get(requestid.Header) {
+		t.Errorf("requestId = %v, want the %s header %q", errs[0].Extensions["requestId"], requestid.Header, rec.Header().Get(requestid.Header))
 	}
 }
 
@@ -335,6 +336,7 @@ func TestInternalErrorsCarryTheRequestID(t *testing.T) {
 		{name: "resolver panic", query: "{ topProducts { name } }", wantStatus: 200},
 		{name: "extension panic", query: "query Crash { __typename }", wantStatus: 500},
 		{name: "incoming id kept", query: "{ topProducts { name } }", incoming: "abc-123", wantStatus: 200, keepIncoming: true},
+		{name: "incoming proxy-style id kept", query: "{ topProducts { name } }", incoming: "trace:abc", wantStatus: 200, keepIncoming: true},
 		{name: "unsafe incoming id replaced", query: "{ topProducts { name } }", incoming: "a\"b", wantStatus: 200},
 	}
 	for _, tt := range tests {
@@ -345,11 +347,11 @@ func TestInternalErrorsCarryTheRequestID(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
 			req.Header.Set("Content-Type", "application/json")
 			if tt.incoming != "" {
-				req.Header.Set(RequestIDHeader, tt.incoming)
+				req.Header.Set(requestid.Header, tt.incoming)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			id := rec.Header().Get(RequestIDHeader)
+			id := rec.Header().Get(requestid.Header)
 			if rec.Code != tt.wantStatus || id == "" {
 				t.Fatalf("status %d, id %q; body %s", rec.Code, id, rec.Body)
 			}
@@ -365,6 +367,11 @@ func TestInternalErrorsCarryTheRequestID(t *testing.T) {
 			}
 			if !strings.Contains(buf.String(), `"request_id":"`+id+`"`) || !strings.Contains(buf.String(), "panic") {
 				t.Errorf("log lacks the panic with request_id %s:\n%s", id, buf.String())
+			}
+			for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+				if n := strings.Count(line, `"request_id"`); n != 1 {
+					t.Errorf("%d request_id keys in %s, want 1", n, line)
+				}
 			}
 		})
 	}

@@ -1,7 +1,7 @@
 // Package telemetry is the gateway's request instrumentation, written against the OpenTelemetry API
 // only (cmd/gateway installs the SDK and its exporters):
 //
-//   - an HTTP middleware for /graphql: the request id (X-Request-Id, generated or honoured), the server
+//   - an HTTP middleware for /graphql: the request id (package requestid: X-Request-Id, generated or honoured), the server
 //     span, requests in flight, a calltrace.Recorder per request, and when the response is written
 //     the request metrics, the per-operation analytics and one access log line;
 //   - a gqlgen extension: the operation span (graphql.operation.name, .type, graphql.document.hash),

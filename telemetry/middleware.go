@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/trellisgw/trellis/telemetry/requestid"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
 
@@ -32,11 +34,11 @@ func spanName(method string) string {
 func (t *Telemetry) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &request{id: requestID(r.Header.Get(RequestIDHeader)), calls: calltrace.NewRecorder(start), cost: -1}
+		id, r := requestid.Ensure(w, r)
+		req := &request{id: id, calls: calltrace.NewRecorder(start), cost: -1}
 		if r.Header.Get(TraceHeader) == "1" {
 			req.wantPlan, req.refused = true, !t.fanOutPlan
 		}
-		w.Header().Set(RequestIDHeader, req.id)
 
 		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, spanName(r.Method), serverSpan, trace.WithTimestamp(start))
@@ -76,7 +78,12 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	name, opType, outcome, cost := req.operation, req.opType, req.outcome, req.cost
 	client, user, kind := req.clientID, req.userID, req.kind
 	req.mu.Unlock()
-	if outcome == "" || status >= 400 {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		// The client went away before its answer was written (net/http cancels the request's context
+		// when the connection closes): whatever the response says, nobody got it and nothing failed.
+		outcome = OutcomeCanceled
+	case outcome == "" || status >= 400:
 		outcome = OutcomeError // refused before or outside GraphQL execution, or a request-level failure
 	}
 	calls := req.calls.Len()
@@ -86,7 +93,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	attrs := op.attrs[outcomeIndex(outcome)]
 	t.requests.Add(ctx, 1, attrs)
 	t.duration.Record(ctx, d.Seconds(), attrs)
-	op.stats.add(d, outcome != OutcomeSuccess, calls, cost)
+	op.stats.add(d, outcome != OutcomeSuccess && outcome != OutcomeCanceled, calls, cost)
 
 	if span.IsRecording() {
 		span.SetAttributes(attribute.Int("http.response.status_code", status))
@@ -97,7 +104,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	span.End()
 
 	level := slog.LevelInfo
-	if status >= 500 {
+	if status >= 500 && outcome != OutcomeCanceled {
 		level = slog.LevelWarn
 	}
 	if !t.log.Enabled(ctx, level) {

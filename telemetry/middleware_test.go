@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/trellisgw/trellis/internal/secret"
+	"github.com/trellisgw/trellis/telemetry/requestid"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
 
@@ -92,14 +93,14 @@ func TestMiddlewareOutsideGraphQL(t *testing.T) {
 			}))
 			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
 			if tt.inID != "" {
-				req.Header.Set(RequestIDHeader, tt.inID)
+				req.Header.Set(requestid.Header, tt.inID)
 			}
 			req.Header.Set("Authorization", "Bearer secret-token-value")
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 
-			id := rec.Header().Get(RequestIDHeader)
-			if tt.inID != "" && id != tt.inID || !validRequestID(id) {
+			id := rec.Header().Get(requestid.Header)
+			if tt.inID != "" && id != tt.inID || !requestid.Valid(id) {
 				t.Errorf("X-Request-Id = %q", id)
 			}
 			if n, _ := f.sum(t, "trellis.graphql.requests", attribute.String("operation", OperationUnknown),
@@ -143,8 +144,8 @@ func TestHandlerPassesOtherPathsThrough(t *testing.T) {
 	h := f.tel.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-	if rec.Code != http.StatusTeapot || rec.Header().Get(RequestIDHeader) != "" || len(f.spans.Ended()) != 0 {
-		t.Errorf("GET /healthz: %d, id %q, %d spans: want it untouched", rec.Code, rec.Header().Get(RequestIDHeader), len(f.spans.Ended()))
+	if rec.Code != http.StatusTeapot || rec.Header().Get(requestid.Header) != "" || len(f.spans.Ended()) != 0 {
+		t.Errorf("GET /healthz: %d, id %q, %d spans: want it untouched", rec.Code, rec.Header().Get(requestid.Header), len(f.spans.Ended()))
 	}
 }
 
@@ -175,7 +176,7 @@ func TestOperationsEndpointAccess(t *testing.T) {
 				req.Header.Set(AdminTokenHeader, tt.header)
 			}
 			rec := httptest.NewRecorder()
-			tel.Handler(http.NotFoundHandler()).ServeHTTP(rec, req)
+			tel.OperationsHandler().ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
 			}

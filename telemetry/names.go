@@ -24,10 +24,13 @@ const (
 	OutcomePartial = "partial"
 	// OutcomeError is a response without data: refused, failed to parse or validate, or failed whole.
 	OutcomeError = "error"
+	// OutcomeCanceled is a request the client gave up on (closed the connection) before its answer was
+	// written: neither the gateway's failure nor an upstream's.
+	OutcomeCanceled = "canceled"
 )
 
-// outcomes lists the outcomes in the order of operation.attrs.
-var outcomes = [...]string{OutcomeSuccess, OutcomePartial, OutcomeError}
+// outcomes lists the outcomes in the order of operation.attrs; OutcomeError is the fallback.
+var outcomes = [...]string{OutcomeSuccess, OutcomePartial, OutcomeCanceled, OutcomeError}
 
 // maxNameLen bounds an operation name kept as a label value; longer names count as "other".
 const maxNameLen = 100

@@ -123,12 +123,16 @@ func (t *Telemetry) Extensions() []graphql.HandlerExtension {
 	return exts
 }
 
-// Handler wraps the gateway's handler: /graphql is instrumented (see the package doc), GET
-// /admin/operations serves the analytics, everything else passes through untouched.
+// Handler wraps the gateway's handler: /graphql is instrumented (see the package doc), everything
+// else passes through untouched.
 func (t *Telemetry) Handler(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
 	mux.Handle("/graphql", t.middleware(next))
-	mux.HandleFunc("GET /admin/operations", t.serveOperations)
 	return mux
 }
+
+// OperationsHandler serves GET /admin/operations, the per-operation analytics: 404 in production
+// without telemetry.analytics.admin_token, 401 for a missing or wrong token. The gateway mounts it on
+// its admin surface.
+func (t *Telemetry) OperationsHandler() http.Handler { return http.HandlerFunc(t.serveOperations) }

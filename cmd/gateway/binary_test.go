@@ -102,14 +102,20 @@ func (p *process) stop(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM %s: %v", p.name, err)
 	}
+	p.waitExit(t)
+}
+
+// waitExit fails t unless the process exits with code 0 within exitTimeout (of a signal sent).
+func (p *process) waitExit(t *testing.T) {
+	t.Helper()
 	select {
 	case err := <-p.exited:
 		p.exited <- err // for the cleanup
 		if err != nil {
-			t.Errorf("%s after SIGTERM: %v; stderr:\n%s", p.name, err, p.stderr)
+			t.Errorf("%s exit: %v; stderr:\n%s", p.name, err, p.stderr)
 		}
 	case <-time.After(exitTimeout):
-		t.Errorf("%s did not exit within %s of SIGTERM; stderr:\n%s", p.name, exitTimeout, p.stderr)
+		t.Errorf("%s did not exit within %s; stderr:\n%s", p.name, exitTimeout, p.stderr)
 	}
 }
 
@@ -163,16 +169,17 @@ func TestBinaries(t *testing.T) {
 		if got := getStatus(t, hc, base, "/healthz"); got != http.StatusOK {
 			t.Errorf("GET /healthz = %d, want 200", got)
 		}
-		if got := getStatus(t, hc, base, "/readyz"); got != http.StatusOK {
-			t.Errorf("GET /readyz = %d, want 200", got)
-		}
+		// Readiness reads the pools' health: it follows the health checks and connections, eventually.
+		eventually(t, 10*time.Second, "GET /readyz 200", func() bool {
+			return getStatus(t, hc, base, "/readyz") == http.StatusOK
+		})
 
 		if err := ac.SetFault(ctx, demo.Orders, 0, faults.Fault{Down: true}); err != nil {
 			t.Fatalf("set orders down: %v", err)
 		}
-		if got := getStatus(t, hc, base, "/readyz"); got != http.StatusServiceUnavailable {
-			t.Errorf("GET /readyz with orders down = %d, want 503", got)
-		}
+		eventually(t, 10*time.Second, "GET /readyz 503 with orders down", func() bool {
+			return getStatus(t, hc, base, "/readyz") == http.StatusServiceUnavailable
+		})
 		if got := getStatus(t, hc, base, "/healthz"); got != http.StatusOK {
 			t.Errorf("GET /healthz with orders down = %d, want 200", got)
 		}

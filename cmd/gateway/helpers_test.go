@@ -61,6 +61,7 @@ func writeConfig(t *testing.T, addrs map[string][]string) string {
 	}
 	cfg := fmt.Sprintf(`server:
   addr: 127.0.0.1:0
+  admin_addr: 127.0.0.1:0
   shutdown_timeout: 20s
 upstreams:
   rest:
@@ -171,6 +172,9 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 
 // listening matches the line the gateway prints once it serves.
 var listening = regexp.MustCompile(`^Trellis gateway listening on (http://127\.0\.0\.1:\d+)/graphql$`)
+
+// adminListening matches the line the gateway prints once its admin surface serves.
+var adminListening = regexp.MustCompile(`^Trellis admin listening on (http://127\.0\.0\.1:\d+)$`)
 
 // lineWriter hands each complete line written to it to lines (dropping lines nobody reads).
 type lineWriter struct {

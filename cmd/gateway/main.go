@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -98,7 +99,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	applyRuntime(cfg.Runtime, log)
 
-	build := func(cfg gateway.Config) (*gateway.Gateway, error) { return gateway.New(cfg, gateway.WithLogger(log)) }
+	build := func(cfg gateway.Config) (*gateway.Gateway, error) {
+		return gateway.New(cfg, gateway.WithLogger(log), gateway.WithMetricsHandler(sdk.metricsHandler()))
+	}
 	gw, err := build(cfg)
 	if err != nil {
 		return err
@@ -117,18 +120,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("server.addr: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           sdk.withMetrics(lv),
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
-		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
+	var draining atomic.Bool
+	srv := newServer(cfg, log, closeWhenDraining(&draining, lv.handler(func(g *gateway.Gateway) http.Handler { return g.Handler() })))
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	log.Info("gateway: serving", slog.String("url", url+"/graphql"), slog.Bool("traces_exported", sdk.exporting))
 	fmt.Fprintf(stdout, "Trellis gateway listening on %s/graphql\n", url)
+	if !cfg.Server.AdminOnMainListener {
+		aln, err := net.Listen("tcp", cfg.Server.AdminAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("server.admin_addr: %w", err)
+		}
+		asrv := newServer(cfg, log, lv.handler(func(g *gateway.Gateway) http.Handler { return g.AdminHandler() }))
+		servers = append(servers, asrv)
+		go func() { served <- asrv.Serve(aln) }()
+		aurl := "http://" + aln.Addr().String()
+		log.Info("gateway: admin surface", slog.String("url", aurl), slog.String("metrics", aurl+"/metrics"))
+		fmt.Fprintf(stdout, "Trellis admin listening on %s\n", aurl)
+	}
 
 	for serving := true; serving; {
 		select {
@@ -143,16 +155,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("gateway: shutting down")
 	// Unready first, so that load balancers stop sending requests while the listener still accepts
 	// them; then stop accepting and let in-flight requests finish within server.shutdown_timeout.
+	// Keep-alive connections are not cut here (SetKeepAlivesEnabled(false) would close the idle ones
+	// under clients about to reuse them): each is closed by its next response's Connection: close,
+	// and Shutdown closes whatever is still idle after the delay.
 	lv.current().gw.Drain()
-	srv.SetKeepAlivesEnabled(false)
+	draining.Store(true)
 	if d := cfg.Server.ShutdownDelay; d > 0 {
 		log.Info("gateway: draining", slog.Duration("shutdown_delay", d))
 		time.Sleep(d)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		_ = srv.Close() // in-flight requests ran past server.shutdown_timeout: cut them off
+	var errs []error
+	for _, srv := range servers { // the GraphQL listener first, then the admin one (scrapes until the end)
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = srv.Close() // in-flight requests ran past server.shutdown_timeout: cut them off
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
@@ -171,4 +192,27 @@ func parseFlags(fs *flag.FlagSet, args []string, noArgs bool) (help bool, err er
 		return false, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	return false, nil
+}
+
+// newServer returns an http.Server for handler with the server section's timeouts.
+func newServer(cfg gateway.Config, log *slog.Logger, handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.RequestTimeout, // a slow body cannot hold a goroutine longer than a request may last
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// closeWhenDraining answers with Connection: close once draining is set, so that during
+// server.shutdown_delay every request is still served normally and each keep-alive connection is
+// closed by the server right after a complete response, never under a request in flight.
+func closeWhenDraining(draining *atomic.Bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -57,25 +57,36 @@ func clusterAddrs(c *demo.Cluster) map[string][]string {
 	return out
 }
 
-// startRun runs the gateway in-process until ctx is done and returns its URL and the result of run.
-func startRun(t *testing.T, ctx context.Context, args []string, stderr *syncBuffer) (string, <-chan error) {
+// startRun runs the gateway in-process until ctx is done and returns its URL, the URL of its admin
+// listener (the config must give it one) and the result of run.
+func startRun(t *testing.T, ctx context.Context, args []string, stderr *syncBuffer) (string, string, <-chan error) {
 	t.Helper()
 	stdout := newLineWriter()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, stdout, stderr) }()
-	select {
-	case line := <-stdout.lines:
-		m := listening.FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("stdout line %q does not say where the gateway listens", line)
+	var base string
+	for {
+		select {
+		case line := <-stdout.lines:
+			if base == "" {
+				m := listening.FindStringSubmatch(line)
+				if m == nil {
+					t.Fatalf("stdout line %q does not say where the gateway listens", line)
+				}
+				base = m[1]
+				continue
+			}
+			m := adminListening.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("stdout line %q does not say where the admin surface listens", line)
+			}
+			return base, m[1], done
+		case err := <-done:
+			t.Fatalf("run = %v before serving; stderr:\n%s", err, stderr)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no listening lines; stderr:\n%s", stderr)
 		}
-		return m[1], done
-	case err := <-done:
-		t.Fatalf("run = %v before serving; stderr:\n%s", err, stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no listening line; stderr:\n%s", stderr)
 	}
-	return "", nil
 }
 
 func TestRunServesAndStops(t *testing.T) {
@@ -84,16 +95,16 @@ func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
-	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	base, _, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
 	hc := newHTTPClient()
 
 	checkCrossQuery(t, hc, base)
 	if got := getStatus(t, hc, base, "/healthz"); got != http.StatusOK {
 		t.Errorf("GET /healthz = %d, want 200", got)
 	}
-	if got := getStatus(t, hc, base, "/readyz"); got != http.StatusOK {
-		t.Errorf("GET /readyz = %d, want 200", got)
-	}
+	eventually(t, 10*time.Second, "GET /readyz 200", func() bool { // the pools' health, once connected
+		return getStatus(t, hc, base, "/readyz") == http.StatusOK
+	})
 
 	cancel()
 	if err := <-done; err != nil {
@@ -118,7 +129,7 @@ func TestRunDrains(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
-	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	base, _, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
 	hc := newHTTPClient()
 
 	// Reviews are slow, so the query is still running when the stop comes.

@@ -105,7 +105,7 @@ func TestRunLogsRedisFailuresAsJSON(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
-	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	base, _, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
 	checkCrossQuery(t, newHTTPClient(), base)
 	cancel()
 	if err := <-done; err != nil {

@@ -32,6 +32,8 @@ var fixedKeys = []struct {
 	get func(gateway.Config) any
 }{
 	{"server.addr", func(c gateway.Config) any { return c.Server.Addr }},
+	{"server.admin_addr", func(c gateway.Config) any { return c.Server.AdminAddr }},
+	{"server.admin_on_main_listener", func(c gateway.Config) any { return c.Server.AdminOnMainListener }},
 	{"server.read_header_timeout", func(c gateway.Config) any { return c.Server.ReadHeaderTimeout }},
 	{"server.request_timeout", func(c gateway.Config) any { return c.Server.RequestTimeout }},
 	{"server.shutdown_timeout", func(c gateway.Config) any { return c.Server.ShutdownTimeout }},
@@ -75,14 +77,17 @@ func newLive(path string, cfg gateway.Config, gw *gateway.Gateway, build func(ga
 	return &live{path: path, build: build, level: level, log: log, reloads: reloads, cur: &generation{cfg: cfg, gw: gw}}, nil
 }
 
-// ServeHTTP serves r on the current generation.
-func (l *live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.RLock()
-	g := l.cur
-	g.inFlight.Add(1)
-	l.mu.RUnlock()
-	defer g.inFlight.Done()
-	g.gw.Handler().ServeHTTP(w, r)
+// handler serves each request on the current generation's handler that pick returns (its main
+// surface or its admin surface).
+func (l *live) handler(pick func(*gateway.Gateway) http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.RLock()
+		g := l.cur
+		g.inFlight.Add(1)
+		l.mu.RUnlock()
+		defer g.inFlight.Done()
+		pick(g.gw).ServeHTTP(w, r)
+	})
 }
 
 // current returns the generation serving now.

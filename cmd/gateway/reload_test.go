@@ -38,6 +38,11 @@ func TestReload(t *testing.T) {
 		t.Fatalf("gateway does not say where it listens; stderr:\n%s", gw.stderr)
 	}
 	url := m[1]
+	am := adminListening.FindStringSubmatch(gw.firstLine(t))
+	if am == nil {
+		t.Fatalf("gateway does not say where its admin surface listens; stderr:\n%s", gw.stderr)
+	}
+	adminURL := am[1]
 	hc := newHTTPClient()
 	const deep = `{ topProducts(first: 1) { reviews(first: 1) { author { username } } } }` // depth 4
 	deepRefused := func() bool {
@@ -85,7 +90,7 @@ func TestReload(t *testing.T) {
 	ld.finish()
 	ld.check(t, "across the reloads")
 
-	resp, err := hc.Get(url + "/metrics")
+	resp, err := hc.Get(adminURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -110,19 +113,90 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Errorf("in-flight request: %v", err)
 		}
 	}
-	select {
-	case err := <-gw.exited:
-		gw.exited <- err
-		if err != nil {
-			t.Errorf("gateway exit: %v; stderr:\n%s", err, gw.stderr)
-		}
-	case <-time.After(exitTimeout):
-		t.Errorf("the gateway did not exit; stderr:\n%s", gw.stderr)
-	}
+	gw.waitExit(t)
 	for _, want := range []string{`"msg":"gateway: draining"`, `"msg":"gateway: shutting down"`} {
 		if !strings.Contains(gw.stderr.String(), want) {
 			t.Errorf("logs lack %s", want)
 		}
 	}
+	demoProc.stop(t)
+}
+
+// TestShutdownKeepsKeepAliveConnections runs the real binaries: 16 clients reuse keep-alive
+// connections under load while SIGTERM arrives; they go on through half of server.shutdown_delay (a
+// load balancer noticing /readyz late) and then stop. Not one request fails: during the delay the
+// gateway serves as usual and closes each connection after a complete response (Connection: close)
+// instead of resetting idle ones under the clients' next request.
+func TestShutdownKeepsKeepAliveConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	const (
+		clients = 16
+		delay   = 2 * time.Second // server.shutdown_delay
+	)
+	gatewayBin, demoBin := buildBinaries(t)
+	demoProc, rdy := startDemoServices(t, demoBin)
+	raw, err := os.ReadFile(writeConfig(t, rdy.Services))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(raw), "  shutdown_timeout: 20s\n", "  shutdown_timeout: 20s\n  shutdown_delay: "+delay.String()+"\n", 1)
+	gw := start(t, gatewayBin, "-config", writeFile(t, "keepalive.yaml", cfg))
+	m := listening.FindStringSubmatch(gw.firstLine(t))
+	if m == nil {
+		t.Fatal("the gateway does not say where it listens")
+	}
+	base := m[1]
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	var stop atomic.Bool
+	var ok, closed, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	body := []byte(`{"query":"{ topProducts(first: 1) { upc } }"}`)
+	for i := range clients {
+		wg.Go(func() {
+			for n := 0; !stop.Load(); n++ {
+				resp, err := hc.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+					if err == nil && resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+					if resp.Close {
+						closed.Add(1)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				ok.Add(1)
+				// Pauses of different lengths leave connections idle at any moment, as real clients do.
+				time.Sleep(time.Duration((i*7+n)%10) * time.Millisecond)
+			}
+		})
+	}
+	eventually(t, 30*time.Second, "load running", func() bool { return ok.Load() > 10*clients })
+	if err := gw.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(delay / 2)
+	stop.Store(true)
+	wg.Wait()
+
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d of %d requests failed across the shutdown, want 0; first: %v", n, n+ok.Load(), firstErr.Load())
+	}
+	if closed.Load() == 0 {
+		t.Error("no response during the drain delay said Connection: close")
+	}
+	gw.waitExit(t)
+	t.Logf("%d requests, %d answered with Connection: close", ok.Load(), closed.Load())
 	demoProc.stop(t)
 }

@@ -115,17 +115,9 @@ func otlpEndpoint(configured string) (string, bool) {
 	return "", false
 }
 
-// metricsHandler serves the Prometheus exposition of the registry.
+// metricsHandler serves the Prometheus exposition of the registry (GET /metrics on the admin surface).
 func (s *telemetrySDK) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
-}
-
-// withMetrics serves GET /metrics from the SDK's registry and everything else from next.
-func (s *telemetrySDK) withMetrics(next http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/", next)
-	mux.Handle("GET /metrics", s.metricsHandler())
-	return mux
 }
 
 // shutdown flushes spans still queued for export and stops the providers.

@@ -30,7 +30,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
-	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	base, admin, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -38,6 +38,15 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}()
 	hc := newHTTPClient()
+	// The admin surface is on its own listener only: nothing of it on the GraphQL one.
+	for _, path := range []string{"/metrics", "/admin/usage", "/admin/operations"} {
+		if got := getStatus(t, hc, base, path); got != http.StatusNotFound {
+			t.Errorf("GET %s on the GraphQL listener = %d, want 404", path, got)
+		}
+		if got := getStatus(t, hc, admin, path); got != http.StatusOK {
+			t.Errorf("GET %s on the admin listener = %d, want 200", path, got)
+		}
+	}
 
 	named := "query Cross " + crossQuery
 	postQuery(t, hc, base, named)
@@ -46,7 +55,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	if resp, err := tryQuery(hc, base, "{ nope }"); err == nil && (len(resp.Errors) == 0 || resp.Data != nil) {
 		t.Fatalf("an invalid query answered %+v, want errors and no data", resp)
 	}
-	families := scrape(t, hc, base)
+	families := scrape(t, hc, admin)
 
 	tests := []struct {
 		name   string
@@ -232,7 +241,7 @@ func TestOpsKitNamesExist(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
-	base, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
+	base, admin, done := startRun(t, ctx, []string{"-config", cfgPath}, &stderr)
 	defer func() {
 		cancel()
 		<-done
@@ -240,7 +249,7 @@ func TestOpsKitNamesExist(t *testing.T) {
 	hc := newHTTPClient()
 	checkCrossQuery(t, hc, base)
 	checkCrossQuery(t, hc, base) // a document cache hit
-	served := scrape(t, hc, base)
+	served := scrape(t, hc, admin)
 
 	name := regexp.MustCompile(`trellis_[a-z_]+`)
 	for _, file := range []string{"../../ops/prometheus/alerts.yml", "../../ops/grafana/trellis.json"} {
@@ -309,5 +318,45 @@ func TestDashboardQueriesParse(t *testing.T) {
 	}
 	if msg, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
 		t.Errorf("promtool check rules over the dashboard's queries: %v\n%s", err, msg)
+	}
+}
+
+// TestMetricsOnMainListenerWhenConfigured: with server.admin_on_main_listener the admin surface is on
+// the GraphQL listener (the old behaviour) and no admin listener starts.
+func TestMetricsOnMainListenerWhenConfigured(t *testing.T) {
+	cluster := startCluster(t)
+	raw, err := os.ReadFile(writeConfig(t, clusterAddrs(cluster)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := writeFile(t, "main.yaml", strings.Replace(string(raw), "  admin_addr: 127.0.0.1:0\n", "  admin_on_main_listener: true\n", 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout := newLineWriter()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-config", cfgPath}, stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run = %v", err)
+		}
+	}()
+	var base string
+	select {
+	case line := <-stdout.lines:
+		m := listening.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("stdout line %q does not say where the gateway listens", line)
+		}
+		base = m[1]
+	case err := <-done:
+		t.Fatalf("run = %v; stderr:\n%s", err, &stderr)
+	}
+	hc := newHTTPClient()
+	if families := scrape(t, hc, base); families["go_goroutines"] == nil {
+		t.Error("GET /metrics on the GraphQL listener lacks go_goroutines")
+	}
+	if strings.Contains(stderr.String(), "admin surface") {
+		t.Errorf("an admin listener started:\n%s", &stderr)
 	}
 }

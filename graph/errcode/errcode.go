@@ -22,6 +22,9 @@ const (
 	UpstreamTimeout     = "UPSTREAM_TIMEOUT"
 	UpstreamError       = "UPSTREAM_ERROR"
 	Internal            = "INTERNAL_SERVER_ERROR"
+	// RequestCanceled: the client gave up (closed the connection) before the answer was ready. Nobody
+	// reads it; it names the outcome in logs, metrics and traces, apart from upstream failures.
+	RequestCanceled = "REQUEST_CANCELED"
 )
 
 // New returns a GraphQL error with message and extensions.code set to code. The message is shown to

@@ -176,6 +176,7 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 	// The nonce is new in every response: the page must not be reused from a cache.
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Content-Security-Policy", contentSecurityPolicy(nonce, h.connect))
+	hd.Set("Referrer-Policy", "no-referrer") // the page's URL is nobody else's business
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")

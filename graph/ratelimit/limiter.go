@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-)
 
-// redisBackoff is how long the limiter leaves Redis alone after a failure before trying it again, so
-// that an unreachable Redis costs one timeout per backoff, not one per operation.
-const redisBackoff = time.Second
+	"github.com/trellisgw/trellis/cache"
+)
 
 // Limiter decides whether an operation may run, by its client's budget. It is safe for concurrent use.
 type Limiter struct {
@@ -26,9 +23,9 @@ type Limiter struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	mu        sync.Mutex // guards redisDown and retryAt
-	redisDown bool
-	retryAt   time.Time
+	// backoff leaves Redis alone for a second after a failure (cache.Backoff, shared with the Redis
+	// cache), so that an unreachable or hung Redis costs one timeout per second, not one per operation.
+	backoff *cache.Backoff
 
 	decisions metric.Int64Counter
 	storeErrs metric.Int64Counter
@@ -81,6 +78,7 @@ func New(cfg Config, log *slog.Logger) (*Limiter, error) {
 		return nil, err
 	}
 	l := &Limiter{cfg: cfg, local: local, usage: newUsage(cfg.Usage), log: log, now: time.Now}
+	l.backoff = cache.NewBackoff(cache.DefaultBackoff, func() time.Time { return l.now() })
 	if cfg.Enabled && cfg.Store == StoreRedis {
 		l.redis = NewRedisStore(cfg.Redis)
 	}
@@ -173,34 +171,22 @@ func (l *Limiter) Settle(ctx context.Context, r *Reservation, actual int) Status
 	return r.Status
 }
 
-// redisUsable reports whether Redis may be tried now: it is up, or its backoff has passed.
-func (l *Limiter) redisUsable() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.redisDown || !l.now().Before(l.retryAt)
-}
+// redisUsable reports whether Redis may be tried now: it is up, or its back-off has passed.
+func (l *Limiter) redisUsable() bool { return l.backoff.Usable() }
 
 func (l *Limiter) redisFailed(ctx context.Context, err error) {
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return // the client went away: not Redis's fault
 	}
 	l.storeErrs.Add(ctx, 1)
-	l.mu.Lock()
-	was := l.redisDown
-	l.redisDown, l.retryAt = true, l.now().Add(redisBackoff)
-	l.mu.Unlock()
-	if !was {
+	if l.backoff.Failed() {
 		l.log.LogAttrs(ctx, slog.LevelWarn, "ratelimit: redis unreachable, applying on_error policy",
 			slog.String("policy", l.cfg.Redis.OnError), slog.String("error", err.Error()))
 	}
 }
 
 func (l *Limiter) redisWorked(ctx context.Context) {
-	l.mu.Lock()
-	was := l.redisDown
-	l.redisDown = false
-	l.mu.Unlock()
-	if was {
+	if l.backoff.Worked() {
 		l.log.LogAttrs(ctx, slog.LevelInfo, "ratelimit: redis reachable again")
 	}
 }

@@ -37,7 +37,13 @@ type Instruments struct {
 
 	mu      sync.Mutex // guards watched
 	watched []watched
+
+	// attrs caches the attribute set of each (upstream, instance, route, code) seen: building one is
+	// a sort and several allocations, paid per attempt otherwise. Bounded by instances × routes × codes.
+	attrs sync.Map // attemptKey → metric.MeasurementOption
 }
+
+type attemptKey struct{ upstream, instance, route, code string }
 
 // watched is one upstream whose pools and breaker the gauges read.
 type watched struct {
@@ -198,15 +204,23 @@ func (a *Attempt) End(err error) {
 		a.span.SetAttributes(attribute.String("error.type", label))
 	}
 	a.span.End()
-	attrs := metric.WithAttributes(
-		attribute.String("upstream", a.upstream), attribute.String("instance", a.instance),
-		attribute.String("route", a.route), attribute.String("code", label))
+	attrs := a.in.attemptAttrs(attemptKey{a.upstream, a.instance, a.route, label})
 	a.in.requests.Add(a.ctx, 1, attrs)
 	a.in.duration.Record(a.ctx, d.Seconds(), attrs)
 	calltrace.Record(a.ctx, calltrace.Call{
 		Upstream: a.upstream, Instance: a.instance, Route: a.route, BatchSize: calltrace.BatchSize(a.ctx),
 		Attempt: a.n, Start: a.start, Duration: d, Code: string(code),
 	})
+}
+
+func (in *Instruments) attemptAttrs(k attemptKey) metric.MeasurementOption {
+	if v, ok := in.attrs.Load(k); ok {
+		return v.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributes(attribute.String("upstream", k.upstream), attribute.String("instance", k.instance),
+		attribute.String("route", k.route), attribute.String("code", k.code))
+	in.attrs.Store(k, o)
+	return o
 }
 
 // Inject writes ctx's trace context into carrier with the global propagator.

@@ -29,6 +29,10 @@ const (
 	// NotFound: the upstream does not know the requested object. Typed clients usually turn it into a
 	// missing result rather than an error.
 	NotFound Code = "NOT_FOUND"
+	// Canceled: the caller gave up (its context was cancelled, e.g. the client closed the connection)
+	// before the upstream answered. It says nothing about the upstream: no breaker, outlier or retry
+	// input, not an upstream error in metrics or logs.
+	Canceled Code = "REQUEST_CANCELED"
 )
 
 // Error is a failed upstream call. Error() carries every detail for logs; only Code and, for BadInput,
@@ -83,13 +87,15 @@ func CodeOf(err error) Code {
 	return ""
 }
 
-// Classify maps a transport-level failure (no answer from the upstream) to Timeout or Unavailable.
-// ctx is the caller's context: a call that failed because the caller gave up is a Timeout when its
-// deadline passed and Unavailable otherwise.
+// Classify maps a transport-level failure (no answer from the upstream) to Timeout, Canceled or
+// Unavailable. ctx is the caller's context: a call that failed because the caller gave up is a Timeout
+// when its deadline passed and Canceled when it was cancelled.
 func Classify(ctx context.Context, err error) Code {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return Timeout
+	case errors.Is(ctx.Err(), context.Canceled):
+		return Canceled
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
 		return Unavailable
 	}

@@ -91,7 +91,9 @@ func TestClassify(t *testing.T) {
 	}{
 		{"deadline error", context.Background(), fmt.Errorf("get: %w", context.DeadlineExceeded), upstreamerr.Timeout},
 		{"caller deadline passed", expired, errors.New("read: connection closed"), upstreamerr.Timeout},
-		{"caller canceled", canceled, context.Canceled, upstreamerr.Unavailable},
+		{"caller canceled", canceled, context.Canceled, upstreamerr.Canceled},
+		{"caller canceled mid-read", canceled, fmt.Errorf("read: %w", syscall.ECONNRESET), upstreamerr.Canceled},
+		{"canceled error, caller still waiting", context.Background(), context.Canceled, upstreamerr.Unavailable},
 		{"connection refused", context.Background(), refused, upstreamerr.Unavailable},
 		{"connection reset", context.Background(), fmt.Errorf("read: %w", syscall.ECONNRESET), upstreamerr.Unavailable},
 		{"net timeout", context.Background(), &net.OpError{Op: "read", Err: timeoutErr{}}, upstreamerr.Timeout},

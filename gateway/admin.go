@@ -1,0 +1,56 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/trellisgw/trellis/graph"
+	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/telemetry"
+)
+
+// route is one endpoint: a net/http ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// adminRoutes is the one route table of the admin surface: every endpoint for operators, served on
+// server.admin_addr (or on the main listener with server.admin_on_main_listener). Each handler checks
+// its own token for now: /admin/usage rate_limit.usage.admin_token (Authorization: Bearer),
+// /admin/operations telemetry.analytics.admin_token (X-Trellis-Admin-Token).
+//
+//	GET /metrics           Prometheus exposition (when the process installed the SDK: WithMetricsHandler)
+//	GET /admin/usage       rate-limit metering per period (development, or with its token)
+//	GET /admin/operations  per-operation analytics (404 in production without its token)
+func adminRoutes(cfg Config, metrics http.Handler, limiter *ratelimit.Limiter, tel *telemetry.Telemetry) []route {
+	var routes []route
+	if metrics != nil {
+		routes = append(routes, route{"GET /metrics", metrics})
+	}
+	if token := cfg.RateLimit.Usage.AdminToken; token != "" || cfg.Mode().OpenAdminEndpoints {
+		routes = append(routes, route{"GET /admin/usage", limiter.UsageHandler(string(token))})
+	}
+	if tel != nil {
+		routes = append(routes, route{"GET /admin/operations", tel.OperationsHandler()})
+	}
+	return routes
+}
+
+// mount registers routes on a new mux, with fallback (nil: 404) for every other path.
+func mount(routes []route, fallback http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	if fallback != nil {
+		mux.Handle("/", fallback)
+	}
+	for _, r := range routes {
+		mux.Handle(r.pattern, r.handler)
+	}
+	return mux
+}
+
+// AdminHandler returns the admin surface (see adminRoutes), for the listener on server.admin_addr.
+// With server.admin_on_main_listener the same routes are on Handler too.
+func (g *Gateway) AdminHandler() http.Handler { return g.admin }
+
+// adminSurface is the handler of the admin listener: the routes, security headers, nothing else.
+func adminSurface(routes []route) http.Handler { return graph.SecurityHeaders(mount(routes, nil)) }
