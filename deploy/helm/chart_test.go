@@ -62,7 +62,7 @@ func TestChart(t *testing.T) {
 					t.Errorf("terminationGracePeriodSeconds = %d, want 5+10+5", got)
 				}
 				cfg := objs["ConfigMap/t-trellis"].(*corev1.ConfigMap).Data["trellis.yaml"]
-				for _, want := range []string{"addr: 0.0.0.0:8080", "shutdown_delay: 5s", "mode: production"} {
+				for _, want := range []string{"addr: 0.0.0.0:8080", "admin_addr: 0.0.0.0:9090", "shutdown_delay: 5s", "mode: production"} {
 					if !strings.Contains(cfg, want) {
 						t.Errorf("config lacks %q:\n%s", want, cfg)
 					}
@@ -119,7 +119,7 @@ config:
 					t.Errorf("PrometheusRule holds %d groups, want the shipped alerts", len(rules.Spec.Groups))
 				}
 				sm := objs["ServiceMonitor/t-trellis"].(*monitoringv1.ServiceMonitor)
-				if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Path != "/metrics" {
+				if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Path != "/metrics" || sm.Spec.Endpoints[0].Port != "admin" {
 					t.Errorf("ServiceMonitor endpoints = %+v", sm.Spec.Endpoints)
 				}
 			},

@@ -47,6 +47,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "trellis.config" -}}
 {{- $cfg := deepCopy .Values.config -}}
 {{- include "trellis.setPath" (dict "root" $cfg "path" "server.addr" "value" (printf "0.0.0.0:%v" .Values.service.targetPort)) -}}
+{{- include "trellis.setPath" (dict "root" $cfg "path" "server.admin_addr" "value" (printf "0.0.0.0:%v" .Values.service.adminPort)) -}}
 {{- include "trellis.setPath" (dict "root" $cfg "path" "server.shutdown_delay" "value" (printf "%vs" .Values.shutdown.delaySeconds)) -}}
 {{- include "trellis.setPath" (dict "root" $cfg "path" "server.shutdown_timeout" "value" (printf "%vs" .Values.shutdown.timeoutSeconds)) -}}
 {{- range (include "trellis.secretKeys" . | fromJsonArray) -}}
