@@ -5,6 +5,8 @@ import (
 
 	"github.com/trellisgw/trellis/graph"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/graph/usage"
+	"github.com/trellisgw/trellis/internal/admintoken"
 	"github.com/trellisgw/trellis/telemetry"
 )
 
@@ -16,19 +18,26 @@ type route struct {
 
 // adminRoutes is the one route table of the admin surface: every endpoint for operators, served on
 // server.admin_addr (or on the main listener with server.admin_on_main_listener). Each handler checks
-// its own token for now: /admin/usage rate_limit.usage.admin_token (Authorization: Bearer),
-// /admin/operations telemetry.analytics.admin_token (X-Trellis-Admin-Token).
+// its own token for now: /admin/usage and /admin/schema/* rate_limit.usage.admin_token
+// (Authorization: Bearer), /admin/operations telemetry.analytics.admin_token (X-Trellis-Admin-Token).
 //
-//	GET /metrics           Prometheus exposition (when the process installed the SDK: WithMetricsHandler)
-//	GET /admin/usage       rate-limit metering per period (development, or with its token)
-//	GET /admin/operations  per-operation analytics (404 in production without its token)
-func adminRoutes(cfg Config, metrics http.Handler, limiter *ratelimit.Limiter, tel *telemetry.Telemetry) []route {
+//	GET /metrics                     Prometheus exposition (when the process installed the SDK: WithMetricsHandler)
+//	GET /admin/usage                 rate-limit metering per period (development, or with its token)
+//	GET /admin/schema/usage          field usage per client app/version (as /admin/usage; with schema_usage on)
+//	GET /admin/schema/deprecations   who uses each deprecated element (likewise)
+//	GET /admin/operations            per-operation analytics (404 in production without its token)
+func adminRoutes(cfg Config, metrics http.Handler, limiter *ratelimit.Limiter, tel *telemetry.Telemetry, u *usage.Usage) []route {
 	var routes []route
 	if metrics != nil {
 		routes = append(routes, route{"GET /metrics", metrics})
 	}
 	if token := cfg.RateLimit.Usage.AdminToken; token != "" || cfg.Mode().OpenAdminEndpoints {
 		routes = append(routes, route{"GET /admin/usage", limiter.UsageHandler(string(token))})
+		if u != nil {
+			routes = append(routes,
+				route{"GET /admin/schema/usage", admintoken.Require(string(token), u.UsageHandler())},
+				route{"GET /admin/schema/deprecations", admintoken.Require(string(token), u.DeprecationsHandler())})
+		}
 	}
 	if tel != nil {
 		routes = append(routes, route{"GET /admin/operations", tel.OperationsHandler()})

@@ -19,6 +19,7 @@ import (
 	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/graph/usage"
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/telemetry"
@@ -46,6 +47,8 @@ type Config struct {
 	RateLimit ratelimit.Config `yaml:"rate_limit"`
 	// Runtime tunes the Go garbage collector of the gateway process (package internal/gctune).
 	Runtime gctune.Config `yaml:"runtime"`
+	// SchemaUsage counts which schema coordinates client applications use (package graph/usage).
+	SchemaUsage usage.Config `yaml:"schema_usage"`
 }
 
 // LogConfig configures logging.
@@ -93,6 +96,7 @@ func (c Config) WithDefaults() Config {
 	c.Cost = c.Cost.WithDefaults()
 	c.RateLimit = c.RateLimit.WithDefaults()
 	c.Runtime = c.Runtime.WithDefaults()
+	c.SchemaUsage = c.SchemaUsage.WithDefaults()
 	return c
 }
 
@@ -117,6 +121,7 @@ func (c Config) Validate() error {
 	add("cost", c.Cost.Validate())
 	add("rate_limit", c.RateLimit.Validate())
 	add("runtime", c.Runtime.Validate())
+	add("schema_usage", c.SchemaUsage.Validate())
 	return errors.Join(errs...)
 }
 

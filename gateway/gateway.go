@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trellisgw/trellis/cache"
@@ -20,6 +21,7 @@ import (
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/graph/usage"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -35,6 +37,7 @@ type Gateway struct {
 	persisted cache.Cache[string]
 	draining  atomic.Bool
 	limiter   *ratelimit.Limiter
+	usage     *usage.Usage // nil when schema_usage.enabled is false
 }
 
 // Option adjusts how New assembles the gateway.
@@ -147,6 +150,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	// cfg was validated above: trusted_proxies parse.
 	clientInfo, _ := ratelimit.Middleware(cfg.RateLimit.TrustedProxies)
 	o.perRequest = append([]func(http.Handler) http.Handler{clientInfo}, o.perRequest...)
+	var usageExt []graphql.HandlerExtension
+	if cfg.SchemaUsage.On() {
+		g.usage = usage.New(cfg.SchemaUsage, schema.Schema(), usage.WithLogger(o.logger))
+		o.perRequest = append([]func(http.Handler) http.Handler{g.usage.Middleware}, o.perRequest...)
+		usageExt = append(usageExt, g.usage.Extension())
+	}
 	perRequest := func(next http.Handler) http.Handler {
 		for i := len(o.perRequest) - 1; i >= 0; i-- {
 			next = o.perRequest[i](next)
@@ -154,12 +163,15 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
 	costs := cost.NewExtension(cfg.Cost, costOpts...)
-	exec, exts, err := executor(schema, batches, authz, costs, tel, exts, cfg.Server.DocumentCache.Size, o)
+	exec, exts, err := executor(schema, batches, authz, costs, tel, append(exts, usageExt...), cfg.Server.DocumentCache.Size, o)
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
 		_ = pqStore.Close()
 		_ = limiter.Close()
+		if g.usage != nil {
+			_ = g.usage.Close()
+		}
 		return nil, err
 	}
 	h := graph.NewHandler(cfg.Server, graph.Deps{
@@ -172,7 +184,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Persisted:       pq,
 		HideSuggestions: !mode.FieldSuggestions,
 	})
-	admin := adminRoutes(cfg, o.metrics, limiter, analytics)
+	admin := adminRoutes(cfg, o.metrics, limiter, analytics, g.usage)
 	g.admin = adminSurface(admin)
 	g.limiter = limiter
 	// Outermost: the security headers on every answer, then CORS, so that a preflight is answered
@@ -204,5 +216,9 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Close releases connections and caches. In-flight requests should be drained first.
 func (g *Gateway) Close() error {
-	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close())
+	var usageErr error
+	if g.usage != nil {
+		usageErr = g.usage.Close()
+	}
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close(), usageErr)
 }

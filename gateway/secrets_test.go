@@ -18,7 +18,7 @@ func TestSecretKeys(t *testing.T) {
 	c := DefaultConfig()
 	want := []string{
 		"auth.jwt.hs256_secret", "persisted_queries.redis.password", "rate_limit.redis.password",
-		"rate_limit.usage.admin_token", "telemetry.analytics.admin_token",
+		"rate_limit.usage.admin_token", "schema_usage.redis.password", "telemetry.analytics.admin_token",
 	}
 	if diff := cmp.Diff(SecretKeys(&c), want); diff != "" {
 		t.Errorf("SecretKeys (-got +want):\n%s", diff)

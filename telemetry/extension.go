@@ -40,6 +40,9 @@ func (e *operationExtension) InterceptOperation(ctx context.Context, next graphq
 		if c := identity.FromContext(ctx); c != nil {
 			req.clientID, req.userID, req.kind = c.ClientID, c.UserID, string(c.Kind)
 		}
+		if app := identity.AppFromContext(ctx); app != nil {
+			req.appName, req.appVersion = app.Name, app.Version
+		}
 		req.mu.Unlock()
 	}
 	ctx, span := e.t.tracer.Start(ctx, "GraphQL Operation") // renamed below when recorded

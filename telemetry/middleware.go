@@ -77,6 +77,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	req.mu.Lock()
 	name, opType, outcome, cost := req.operation, req.opType, req.outcome, req.cost
 	client, user, kind := req.clientID, req.userID, req.kind
+	appName, appVersion := req.appName, req.appVersion
 	req.mu.Unlock()
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
@@ -120,6 +121,8 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 		slog.String("client_kind", kind),
 		slog.String("client_id", client),
 		slog.String("user_id", user),
+		slog.String("client_name", appName),
+		slog.String("client_version", appVersion),
 	)
 }
 

@@ -1,10 +1,10 @@
 package telemetry
 
 import (
-	"sync"
-
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/trellisgw/trellis/internal/boundedset"
 )
 
 // Operation label values that are not operation names.
@@ -43,21 +43,19 @@ type operation struct {
 	stats *opStats
 }
 
-// names is the bounded set of operation names (first come, kept for the process's life). An LRU
-// would not bound anything: the exporter keeps every series it has seen, evicted names included.
+// names is the bounded set of operation names (first come, kept for the process's life), with the
+// two values that are not names.
 type names struct {
-	max     int
 	samples int
-
-	mu     sync.RWMutex // guards byName
-	byName map[string]*operation
+	set     *boundedset.Set[string, *operation]
 
 	unknown, other *operation
 }
 
 func newNames(max, samples int) *names {
-	n := &names{max: max, samples: samples, byName: make(map[string]*operation, max)}
+	n := &names{samples: samples}
 	n.unknown, n.other = n.newOperation(OperationUnknown), n.newOperation(OperationOther)
+	n.set = boundedset.New(max, n.other, n.newOperation)
 	return n
 }
 
@@ -75,37 +73,15 @@ func (n *names) get(name string) *operation {
 	switch {
 	case name == "":
 		return n.unknown
-	case len(name) > maxNameLen:
+	case len(name) > maxNameLen, name == OperationUnknown, name == OperationOther:
 		return n.other
 	}
-	n.mu.RLock()
-	op, ok := n.byName[name]
-	n.mu.RUnlock()
-	if ok {
-		return op
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if op, ok := n.byName[name]; ok {
-		return op
-	}
-	if len(n.byName) >= n.max || name == OperationUnknown || name == OperationOther {
-		return n.other
-	}
-	op = n.newOperation(name)
-	n.byName[name] = op
-	return op
+	return n.set.Get(name)
 }
 
 // all returns every operation with a request counted, unknown and other included.
 func (n *names) all() []*operation {
-	n.mu.RLock()
-	out := make([]*operation, 0, len(n.byName)+2)
-	for _, op := range n.byName {
-		out = append(out, op)
-	}
-	n.mu.RUnlock()
-	return append(out, n.unknown, n.other)
+	return append(n.set.All(), n.unknown, n.other)
 }
 
 // outcomeIndex returns the index in outcomes of o.

@@ -23,8 +23,10 @@ type request struct {
 	clientID  string     // identity.Caller's ClientID, UserID and Kind, when signed in
 	userID    string
 	kind      string
-	outcome   string // "" until a GraphQL response was made
-	cost      int64  // -1 until SetCost
+	// appName and appVersion are the client application's, as graph/usage read them from headers
+	appName, appVersion string
+	outcome             string // "" until a GraphQL response was made
+	cost                int64  // -1 until SetCost
 }
 
 type requestKey struct{}

@@ -179,6 +179,60 @@ func benchSides(b *testing.B, gw, fl http.Handler, body []byte) {
 	}
 }
 
+// BenchmarkSchemaUsage serves a small query (the one where a fixed per-request cost shows most)
+// and the reference query through the handlers of two gateways over the same sample services, one
+// with field usage accounting (schema_usage.enabled) off and one with it on, from a client naming
+// itself: compare the two columns with `benchstat -col /usage`. Both gateways live through both runs,
+// so that neither runs beside more live state than the other.
+func BenchmarkSchemaUsage(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cluster, err := demo.Start(ctx, demo.Config{Data: benchData})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cluster.Close() })
+	handlers := map[bool]http.Handler{}
+	for _, on := range []bool{false, true} {
+		cfg := gateway.DefaultConfig()
+		demoupstreams.Point(&cfg.Upstreams, cluster)
+		cfg.SchemaUsage.Enabled = &on
+		g, err := gateway.New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = g.Close() })
+		handlers[on] = g.Handler()
+	}
+	small, err := json.Marshal(map[string]any{"query": `query Small { product(upc: "p1") { name price } }`})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []struct {
+		name string
+		body []byte
+	}{{"small", small}, {"reference", referenceBody(b)}} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("query=%s/usage=%s", q.name, map[bool]string{false: "off", true: "on"}[on]), func(b *testing.B) {
+				b.ReportAllocs()
+				cpu0 := processCPU(b)
+				for b.Loop() {
+					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(q.body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("apollographql-client-name", "bench-app")
+					req.Header.Set("apollographql-client-version", "1.0.0")
+					rec := httptest.NewRecorder()
+					handlers[on].ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), `{"data"`) {
+						b.Fatalf("status %d: %.300s", rec.Code, rec.Body.String())
+					}
+				}
+				b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
 // processCPU returns the user and system CPU time the test process has used, in nanoseconds.
 func processCPU(tb testing.TB) int64 {
 	var ru syscall.Rusage

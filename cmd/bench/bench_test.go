@@ -73,15 +73,19 @@ func TestSummaryAndMarkdown(t *testing.T) {
 		Runs: []runResult{
 			{Side: "gateway", Wrk: wrkResult{Requests: 100, DurationUS: 10e6, P99US: 30000}, Served: 100, CPU: 200, PeakRSS: 100 << 20, GQLErrors: 2},
 			{Side: "floor", Wrk: wrkResult{Requests: 200, DurationUS: 10e6, P99US: 20000}, Served: 200, CPU: 100, PeakRSS: 50 << 20},
+			{Side: sideNoUsage, Wrk: wrkResult{Requests: 125, DurationUS: 10e6, P99US: 30000}, Served: 125, CPU: 250, PeakRSS: 100 << 20},
 		},
 	}
 	s.summarise()
+	if s.UsageRatio.RPS != 0.8 || s.UsageRatio.CPUPerReq != 1 {
+		t.Errorf("usage on/off ratio %+v", s.UsageRatio)
+	}
 	g := s.Sides["gateway"]
 	if g.RPS != 10 || g.CPUPerReq != 2 || g.Errors != 3 || s.Ratio.RPS != 0.5 || s.Ratio.P99 != 1.5 || s.Ratio.CPUPerReq != 4 {
 		t.Fatalf("summary %+v, ratio %+v", g, s.Ratio)
 	}
 	md := report{Scenarios: []scenarioResult{s}}.markdown()
-	for _, want := range []string{"| reference (c=64, 87.2 KB) | gateway | 10 |", "**gateway/floor** | **0.50**"} {
+	for _, want := range []string{"| reference (c=64, 87.2 KB) | gateway | 10 |", "**gateway/floor** | **0.50**", "|  | gateway-no-usage | 12 |", "**usage on/off** | **0.80**"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

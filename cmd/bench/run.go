@@ -49,7 +49,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", filepath.Join("bench", "results"), "results folder (git-ignored)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run (whole seconds)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run per side before each scenario")
-	fs.IntVar(&o.rounds, "rounds", 2, "alternations of gateway and floor runs per scenario")
+	fs.IntVar(&o.rounds, "rounds", 2, "alternations of the sides' runs (gateway, gateway-no-usage, floor) per scenario")
 	fs.IntVar(&o.conns, "connections", 64, "concurrent connections of the normal scenarios")
 	fs.IntVar(&o.highConns, "high-connections", 256, "concurrent connections of the high-concurrency scenario")
 	fs.DurationVar(&o.latency, "latency", 2*time.Millisecond, "latency added to every upstream call")
@@ -147,17 +147,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	var sides []side
-	for _, role := range []string{"gateway", "floor"} {
-		args := []string{role, "-services", ready}
-		if role == "gateway" && o.profile != "" {
+	for _, name := range sideNames {
+		role, args := name, []string{}
+		if name == sideNoUsage { // the gateway as it is, but for field usage accounting
+			role, args = "gateway", []string{"-schema-usage=false"}
+		}
+		args = append([]string{role, "-services", ready}, args...)
+		if name == "gateway" && o.profile != "" {
 			args = append(args, "-cpuprofile", o.profile)
 		}
-		p, url, err := startChild(ctx, tmp, role, self, args...)
+		p, url, err := startChild(ctx, tmp, name, self, args...)
 		if err != nil {
 			return err
 		}
 		defer p.stop()
-		sides = append(sides, side{name: role, url: url, proc: p})
+		sides = append(sides, side{name: name, url: url, proc: p})
 	}
 	script := filepath.Join(tmp, "post.lua")
 	if err := os.WriteFile(script, []byte(wrkScript), 0o600); err != nil {
@@ -207,7 +211,7 @@ func (m *measurer) scenario(ctx context.Context, sc scenario, sides []side) (sce
 			return res, fmt.Errorf("%s: sample response: %w", s.name, err)
 		}
 		if sc.SameBytes && first != nil && !bytes.Equal(dataMember(first), dataMember(b)) {
-			return res, fmt.Errorf("the floor's data differs from the gateway's (%d vs %d bytes)", len(b), len(first))
+			return res, fmt.Errorf("%s's data differs from the gateway's (%d vs %d bytes)", s.name, len(b), len(first))
 		}
 		first = b
 		res.ResponseBytes = len(b)

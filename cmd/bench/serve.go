@@ -49,6 +49,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	fs.SetOutput(stderr)
 	svcJSON := fs.String("services", "", "the ready line of demo-services (JSON)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serving time to this file")
+	schemaUsage := fs.Bool("schema-usage", true, "gateway: count field usage (schema_usage.enabled)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +66,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	var h http.Handler
 	switch role {
 	case "gateway":
+		cfg.SchemaUsage.Enabled = schemaUsage
 		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader))
 		if err != nil {
 			return err

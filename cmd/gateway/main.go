@@ -63,7 +63,8 @@ const usage = `usage: gateway [subcommand] [flags]
 
 subcommands:
   serve     run the gateway (the default): gateway serve -config trellis.yaml
-  schema    print the schema (SDL), as GET /schema.graphql serves it
+  schema    print the schema (SDL), as GET /schema.graphql serves it;
+            schema check -against OLD.graphql|URL [-operations DIR|MANIFEST] [-json]: changes and client operations
   token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
   cost      price an operation without running it: gateway cost [-variables json] query.graphql
   config    check or show a config: gateway config validate FILE...; gateway config print [-config FILE]

@@ -67,3 +67,27 @@ func FromContext(ctx context.Context) *Caller {
 	c, _ := ctx.Value(ctxKey{}).(*Caller)
 	return c
 }
+
+// App is the client application as it names itself in request headers (apollographql-client-name
+// and -version, or configured ones): unverified, for usage accounting and logs, never for access
+// decisions. Name and Version are bounded and sanitized by whoever puts them in (graph/usage).
+type App struct {
+	// Name is the application's name, "" when the request did not say.
+	Name string
+	// Version is the application's version, "" when the request did not say.
+	Version string
+}
+
+type appKey struct{}
+
+// NewAppContext returns ctx carrying a, which must not be modified afterwards (a pointer, so that
+// putting an interned App in a context allocates nothing more).
+func NewAppContext(ctx context.Context, a *App) context.Context {
+	return context.WithValue(ctx, appKey{}, a)
+}
+
+// AppFromContext returns the client application in ctx, nil when none was put in.
+func AppFromContext(ctx context.Context) *App {
+	a, _ := ctx.Value(appKey{}).(*App)
+	return a
+}

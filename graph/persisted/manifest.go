@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"os"
+	"slices"
 )
 
 // Manifest is a set of trusted documents: each operation's text by its id.
@@ -93,4 +96,16 @@ func (m *Manifest) add(id, body string) error {
 	m.byID[id] = body
 	m.bodies[body] = true
 	return nil
+}
+
+// Documents returns the manifest's documents in id order, for tools that check them
+// (`gateway schema check --operations`).
+func (m *Manifest) Documents() iter.Seq2[string, string] {
+	return func(yield func(id, body string) bool) {
+		for _, id := range slices.Sorted(maps.Keys(m.byID)) {
+			if !yield(id, m.byID[id]) {
+				return
+			}
+		}
+	}
 }

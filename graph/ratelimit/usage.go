@@ -1,13 +1,13 @@
 package ratelimit
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/admintoken"
 )
 
 // otherClients is the entry that adds up the clients beyond UsageConfig.MaxClients in one period.
@@ -119,20 +119,12 @@ func (u *Usage) Snapshot(now time.Time) []Period {
 // With a token, requests must carry `Authorization: Bearer <token>` (401 otherwise); without one the
 // endpoint is open, which the gateway allows only in development mode.
 func (l *Limiter) UsageHandler(token string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="trellis-admin"`)
-				http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
-				return
-			}
-		}
+	return admintoken.Require(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(struct {
 			Interval string   `json:"interval"`
 			Periods  []Period `json:"periods"`
 		}{l.cfg.Usage.Interval.String(), l.usage.Snapshot(l.now())})
-	})
+	}))
 }

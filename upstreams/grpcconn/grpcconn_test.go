@@ -50,7 +50,7 @@ func TestFromStatus(t *testing.T) {
 		{"permission denied", nil, status.Error(codes.PermissionDenied, "no"), upstreamerr.Failed, ""},
 		{"wrapped status", nil, fmt.Errorf("call: %w", status.Error(codes.NotFound, "gone")), upstreamerr.NotFound, ""},
 		{"canceled, caller deadline passed", expired, status.Error(codes.Canceled, "canceled"), upstreamerr.Timeout, ""},
-		{"canceled by caller", canceled, status.Error(codes.Canceled, "canceled"), upstreamerr.Unavailable, ""},
+		{"canceled by caller", canceled, status.Error(codes.Canceled, "canceled"), upstreamerr.Canceled, ""},
 		{"non-status error", nil, errors.New("boom"), upstreamerr.Unavailable, ""},
 		{"non-status deadline", nil, context.DeadlineExceeded, upstreamerr.Timeout, ""},
 	}
