@@ -66,10 +66,15 @@ func newDiffEnv(t testing.TB) *diffEnv {
 	demoupstreams.Point(&cfg.Upstreams, cluster)
 	// Faults must hit both gateways alike: no retries (their jitter), no breaker (it opens on counts
 	// that differ when the engine makes fewer calls).
-	for _, tr := range []*upstreams.Traffic{&cfg.Upstreams.Accounts.Traffic, &cfg.Upstreams.Products.Traffic,
-		&cfg.Upstreams.Reviews.Traffic, &cfg.Upstreams.Inventory.Traffic, &cfg.Upstreams.Orders.Traffic} {
+	noRetriesNoBreaker := func(tr *upstreams.Traffic) {
 		tr.Resilience.Retry.Attempts = 1
 		tr.Resilience.Breaker.MinRequests = 1 << 30
+	}
+	for name := range cfg.Upstreams.REST {
+		cfg.Upstreams.EditREST(name, func(r *upstreams.RESTConfig) { noRetriesNoBreaker(&r.Traffic) })
+	}
+	for name := range cfg.Upstreams.GRPC {
+		cfg.Upstreams.EditGRPC(name, func(g *upstreams.GRPCConfig) { noRetriesNoBreaker(&g.Traffic) })
 	}
 	start := func(opts ...gateway.Option) *httptest.Server {
 		gw, err := gateway.New(cfg, opts...)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/secret"
 )
 
 // Config is the `rate_limit` section of the gateway's config file.
@@ -49,7 +51,7 @@ type RedisConfig struct {
 	// Addr is host:port of the Redis server; required when store is "redis".
 	Addr string `yaml:"addr"`
 	// Password authenticates to Redis; empty for none.
-	Password string `yaml:"password"`
+	Password secret.Secret `yaml:"password"`
 	// DB is the Redis database number. Default 0.
 	DB int `yaml:"db"`
 	// KeyPrefix is put before every bucket key. Default "trellis:rl:".
@@ -72,7 +74,7 @@ type UsageConfig struct {
 	MaxClients int `yaml:"max_clients"`
 	// AdminToken, when set, is required as `Authorization: Bearer <token>` by GET /admin/usage. In
 	// production mode the endpoint is off unless it is set.
-	AdminToken string `yaml:"admin_token"`
+	AdminToken secret.Secret `yaml:"admin_token"`
 }
 
 // The values of RedisConfig.OnError.

@@ -59,7 +59,7 @@ type RedisStore struct {
 func NewRedisStore(cfg RedisConfig) *RedisStore {
 	c := redis.NewClient(&redis.Options{
 		Addr:         cfg.Addr,
-		Password:     cfg.Password,
+		Password:     string(cfg.Password),
 		DB:           cfg.DB,
 		DialTimeout:  cfg.Timeout,
 		ReadTimeout:  cfg.Timeout,
