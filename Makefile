@@ -9,18 +9,34 @@ PROTOS  := $(wildcard proto/*/v1/*.proto)
 
 all: build
 
-## build: compile the gateway and the sample services into bin/
+## build: compile the gateway and the sample services into bin/: static (CGO_ENABLED=0, no ELF interpreter,
+## no shared libraries) and -trimpath (no build machine paths), as the container image ships them;
+## cmd/gateway's TestBinaries builds with this target and checks both
 build:
-	$(GO) build -o $(BIN)/gateway ./cmd/gateway
-	$(GO) build -o $(BIN)/demo-services ./cmd/demo-services
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/gateway ./cmd/gateway
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/demo-services ./cmd/demo-services
+
+## image: the container image (Dockerfile, FROM scratch): the static gateway and the build machine's CA
+## certificates in bin/image/, the build context; needs docker (or podman: DOCKER=podman), pulls nothing
+DOCKER ?= docker
+IMAGE  ?= trellis-gateway:dev
+CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+.PHONY: image image-context
+image: image-context
+	$(DOCKER) build -f Dockerfile -t $(IMAGE) $(BIN)/image
+image-context: build
+	mkdir -p $(BIN)/image
+	cp $(BIN)/gateway $(BIN)/image/gateway
+	cp $(CA_CERTS) $(BIN)/image/ca-certificates.crt
 
 ## run: start the sample services and the gateway on http://127.0.0.1:8080/graphql (Ctrl-C stops all)
 run: build
 	@scripts/run.sh $(BIN)
 
-## test: lint, check that generated code is fresh, and run every test with the race detector
-## (beside a throw-away redis-server for the shared rate-limit store: scripts/with-redis.sh)
-test: lint check-generated
+## test: lint, check that generated code is fresh, run every test with the race detector (beside a
+## throw-away redis-server for the shared stores: scripts/with-redis.sh), the short fuzz runs, the alert
+## rules' tests and the Helm chart's check
+test: lint check-generated check-alerts helm-check
 	@scripts/ensure-chromium.sh
 	scripts/with-redis.sh $(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz-short
@@ -82,7 +98,6 @@ clean:
 .PHONY: check-alerts
 check-alerts:
 	@scripts/check-alerts.sh
-test: check-alerts
 ## graphiql: rebuild the embedded GraphiQL bundle (graph/graphiql/dist, committed) from the npm packages
 ## pinned in graph/graphiql/web/package-lock.json; needs node and npm, `go build` does not
 .PHONY: graphiql
@@ -97,3 +112,16 @@ bench: build
 		{ echo "make bench needs wrk: apt-get install wrk (as root)"; exit 1; }
 	$(GO) build -o $(BIN)/bench ./cmd/bench
 	$(BIN)/bench run -bin $(BIN) $(BENCHFLAGS)
+
+## helm-check: `helm lint --strict` of deploy/helm/trellis, then deploy/helm's test (its own module, so the
+## Kubernetes API types stay out of the gateway's): renders the chart with several values and decodes
+## every object strictly into its k8s.io/api type, and checks each rendered config file with
+## `gateway config validate`. helm is built once from the Go module proxy into bin/.
+HELM_VERSION ?= v3.22.0
+HELM := $(BIN)/helm-$(HELM_VERSION)/helm
+.PHONY: helm-check
+$(HELM):
+	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+helm-check: $(HELM) build
+	@out=$$($(HELM) lint --strict --quiet deploy/helm/trellis 2>&1) || { echo "$$out"; exit 1; }
+	cd deploy/helm && HELM=$(HELM) GATEWAY=$(BIN)/gateway $(GO) test -count=1 ./...

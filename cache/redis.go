@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/trellisgw/trellis/internal/secret"
+
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -19,7 +21,7 @@ type RedisConfig struct {
 	// Addr is host:port of the Redis server; required when the cache's store is "redis".
 	Addr string `yaml:"addr"`
 	// Password authenticates to Redis; empty for none.
-	Password string `yaml:"password"`
+	Password secret.Secret `yaml:"password"`
 	// DB is the Redis database number. Default 0.
 	DB int `yaml:"db"`
 	// KeyPrefix is put before every key, so that several caches and deployments can share one Redis.
@@ -47,7 +49,7 @@ func (c RedisConfig) Validate() error {
 func (c RedisConfig) NewClient() *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:         c.Addr,
-		Password:     c.Password,
+		Password:     string(c.Password),
 		DB:           c.DB,
 		DialTimeout:  c.Timeout,
 		ReadTimeout:  c.Timeout,

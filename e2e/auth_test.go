@@ -58,7 +58,7 @@ func TestFieldAuthorization(t *testing.T) {
 				}
 			}
 			resp.decode(t, &got)
-			if got.User.ID != "5" || got.User.Name != owner.Name || len(got.User.Reviews) != 1 {
+			if got.User.ID != globalID("User", "5") || got.User.Name != owner.Name || len(got.User.Reviews) != 1 {
 				t.Errorf("the allowed fields were not served: %s", resp.Data)
 			}
 			shown := got.User.Email != nil && got.User.Orders != nil
@@ -92,7 +92,7 @@ func TestOwnerRuleInLists(t *testing.T) {
 		t.Errorf("errors by path (-want +got):\n%s", diff)
 	}
 	u, _ := e.index.User("2")
-	if !strings.Contains(string(resp.Data), `{"id":"2","email":"`+u.Email+`","orders":{"totalCount":`) {
+	if !strings.Contains(string(resp.Data), `{"id":"`+globalID("User", "2")+`","email":"`+u.Email+`","orders":{"totalCount":`) {
 		t.Errorf("user 2's own fields missing: %s", resp.Data)
 	}
 	if got := e.cluster.Calls()[demo.Orders][routeOrdersOfBuyers]; got != 1 {

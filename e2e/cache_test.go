@@ -253,11 +253,14 @@ func TestConcurrentColdQueriesShareCalls(t *testing.T) {
 		// A loaded test machine must neither time the calls out nor outlive stock's 5s: only the count of
 		// calls matters here.
 		c.Cache.Kinds = map[string]upstreams.KindConfig{upstreams.KindStockByUPC: {MaxAge: time.Hour}}
-		for _, r := range []*upstreams.RESTConfig{&c.Upstreams.Accounts, &c.Upstreams.Products, &c.Upstreams.Reviews} {
+		c.Upstreams.Defaults.Timeout = 20 * time.Second
+		for name, r := range c.Upstreams.REST {
 			r.Timeout = 20 * time.Second
+			c.Upstreams.REST[name] = r
 		}
-		for _, g := range []*upstreams.GRPCConfig{&c.Upstreams.Inventory, &c.Upstreams.Orders} {
+		for name, g := range c.Upstreams.GRPC {
 			g.Timeout = 20 * time.Second
+			c.Upstreams.GRPC[name] = g
 		}
 	})
 	query := readFile(t, "reference.graphql")

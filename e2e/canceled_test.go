@@ -31,12 +31,14 @@ func TestClientThatGivesUpIsNotAnUpstreamFailure(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *gateway.Config) {
-				for _, tr := range []*upstreams.Traffic{&c.Upstreams.Accounts.Traffic, &c.Upstreams.Inventory.Traffic} {
+				tight := func(tr *upstreams.Traffic) {
 					tr.Resilience.Breaker.MinRequests = 1
 					tr.Resilience.Breaker.FailureRatio = 0.01
 					tr.Resilience.Breaker.OpenTime = time.Minute
 					tr.Balancer.Outlier.ConsecutiveFailures = 1
 				}
+				c.Upstreams.EditREST("accounts", func(r *upstreams.RESTConfig) { tight(&r.Traffic) })
+				c.Upstreams.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { tight(&g.Traffic) })
 			})
 			// Connected and health-checked first: a gRPC health stream opened under the latency would hold
 			// the instance unready after the fault is gone.

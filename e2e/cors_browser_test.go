@@ -83,7 +83,7 @@ func TestCORSFromAnotherOriginInBrowser(t *testing.T) {
 	}
 
 	got := title(allowed.URL + "/")
-	want := `ok {"me":{"id":"` + user + `"},"topProducts":[{"upc":"`
+	want := `ok {"me":{"id":"` + globalID("User", user) + `"},"topProducts":[{"upc":"`
 	if !strings.HasPrefix(got, want) || strings.HasSuffix(got, " null") {
 		_, errs := events.snapshot()
 		t.Fatalf("allowed origin: page says %q, want %q… and an X-Request-Id; browser errors %q; gateway saw %+v", got, want, errs, seen.all())

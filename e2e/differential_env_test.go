@@ -66,10 +66,15 @@ func newDiffEnv(t testing.TB) *diffEnv {
 	demoupstreams.Point(&cfg.Upstreams, cluster)
 	// Faults must hit both gateways alike: no retries (their jitter), no breaker (it opens on counts
 	// that differ when the engine makes fewer calls).
-	for _, tr := range []*upstreams.Traffic{&cfg.Upstreams.Accounts.Traffic, &cfg.Upstreams.Products.Traffic,
-		&cfg.Upstreams.Reviews.Traffic, &cfg.Upstreams.Inventory.Traffic, &cfg.Upstreams.Orders.Traffic} {
+	noRetriesNoBreaker := func(tr *upstreams.Traffic) {
 		tr.Resilience.Retry.Attempts = 1
 		tr.Resilience.Breaker.MinRequests = 1 << 30
+	}
+	for name := range cfg.Upstreams.REST {
+		cfg.Upstreams.EditREST(name, func(r *upstreams.RESTConfig) { noRetriesNoBreaker(&r.Traffic) })
+	}
+	for name := range cfg.Upstreams.GRPC {
+		cfg.Upstreams.EditGRPC(name, func(g *upstreams.GRPCConfig) { noRetriesNoBreaker(&g.Traffic) })
 	}
 	start := func(opts ...gateway.Option) *httptest.Server {
 		gw, err := gateway.New(cfg, opts...)
@@ -164,8 +169,8 @@ func cursor(offset int) string {
 
 // shopValues chooses argument values from the data set: ids and UPCs that exist (and some that do
 // not, or try path injection), page sizes in and out of 0..100, cursors and garbage, valid and invalid
-// mutation inputs, search texts. Other ids (a future node(id:) with opaque global ids) fall back to
-// opgen's values of their type until this learns them.
+// mutation inputs, search texts, global ids of every Node type (node, nodes, and some of user and
+// order's ids).
 func shopValues(set *data.Set) func(r *rand.Rand, at opgen.ValueSite) (any, bool) {
 	oneOf := func(r *rand.Rand, s ...string) string { return s[r.IntN(len(s))] }
 	userID := func(r *rand.Rand) string {
@@ -186,8 +191,32 @@ func shopValues(set *data.Set) func(r *rand.Rand, at opgen.ValueSite) (any, bool
 		}
 		return oneOf(r, "o0", "o99999", "1", "", "../o1")
 	}
+	global := func(typ, key string) string { return globalID(typ, key) }
+	nodeID := func(r *rand.Rand) string {
+		switch r.IntN(10) {
+		case 0, 1:
+			return global("User", userID(r))
+		case 2, 3:
+			return global("Product", upc(r))
+		case 4, 5:
+			if r.IntN(10) < 8 {
+				return global("Review", set.Reviews[r.IntN(len(set.Reviews))].ID)
+			}
+			return global("Review", oneOf(r, "r0", "r999999"))
+		case 6, 7:
+			return global("Order", orderID(r))
+		default:
+			return oneOf(r, userID(r), "", "%%", global("Cart", "1"), global("User", ""), "VXNlcjoxMQ==")
+		}
+	}
 	return func(r *rand.Rand, at opgen.ValueSite) (any, bool) {
 		switch {
+		case at.Field == "node" || at.Field == "nodes":
+			return nodeID(r), true
+		case at.Field == "user" && r.IntN(10) < 3:
+			return global("User", userID(r)), true
+		case at.Field == "order" && r.IntN(10) < 3:
+			return global("Order", orderID(r)), true
 		case at.Name == "first":
 			switch x := r.IntN(100); {
 			case x < 70:

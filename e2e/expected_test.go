@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"encoding/base64"
+
 	"github.com/trellisgw/trellis/demo/data"
 )
 
 // The builders below derive the reference query's answer from the seeded data set alone, following
 // the schema's documented semantics (users in id order, reviews oldest first and at most `first` = 10,
-// the top ranking of the products service). They never look at the gateway's output.
+// the top ranking of the products service, `id` the global id). They never look at the gateway's output.
 
 type obj = map[string]any
 
@@ -46,7 +48,7 @@ func withReviews(o obj, reviews []data.Review, more func(data.Review) obj) obj {
 		if i == 10 {
 			break
 		}
-		ro := obj{"id": r.ID, "body": r.Body}
+		ro := obj{"id": globalID("Review", r.ID), "body": r.Body}
 		for k, v := range more(r) {
 			ro[k] = v
 		}
@@ -57,7 +59,13 @@ func withReviews(o obj, reviews []data.Review, more func(data.Review) obj) obj {
 }
 
 func userFields(u data.User) obj {
-	return obj{"id": u.ID, "username": u.Username, "name": u.Name}
+	return obj{"id": globalID("User", u.ID), "username": u.Username, "name": u.Name}
+}
+
+// globalID is the global id of the object of type typ with the upstream key key, written out here
+// independently of the gateway's code: the raw URL base64 of "<Type>:<key>".
+func globalID(typ, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + key))
 }
 
 func productFields(ix *data.Index, p data.Product) obj {

@@ -11,6 +11,7 @@ import (
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/faults"
 	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/upstreams"
 )
 
 // leaks are fragments that must never reach a client: addresses, transport errors, upstream bodies,
@@ -70,7 +71,9 @@ func TestUpstreamFailureIsContained(t *testing.T) {
 		},
 		{
 			name: "gRPC service too slow", service: demo.Inventory, fault: faults.Fault{Latency: 2 * time.Second},
-			tweak:    func(c *gateway.Config) { c.Upstreams.Inventory.Timeout = 100 * time.Millisecond },
+			tweak: func(c *gateway.Config) {
+				c.Upstreams.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Timeout = 100 * time.Millisecond })
+			},
 			wantNull: []string{"topProducts.0.inStock", "topProducts.1.inStock"},
 			wantCode: "UPSTREAM_TIMEOUT",
 		},
@@ -82,7 +85,9 @@ func TestUpstreamFailureIsContained(t *testing.T) {
 		},
 		{
 			name: "REST service too slow", service: demo.Accounts, fault: faults.Fault{Latency: 2 * time.Second},
-			tweak:    func(c *gateway.Config) { c.Upstreams.Accounts.Timeout = 100 * time.Millisecond },
+			tweak: func(c *gateway.Config) {
+				c.Upstreams.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Timeout = 100 * time.Millisecond })
+			},
 			wantNull: []string{"topProducts.0.reviews.0.author", "topProducts.1.reviews.0.author"},
 			wantCode: "UPSTREAM_TIMEOUT",
 		},

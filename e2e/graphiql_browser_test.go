@@ -235,7 +235,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 		t.Fatalf("the result pane never showed %q: %v; it shows %q\nbrowser errors: %q\ngateway saw: %+v",
 			user.Name, err, got, errs, seen.all())
 	}
-	if !strings.Contains(result, `"id": "`+user.ID+`"`) {
+	if !strings.Contains(result, `"id": "`+globalID("User", user.ID)+`"`) {
 		t.Errorf("result pane: %s, want the user %s", result, user.ID)
 	}
 

@@ -66,7 +66,11 @@ func TestPagination(t *testing.T) {
 		}
 		after = p.Users.PageInfo.EndCursor
 	}
-	if diff := cmp.Diff([]string{"1", "2", "3", "4", "5", "6"}, ids); diff != "" {
+	var want []string
+	for _, id := range []string{"1", "2", "3", "4", "5", "6"} {
+		want = append(want, globalID("User", id))
+	}
+	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Fatalf("two pages of 3 (-want +got):\n%s", diff)
 	}
 }

@@ -49,11 +49,11 @@ func TestAddReviewThenRead(t *testing.T) {
 	}
 	resp.decode(t, &got)
 	r := got.AddReview.Review
-	if r.ID == "" || r.Body != "Sturdy and quiet." || r.Rating != 4 || r.Author.ID != "7" || r.Product.UPC != "p3" {
+	if r.ID == "" || r.Body != "Sturdy and quiet." || r.Rating != 4 || r.Author.ID != globalID("User", "7") || r.Product.UPC != "p3" {
 		t.Fatalf("addReview returned %+v", r)
 	}
 	after := e.reviewsOf(t, "p3")
-	want := append(before, reviewOut{ID: r.ID, Body: r.Body, Rating: 4, Author: &struct{ ID string }{"7"}})
+	want := append(before, reviewOut{ID: r.ID, Body: r.Body, Rating: 4, Author: &struct{ ID string }{globalID("User", "7")}})
 	if diff := cmp.Diff(want, after); diff != "" {
 		t.Fatalf("reviews after addReview (-want +got):\n%s", diff)
 	}
@@ -129,7 +129,7 @@ func TestPlaceOrderThenRead(t *testing.T) {
 	}
 	resp.decode(t, &got)
 	o := got.PlaceOrder.Order
-	if o.ID == "" || o.Status != "PENDING" || o.Total != 2*p1.Price+p2.Price || o.Buyer.ID != "5" {
+	if o.ID == "" || o.Status != "PENDING" || o.Total != 2*p1.Price+p2.Price || o.Buyer.ID != globalID("User", "5") {
 		t.Fatalf("placeOrder returned %+v, want PENDING, total %d, buyer 5", o, 2*p1.Price+p2.Price)
 	}
 	read := e.query(t, "5", `{ user(id: "5") { orders(first: 1) { totalCount nodes { id total } } } }`, nil)
@@ -167,7 +167,7 @@ func TestMe(t *testing.T) {
 	}
 	u, _ := e.index.User("3")
 	signed := e.query(t, "3", `{ me { id name } }`, nil)
-	if want := `{"me":{"id":"3","name":"` + u.Name + `"}}`; string(signed.Data) != want || len(signed.Errors) > 0 {
+	if want := `{"me":{"id":"` + globalID("User", "3") + `","name":"` + u.Name + `"}}`; string(signed.Data) != want || len(signed.Errors) > 0 {
 		t.Fatalf("me as user 3 = %s, errors %+v; want %s", signed.Data, signed.Errors, want)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 const routeGetOrders = "/trellis.orders.v1.OrderService/GetOrders"
 
-// TestOrderIsItsBuyers: Query.order (@owner(field: "buyerId", result: true)) answers an order to its
+// TestOrderIsItsBuyers: Query.order (the Order type's @owner(field: "buyerId")) answers an order to its
 // buyer and to admins only; anyone else gets null with FORBIDDEN at "order". The buyer id is on the
 // loaded order, so the check needs the order: a signed-in user who is not the buyer costs one GetOrders
 // call (and nothing below the order), while callers that cannot be a buyer (anonymous, an API key
@@ -69,7 +69,7 @@ func TestOrderIsItsBuyers(t *testing.T) {
 			if (got.Order != nil) != tt.wantOrder {
 				t.Fatalf("order shown = %v, want %v: %s", got.Order != nil, tt.wantOrder, resp.Data)
 			}
-			if tt.wantOrder && (got.Order.ID != o1.ID || got.Order.Total != o1.Total || len(got.Order.Items) != len(o1.Items)) {
+			if tt.wantOrder && (got.Order.ID != globalID("Order", o1.ID) || got.Order.Total != o1.Total || len(got.Order.Items) != len(o1.Items)) {
 				t.Errorf("order = %s, want %s with total %d and %d items", resp.Data, o1.ID, o1.Total, len(o1.Items))
 			}
 			if diff := cmp.Diff(tt.wantCalls, dataCalls(e.cluster.Calls())); diff != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/faults"
 	"github.com/trellisgw/trellis/gateway"
+	"github.com/trellisgw/trellis/upstreams"
 )
 
 // Traffic management end to end (the replica tests live in upstreams/traffic_test.go): what a client
@@ -38,10 +39,12 @@ func authorErrors(t *testing.T, r response) (codes map[string]string, served boo
 
 func TestBreakerOpenAnswersWithoutCallingAndCloses(t *testing.T) {
 	e := newEnv(t, func(c *gateway.Config) {
-		a := &c.Upstreams.Accounts.Traffic.Resilience
-		a.Retry.Attempts = 1
-		a.Breaker.MinRequests = 4
-		a.Breaker.OpenTime = 3 * time.Second // longer than the queries below, even on a starved machine
+		c.Upstreams.EditREST("accounts", func(r *upstreams.RESTConfig) {
+			a := &r.Traffic.Resilience
+			a.Retry.Attempts = 1
+			a.Breaker.MinRequests = 4
+			a.Breaker.OpenTime = 3 * time.Second // longer than the queries below, even on a starved machine
+		})
 	})
 	if err := e.cluster.SetFault(demo.Accounts, -1, faults.Fault{ErrorRate: 1}); err != nil {
 		t.Fatal(err)

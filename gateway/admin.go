@@ -33,13 +33,13 @@ func adminRoutes(cfg Config, metrics http.Handler, limiter *ratelimit.Limiter, t
 	if metrics != nil {
 		routes = append(routes, route{"GET /metrics", metrics})
 	}
-	if token := cfg.RateLimit.Usage.AdminToken; token != "" || !cfg.Server.Production() {
-		routes = append(routes, route{"GET /admin/usage", limiter.UsageHandler(token)},
-			route{"POST /admin/cache/purge", admintoken.Require(token, clients.PurgeHandler())})
+	if token := cfg.RateLimit.Usage.AdminToken; token != "" || cfg.Mode().OpenAdminEndpoints {
+		routes = append(routes, route{"GET /admin/usage", limiter.UsageHandler(string(token))},
+			route{"POST /admin/cache/purge", admintoken.Require(string(token), clients.PurgeHandler())})
 		if u != nil {
 			routes = append(routes,
-				route{"GET /admin/schema/usage", admintoken.Require(token, u.UsageHandler())},
-				route{"GET /admin/schema/deprecations", admintoken.Require(token, u.DeprecationsHandler())})
+				route{"GET /admin/schema/usage", admintoken.Require(string(token), u.UsageHandler())},
+				route{"GET /admin/schema/deprecations", admintoken.Require(string(token), u.DeprecationsHandler())})
 		}
 	}
 	if tel != nil {

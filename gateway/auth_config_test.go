@@ -8,11 +8,13 @@ import (
 )
 
 const upstreamsYAML = `upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:2"}
-  reviews: {url: "http://127.0.0.1:3"}
-  inventory: {target: "127.0.0.1:4"}
-  orders: {target: "127.0.0.1:5"}
+  rest:
+    accounts: {url: "http://127.0.0.1:1"}
+    products: {url: "http://127.0.0.1:2"}
+    reviews: {url: "http://127.0.0.1:3"}
+  grpc:
+    inventory: {target: "127.0.0.1:4"}
+    orders: {target: "127.0.0.1:5"}
 `
 
 // TestProductionRefusesTheDevSecret: production mode does not start with the well-known development
@@ -33,7 +35,7 @@ func TestProductionRefusesTheDevSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(auth.SecretEnv, tt.env)
+			t.Setenv(SecretEnv("auth.jwt.hs256_secret"), tt.env)
 			_, err := Parse(strings.NewReader(upstreamsYAML + tt.yaml))
 			if tt.wantErr == "" {
 				if err != nil {

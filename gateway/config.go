@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,7 +117,10 @@ func (c Config) Validate() error {
 	add("telemetry", c.Telemetry.Validate())
 	add("persisted_queries", c.PersistedQueries.Validate())
 	add("auth", c.Auth.Validate())
-	add("auth", c.Auth.ValidateMode(c.Server.Production()))
+	add("auth", c.Auth.ValidateMode(!c.Mode().DevelopmentSecret))
+	if names := c.Upstreams.Names(); len(names) > 0 { // none: the upstreams' own errors say it
+		add("auth", c.Auth.ValidateUpstreams(names))
+	}
 	add("cost", c.Cost.Validate())
 	add("rate_limit", c.RateLimit.Validate())
 	add("runtime", c.Runtime.Validate())
@@ -141,18 +145,21 @@ func Parse(r io.Reader) (Config, error) {
 		if !errors.As(err, &te) {
 			return Config{}, fmt.Errorf("config: %w", err) // a syntax error: nothing was decoded
 		}
-		// yaml decoded everything else: report these problems together with the invalid values.
-		var root yaml.Node // for naming the keys of the lines yaml reports
-		_ = yaml.Unmarshal(raw, &root)
-		decodeErr = nameKeys(&root, err)
+		decodeErr = err // yaml decoded everything else: report these problems with the invalid values
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) && !emptyDocument(&more) {
 		return Config{}, errors.New("config: the file holds more than one YAML document; keep one")
 	}
-	c.Auth = c.Auth.WithEnv(os.LookupEnv) // environment variables override secrets
+	var root yaml.Node // for naming the keys of the lines yaml reports, and the secrets' _file keys
+	_ = yaml.Unmarshal(raw, &root)
+	files := findSecretFiles(&root, &c)
+	if decodeErr != nil {
+		decodeErr = nameKeys(&root, decodeErr, files)
+	}
+	secretsErr := applySecrets(&c, files, os.LookupEnv)
 	c = c.WithDefaults()
-	if err := errors.Join(decodeErr, c.Validate()); err != nil {
+	if err := errors.Join(decodeErr, secretsErr, c.Validate()); err != nil {
 		return Config{}, fmt.Errorf("config is invalid:\n%w", err)
 	}
 	return c, nil
@@ -174,8 +181,9 @@ func emptyDocument(n *yaml.Node) bool {
 var lineMsg = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // nameKeys rewrites yaml's "line N: …" type errors to name the key at that line, e.g.
-// "server.max_body_bytes (line 3): cannot unmarshal !!str `lots` into int64".
-func nameKeys(root *yaml.Node, err error) error {
+// "server.max_body_bytes (line 3): cannot unmarshal !!str `lots` into int64". The secrets' _file keys,
+// unknown to the config types, are not errors.
+func nameKeys(root *yaml.Node, err error, files []secretFile) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return err
@@ -190,6 +198,9 @@ func nameKeys(root *yaml.Node, err error) error {
 		line, _ := strconv.Atoi(m[1])
 		detail := m[2]
 		if strings.HasPrefix(detail, "field ") && strings.Contains(detail, " not found in type ") {
+			if slices.ContainsFunc(files, func(f secretFile) bool { return f.line == line }) {
+				continue
+			}
 			detail = "unknown key"
 		}
 		if key := keyAt(root, line, ""); key != "" {
@@ -202,7 +213,7 @@ func nameKeys(root *yaml.Node, err error) error {
 }
 
 // keyAt returns the dotted path of the mapping key written at line, or "": the deepest such key, so
-// that for `upstreams: {accounts: {uri: x}}` it names upstreams.accounts.uri.
+// that for `upstreams: {rest: {accounts: {uri: x}}}` it names upstreams.rest.accounts.uri.
 func keyAt(n *yaml.Node, line int, prefix string) string {
 	if n.Kind == yaml.DocumentNode {
 		for _, c := range n.Content {
@@ -235,8 +246,10 @@ func keyAt(n *yaml.Node, line int, prefix string) string {
 func LoadFile(path string) (Config, error) {
 	if path == "" {
 		c := DefaultConfig()
-		c.Auth = c.Auth.WithEnv(os.LookupEnv) // environment variables override secrets
-		return c, c.Validate()
+		if err := errors.Join(applySecrets(&c, nil, os.LookupEnv), c.Validate()); err != nil {
+			return Config{}, fmt.Errorf("config is invalid:\n%w", err)
+		}
+		return c, nil
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {

@@ -51,17 +51,20 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 	}{
 		{"unknown top-level key", "servr: {}\n", []string{"servr (line 1): unknown key"}},
 		{"unknown nested key", "server:\n  adr: x\n", []string{"server.adr (line 2): unknown key"}},
-		{"unknown keys in flow style", "upstreams: {accounts: {uri: x}}\n", []string{"upstreams.accounts.uri (line 1): unknown key"}},
+		{"unknown keys in flow style", "upstreams: {rest: {accounts: {uri: x}}}\n", []string{"upstreams.rest.accounts.uri (line 1): unknown key"}},
+		{"upstreams of the old shape", "upstreams: {accounts: {url: x}}\n", []string{"upstreams.accounts.url (line 1): unknown key"}},
 		{"wrong type", "server:\n  max_body_bytes: lots\n", []string{"server.max_body_bytes (line 2)", "lots"}},
 		{"bad duration", "server:\n  request_timeout: soon\n", []string{"server.request_timeout (line 2)", "soon"}},
 		{"not a mapping", "- a\n- b\n", []string{"cannot unmarshal"}},
 		{"two documents", "server: {addr: x}\n---\nserver: {addr: y}\n", []string{"more than one YAML document"}},
 		{"negative sizes and times", "server:\n  max_body_bytes: -1\n  request_timeout: -1s\n  document_cache: {size: -5}\n",
 			[]string{"server.max_body_bytes", "server.request_timeout", "server.document_cache.size"}},
-		{"bad upstream urls", "upstreams:\n  accounts: {url: \"ftp://x\"}\n  products: {url: \"not a url\"}\n  reviews: {url: \"http://x?y=1\"}\n",
-			[]string{"upstreams.accounts.url", "upstreams.products.url", "upstreams.reviews.url"}},
-		{"empty grpc target", "upstreams:\n  inventory: {target: \"\"}\n  orders: {target: \"\", timeout: -2s}\n",
-			[]string{"upstreams.inventory.target", "upstreams.orders.target", "upstreams.orders.timeout"}},
+		{"bad upstream urls", "upstreams:\n  rest:\n    accounts: {url: \"ftp://x\"}\n    products: {url: \"not a url\"}\n    reviews: {url: \"http://x?y=1\"}\n",
+			[]string{"upstreams.rest.accounts.url", "upstreams.rest.products.url", "upstreams.rest.reviews.url"}},
+		{"empty grpc target", "upstreams:\n  grpc:\n    inventory: {target: \"\"}\n    orders: {target: \"\", timeout: -2s}\n",
+			[]string{"upstreams.grpc.inventory.target", "upstreams.grpc.orders.target", "upstreams.grpc.orders.timeout"}},
+		{"propagate to an undeclared upstream", upstreamsYAML + "auth: {propagate: {billing: {X-User-Id: user_id}}}\n",
+			[]string{"auth.propagate.billing: unknown upstream; one of accounts, inventory, orders, products, reviews"}},
 		{"transport", "upstreams:\n  transport: {max_idle_conns_per_host: -1, dial_timeout: -1s}\n",
 			[]string{"upstreams.transport.max_idle_conns_per_host", "upstreams.transport.dial_timeout"}},
 		{"log level", "log:\n  level: loud\n", []string{"log.level", "loud"}},
@@ -88,24 +91,26 @@ func TestParseFillsDefaults(t *testing.T) {
 server:
   addr: 0.0.0.0:9000
 upstreams:
-  accounts: {url: "http://accounts:80"}
-  products: {url: "http://products:80"}
-  reviews: {url: "http://reviews:80", timeout: 500ms}
-  inventory: {target: "dns:///inventory:443"}
-  orders: {target: "orders:443"}
+  rest:
+    accounts: {url: "http://accounts:80"}
+    products: {url: "http://products:80"}
+    reviews: {url: "http://reviews:80", timeout: 500ms}
+  grpc:
+    inventory: {target: "dns:///inventory:443"}
+    orders: {target: "orders:443"}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := DefaultConfig()
-	if c.Server.Addr != "0.0.0.0:9000" || c.Upstreams.Accounts.URL != "http://accounts:80" {
+	if c.Server.Addr != "0.0.0.0:9000" || c.Upstreams.REST["accounts"].URL != "http://accounts:80" {
 		t.Fatalf("set keys lost: %+v", c)
 	}
-	if c.Server.RequestTimeout != d.Server.RequestTimeout || c.Upstreams.Accounts.Timeout != d.Upstreams.Accounts.Timeout {
+	if c.Server.RequestTimeout != d.Server.RequestTimeout || c.Upstreams.REST["accounts"].Timeout != d.Upstreams.REST["accounts"].Timeout {
 		t.Fatalf("unset keys not defaulted: %+v", c)
 	}
-	if c.Upstreams.Reviews.Timeout.String() != "500ms" {
-		t.Fatalf("reviews timeout = %s", c.Upstreams.Reviews.Timeout)
+	if got := c.Upstreams.REST["reviews"].Timeout.String(); got != "500ms" {
+		t.Fatalf("reviews timeout = %s", got)
 	}
 }
 
@@ -125,7 +130,7 @@ func TestTrailingEmptyDocumentIsFine(t *testing.T) {
 
 func TestEmptyFileNeedsUpstreams(t *testing.T) {
 	_, err := Parse(strings.NewReader(""))
-	if err == nil || !strings.Contains(err.Error(), "upstreams.accounts.url: required") {
+	if err == nil || !strings.Contains(err.Error(), "upstreams.rest.accounts: required by the accounts client") {
 		t.Fatalf("empty file: err = %v, want the missing upstream urls named", err)
 	}
 }
@@ -134,7 +139,7 @@ func FuzzParse(f *testing.F) {
 	golden, _ := os.ReadFile(filepath.Join("testdata", "defaults.golden.yaml"))
 	f.Add(string(golden))
 	f.Add("server: {addr: x}\n")
-	f.Add("upstreams: {accounts: {url: 'http://a'}}")
+	f.Add("upstreams: {rest: {accounts: {url: 'http://a'}}}")
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := Parse(strings.NewReader(in))
 		if err == nil {

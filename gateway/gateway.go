@@ -94,10 +94,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		_ = clients.Close()
 		return nil, err
 	}
-
+	mode := cfg.Mode() // what server.mode decides, handed to each package below (mode.go)
+	cfg.Server.Introspection = &mode.Introspection
 	// Every line logged with a request's context carries its request and trace ids.
 	o.logger = slog.New(telemetry.WrapHandler(o.logger.Handler()))
-	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithProduction(cfg.Server.Production()), telemetry.WithLogger(o.logger))
+	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithFanOutPlan(mode.FanOutPlan),
+		telemetry.WithOpenAnalytics(mode.OpenAdminEndpoints), telemetry.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
@@ -127,7 +129,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	// directives nor @defer/@stream (refused by the gateway).
 	ec.Schema = graph.ServedSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
 	schema := generated.NewExecutableSchema(ec)
-	authn, err := auth.New(cfg.Auth, cfg.Server.Production(), auth.WithLogger(o.logger))
+	authn, err := auth.New(cfg.Auth, !mode.DevelopmentSecret, auth.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
@@ -149,7 +151,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	costOpts := []cost.Option{cost.WithLimiter(limiter)}
-	if cfg.Server.Production() {
+	if !mode.CostBreakdown {
 		costOpts = append(costOpts, cost.WithoutBreakdown())
 	}
 	// cfg was validated above: trusted_proxies parse.
@@ -190,13 +192,14 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	}
 	g.responder = responder
 	h := graph.NewHandler(cfg.Server, graph.Deps{
-		Schema:     exec,
-		Documents:  docs,
-		Extensions: exts,
-		PerRequest: perRequest,
-		Ready:      g.ready,
-		Logger:     o.logger,
-		Persisted:  pq,
+		Schema:          exec,
+		Documents:       docs,
+		Extensions:      exts,
+		PerRequest:      perRequest,
+		Ready:           g.ready,
+		Logger:          o.logger,
+		Persisted:       pq,
+		HideSuggestions: !mode.FieldSuggestions,
 		// Every response's Cache-Control, from the operation's fields and the schema's hints.
 		CacheControl: responseCacheControl(responder),
 	})

@@ -9,12 +9,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestREADMEDocumentsEveryKey holds the README to its promise: every key of the config file, as the
-// defaults spell it, appears in backquotes. A documented key may name a user-chosen segment with a
-// placeholder (`upstreams.<any>.policy`, `rate_limit.plans.<name>.capacity`); one ending in a
+// TestConfigurationDocumentsEveryKey holds the configuration reference (docs/configuration.md) to its
+// promise: every key of the config file, as the defaults spell it, appears in backquotes. A documented
+// key may name a user-chosen segment with a placeholder (`upstreams.<any>.policy`, `rate_limit.plans.<name>.capacity`); one ending in a
 // placeholder documents a whole map (`auth.propagate.<upstream>`).
-func TestREADMEDocumentsEveryKey(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+func TestConfigurationDocumentsEveryKey(t *testing.T) {
+	readme, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 	}
 	for _, key := range keys {
 		if !isDocumented(documented, key) {
-			t.Errorf("README does not document `%s`", strings.Join(key, "."))
+			t.Errorf("docs/configuration.md does not document `%s`", strings.Join(key, "."))
 		}
 	}
 }

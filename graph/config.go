@@ -14,7 +14,8 @@ import (
 // Config is the `server` section of the gateway's config file: the HTTP surface and the executor.
 type Config struct {
 	// Mode is "development" (the default) or "production". Production turns off what helps developers
-	// and helps attackers: GraphiQL, introspection, "Did you mean" suggestions, the fan-out plan.
+	// and helps attackers; package gateway resolves it into explicit settings (gateway.ModeSettings)
+	// and hands this package its own: Introspection (set explicitly) and Deps.HideSuggestions.
 	Mode string `yaml:"mode"`
 	// Addr is the listen address. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`

@@ -30,11 +30,11 @@ import (
 // and hands it over through the executor's query cache (handedOver), so the executor does not parse
 // or validate again.
 type documents struct {
-	schema     *ast.Schema
-	cache      graphql.Cache[*ast.QueryDocument] // nil: none
-	tokenLimit int
-	limits     Limits
-	production bool
+	schema          *ast.Schema
+	cache           graphql.Cache[*ast.QueryDocument] // nil: none
+	tokenLimit      int
+	limits          Limits
+	hideSuggestions bool // production mode (package gateway resolves it)
 }
 
 // load returns query's document, or the errors that refuse it (each with its extensions.code).
@@ -61,7 +61,7 @@ func (d documents) load(ctx context.Context, query string) (*ast.QueryDocument, 
 	if e := incrementalRefusal(doc); e != nil {
 		return nil, gqlerror.List{e}
 	}
-	if errs := validator.ValidateWithRules(d.schema, doc, validationRules(d.production)); len(errs) > 0 {
+	if errs := validator.ValidateWithRules(d.schema, doc, validationRules(d.hideSuggestions)); len(errs) > 0 {
 		for _, e := range errs {
 			withCode(e, errcode.ValidationFailed)
 		}
@@ -87,10 +87,10 @@ func withCode(e *gqlerror.Error, code string) *gqlerror.Error {
 // their WithoutSuggestions variants (under the same name, so that the executor's own swap of
 // FieldsOnCorrectType and ScalarLeafs, were it to validate, finds them), and every message is cut
 // before a "Did you mean" a rule may add all the same.
-func validationRules(production bool) *rules.Rules {
+func validationRules(hideSuggestions bool) *rules.Rules {
 	rs := rules.NewDefaultRules()
 	rs.ReplaceRule(fieldsCanMergeRule.Name, fieldsCanMergeRule.RuleFunc)
-	if !production {
+	if !hideSuggestions {
 		return rs
 	}
 	for _, r := range []core.Rule{

@@ -40,6 +40,9 @@ type Deps struct {
 	// CacheControl returns the Cache-Control of a query's successful response (from the schema's
 	// @cacheControl hints, graph/cachecontrol). Nil means "no-store" for every response.
 	CacheControl func(ctx context.Context, oc *graphql.OperationContext) string
+	// HideSuggestions leaves "Did you mean …?" out of validation errors (production mode; package
+	// gateway resolves the mode). Default false: suggestions shown.
+	HideSuggestions bool
 }
 
 // NewHandler returns the gateway's HTTP handler: POST and GET /graphql (GraphQL over HTTP), GET
@@ -59,12 +62,12 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	// executor's own settings below only matter were it to parse a query itself. requestRules comes
 	// first, so that nothing else (cost, rate limits) spends work on an operation it refuses.
 	docs := documents{schema: d.Schema.Schema(), cache: d.Documents, tokenLimit: cfg.MaxTokens,
-		limits: cfg.Limits, production: cfg.Production()}
+		limits: cfg.Limits, hideSuggestions: d.HideSuggestions}
 	exec := executor.New(d.Schema)
 	exec.SetQueryCache(handedOver{})
 	exec.SetParserTokenLimit(cfg.MaxTokens)
-	exec.SetDisableSuggestion(cfg.Production())
-	exec.SetDefaultRulesFn(func() *rules.Rules { return validationRules(cfg.Production()) })
+	exec.SetDisableSuggestion(d.HideSuggestions)
+	exec.SetDefaultRulesFn(func() *rules.Rules { return validationRules(d.HideSuggestions) })
 	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled()})
 	if cfg.IntrospectionEnabled() {
 		exec.Use(extension.Introspection{})

@@ -195,12 +195,12 @@ func TestIntrospectionOff(t *testing.T) {
 		})
 	}
 
-	t.Run("production hides suggestions", func(t *testing.T) {
-		for _, mode := range []string{ModeDevelopment, ModeProduction} {
-			h := newTestHandler(t, Config{Mode: mode}, Deps{})
+	t.Run("HideSuggestions hides suggestions", func(t *testing.T) {
+		for _, hide := range []bool{false, true} {
+			h := newTestHandler(t, Config{}, Deps{HideSuggestions: hide})
 			rec := postQuery(t, h, "{ topProduct { upc } }", "application/json")
-			if got, want := strings.Contains(rec.Body.String(), "Did you mean"), mode == ModeDevelopment; got != want {
-				t.Errorf("%s: suggestion shown = %t, want %t: %s", mode, got, want, rec.Body)
+			if got, want := strings.Contains(rec.Body.String(), "Did you mean"), !hide; got != want {
+				t.Errorf("HideSuggestions %t: suggestion shown = %t, want %t: %s", hide, got, want, rec.Body)
 			}
 		}
 	})

@@ -30,7 +30,8 @@ func TestProductionSuggestsNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, mode := range []string{ModeDevelopment, ModeProduction} {
-				h := newTestHandler(t, Config{Mode: mode}, Deps{})
+				// gateway.Config.Mode resolves production into HideSuggestions (TestModeReachesThePackages).
+				h := newTestHandler(t, Config{Mode: mode}, Deps{HideSuggestions: mode == ModeProduction})
 				rec := postQuery(t, h, tt.query, "application/json")
 				var resp gqlResponse
 				if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Errors) == 0 {

@@ -13,6 +13,10 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+func (r *userResolver) ID(ctx context.Context, objs []*upstreams.User) ([]string, error) {
+	return globalIDs(typeUser, objs, func(u *upstreams.User) string { return u.ID }), nil
+}
+
 func (r *userResolver) Reviews(ctx context.Context, objs []*upstreams.User, first *int) ([][]upstreams.Review, error) {
 	n, err := firstArg(first, 10)
 	if err != nil {

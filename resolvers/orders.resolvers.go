@@ -12,6 +12,10 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+func (r *orderResolver) ID(ctx context.Context, objs []*upstreams.Order) ([]string, error) {
+	return globalIDs(typeOrder, objs, func(o *upstreams.Order) string { return o.ID }), nil
+}
+
 func (r *orderResolver) Buyer(ctx context.Context, objs []*upstreams.Order) ([]*upstreams.User, error) {
 	ids := make([]string, len(objs))
 	for i, o := range objs {

@@ -12,6 +12,10 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+func (r *productResolver) ID(ctx context.Context, objs []*upstreams.Product) ([]string, error) {
+	return globalIDs(typeProduct, objs, func(p *upstreams.Product) string { return p.UPC }), nil
+}
+
 func (r *productResolver) InStock(ctx context.Context, objs []*upstreams.Product) ([]*bool, error) {
 	stock, err := r.Loaders.Stock(ctx, upcs(objs))
 	if err != nil {

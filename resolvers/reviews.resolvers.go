@@ -12,6 +12,10 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
+func (r *reviewResolver) ID(ctx context.Context, objs []*upstreams.Review) ([]string, error) {
+	return globalIDs(typeReview, objs, func(rv *upstreams.Review) string { return rv.ID }), nil
+}
+
 func (r *reviewResolver) Author(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.User, error) {
 	ids := make([]string, len(objs))
 	for i, rv := range objs {

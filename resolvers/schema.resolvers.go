@@ -60,9 +60,13 @@ func (r *queryResolver) Me(ctx context.Context) (*upstreams.User, error) {
 	return one(ctx, "id", caller.UserID, r.Loaders.Users)
 }
 
-// User resolves Query.user: the user with id, batched.
+// User resolves Query.user: the user with id (global or raw), batched.
 func (r *queryResolver) User(ctx context.Context, id string) (*upstreams.User, error) {
-	return one(ctx, "id", id, r.Loaders.Users)
+	key, ok := keyOf(typeUser, id)
+	if !ok {
+		return nil, nil
+	}
+	return one(ctx, "id", key, r.Loaders.Users)
 }
 
 // Users resolves Query.users: a page of users from the accounts service.
@@ -99,9 +103,13 @@ func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]upstream
 	})
 }
 
-// Order resolves Query.order: the order with id, batched.
+// Order resolves Query.order: the order with id (global or raw), batched.
 func (r *queryResolver) Order(ctx context.Context, id string) (*upstreams.Order, error) {
-	return one(ctx, "id", id, r.Loaders.Orders)
+	key, ok := keyOf(typeOrder, id)
+	if !ok {
+		return nil, nil
+	}
+	return one(ctx, "id", key, r.Loaders.Orders)
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }

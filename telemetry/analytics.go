@@ -117,7 +117,7 @@ func (t *Telemetry) Operations() []OperationStats {
 func (t *Telemetry) serveOperations(w http.ResponseWriter, r *http.Request) {
 	token := t.cfg.Analytics.AdminToken
 	switch {
-	case token == "" && t.production:
+	case token == "" && !t.openAnalytics:
 		http.NotFound(w, r)
 		return
 	case token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(AdminTokenHeader)), []byte(token)) != 1:

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/trellisgw/trellis/internal/secret"
 )
 
 // Config is the `telemetry` section of the gateway's config file.
@@ -42,7 +44,7 @@ type MetricsConfig struct {
 type AnalyticsConfig struct {
 	// AdminToken, when set, is required in the X-Trellis-Admin-Token header of GET /admin/operations.
 	// Without it the endpoint is served in development mode only (404 in production). Default empty.
-	AdminToken string `yaml:"admin_token"`
+	AdminToken secret.Secret `yaml:"admin_token"`
 	// Samples is how many recent latencies each operation keeps for its p50 and p95. Default 512.
 	Samples int `yaml:"samples"`
 }

@@ -37,7 +37,7 @@ func (t *Telemetry) middleware(next http.Handler) http.Handler {
 		id, r := requestid.Ensure(w, r)
 		req := &request{id: id, calls: calltrace.NewRecorder(start), cost: -1}
 		if r.Header.Get(TraceHeader) == "1" {
-			req.wantPlan, req.refused = true, t.production
+			req.wantPlan, req.refused = true, !t.fanOutPlan
 		}
 
 		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 
+	"github.com/trellisgw/trellis/internal/secret"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
@@ -37,7 +38,7 @@ func newFixture(t *testing.T, production bool) *fixture {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(f.rd))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
 	log := slog.New(WrapHandler(slog.NewJSONHandler(f.logs, nil)))
-	tel, err := New(Config{}, WithProduction(production), WithLogger(log), WithTracerProvider(tp),
+	tel, err := New(Config{}, WithFanOutPlan(!production), WithLogger(log), WithTracerProvider(tp),
 		WithMeterProvider(mp), WithPropagator(propagation.TraceContext{}))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestOperationsEndpointAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tel, err := New(Config{Analytics: AnalyticsConfig{AdminToken: tt.token}}, WithProduction(tt.production))
+			tel, err := New(Config{Analytics: AnalyticsConfig{AdminToken: secret.Secret(tt.token)}}, WithOpenAnalytics(!tt.production))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,13 +39,3 @@ func requestFrom(ctx context.Context) *request {
 	r, _ := ctx.Value(requestKey{}).(*request)
 	return r
 }
-
-// SetCost reports the computed cost of the request's operation for the per-operation analytics (the
-// cost analysis calls it). Without a request in ctx it does nothing.
-func SetCost(ctx context.Context, cost int64) {
-	if r := requestFrom(ctx); r != nil && cost >= 0 {
-		r.mu.Lock()
-		r.cost = cost
-		r.mu.Unlock()
-	}
-}

@@ -17,12 +17,13 @@ const instrumentationName = "github.com/trellisgw/trellis/telemetry"
 
 // Telemetry instruments the gateway's GraphQL endpoint. Make one with New; safe for concurrent use.
 type Telemetry struct {
-	cfg        Config
-	production bool
-	log        *slog.Logger
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	names      *names
+	cfg           Config
+	fanOutPlan    bool // serve the fan-out plan (TraceHeader)
+	openAnalytics bool // serve GET /admin/operations without a configured admin token
+	log           *slog.Logger
+	tracer        trace.Tracer
+	propagator    propagation.TextMapPropagator
+	names         *names
 
 	requests metric.Int64Counter
 	duration metric.Float64Histogram
@@ -33,16 +34,22 @@ type Telemetry struct {
 type Option func(*options)
 
 type options struct {
-	production bool
-	log        *slog.Logger
-	tp         trace.TracerProvider
-	mp         metric.MeterProvider
-	prop       propagation.TextMapPropagator
+	fanOutPlan    bool
+	openAnalytics bool
+	log           *slog.Logger
+	tp            trace.TracerProvider
+	mp            metric.MeterProvider
+	prop          propagation.TextMapPropagator
 }
 
-// WithProduction refuses what helps developers and attackers alike: the fan-out plan, and the
-// analytics endpoint unless an admin token is configured.
-func WithProduction(production bool) Option { return func(o *options) { o.production = production } }
+// WithFanOutPlan says whether a request may ask for its fan-out plan (TraceHeader). Default true;
+// production mode turns it off (package gateway, mode.go).
+func WithFanOutPlan(on bool) Option { return func(o *options) { o.fanOutPlan = on } }
+
+// WithOpenAnalytics says whether GET /admin/operations answers without a configured admin token.
+// Default true; production mode turns it off (package gateway, mode.go): then the endpoint is 404
+// unless telemetry.analytics.admin_token is set.
+func WithOpenAnalytics(on bool) Option { return func(o *options) { o.openAnalytics = on } }
 
 // WithLogger sets the logger of the access lines; give it the handler of WrapHandler so that every
 // line carries the request and trace ids. Default: discard.
@@ -63,7 +70,7 @@ func New(cfg Config, opts ...Option) (*Telemetry, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	var o options
+	o := options{fanOutPlan: true, openAnalytics: true}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -80,7 +87,7 @@ func New(cfg Config, opts ...Option) (*Telemetry, error) {
 		o.prop = otel.GetTextMapPropagator()
 	}
 	t := &Telemetry{
-		cfg: cfg, production: o.production, log: o.log,
+		cfg: cfg, fanOutPlan: o.fanOutPlan, openAnalytics: o.openAnalytics, log: o.log,
 		tracer:     o.tp.Tracer(instrumentationName),
 		propagator: o.prop,
 		names:      newNames(cfg.Metrics.MaxOperationNames, cfg.Analytics.Samples),

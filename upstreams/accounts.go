@@ -54,6 +54,21 @@ func (a *Accounts) ListUsers(ctx context.Context, offset, limit int) (Page[User]
 // pageKey is a page's key in the entity cache.
 func pageKey(offset, limit int) string { return strconv.Itoa(offset) + ":" + strconv.Itoa(limit) }
 
+// SearchUsers returns the users whose username or name contains text (any case), in id order, at most
+// limit of them (1..100).
+func (a *Accounts) SearchUsers(ctx context.Context, text string, limit int) ([]User, error) {
+	var out struct {
+		Users []User `json:"users"`
+	}
+	err := a.c.Get(ctx, "GET /users", "/users", searchQuery(text, limit), &out)
+	return out.Users, err
+}
+
+// searchQuery builds the q/limit query the sample services search by.
+func searchQuery(text string, limit int) url.Values {
+	return url.Values{"q": {text}, "limit": {strconv.Itoa(limit)}}
+}
+
 // pageQuery builds the limit/offset query the sample services page by.
 func pageQuery(offset, limit int) url.Values {
 	return url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}

@@ -2,6 +2,8 @@ package upstreams
 
 import (
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/upstreams/balancer"
@@ -9,6 +11,14 @@ import (
 	"github.com/trellisgw/trellis/upstreams/grpcconn"
 	"github.com/trellisgw/trellis/upstreams/observe"
 	"github.com/trellisgw/trellis/upstreams/rest"
+)
+
+// The upstreams the typed clients below need, by name: Config.Validate requires each to be declared
+// (under rest or grpc as its protocol). A new typed client adds its name here; a new upstream without
+// one needs only the config.
+var (
+	requiredREST = []string{"accounts", "products", "reviews"}
+	requiredGRPC = []string{"inventory", "orders"}
 )
 
 // Clients is the set of typed upstream clients the resolvers use. Build it once per process with New
@@ -68,8 +78,10 @@ func New(cfg Config, opts ...Option) (*Clients, error) {
 		return nil, err
 	}
 	c := &Clients{caches: cs, transport: rest.NewTransport(cfg.Transport), obs: obs, conns: map[string]*grpcconn.Conn{}}
+	restClients := map[string]*rest.Client{}
 	var errs []error
-	restClient := func(name string, r RESTConfig) *rest.Client {
+	for _, name := range slices.Sorted(maps.Keys(cfg.REST)) {
+		r := cfg.REST[name]
 		rc, err := c.transport.NewPooledClient(name, rest.ClientConfig{
 			URLs: r.instances(), Timeout: r.Timeout, DNSRefresh: r.Traffic.DNSRefresh,
 			Balancer: r.Traffic.Balancer, Resilience: r.Traffic.Resilience, Health: r.HealthCheck, Instruments: obs,
@@ -77,31 +89,29 @@ func New(cfg Config, opts ...Option) (*Clients, error) {
 		errs = append(errs, err)
 		if rc != nil {
 			c.rest = append(c.rest, rc)
+			restClients[name] = rc
 		}
-		return rc
 	}
-	c.Accounts = NewAccounts(restClient("accounts", cfg.Accounts))
-	c.Products = NewProducts(restClient("products", cfg.Products))
-	c.Reviews = NewReviews(restClient("reviews", cfg.Reviews))
 	if err := errors.Join(errs...); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
-	for _, g := range []struct {
-		name string
-		cfg  GRPCConfig
-	}{{"inventory", cfg.Inventory}, {"orders", cfg.Orders}} {
-		conn, err := grpcconn.Open(g.name, grpcconn.Config{
-			Targets: g.cfg.instances(), Timeout: g.cfg.Timeout, DNSRefresh: g.cfg.Traffic.DNSRefresh,
-			HealthService: g.cfg.HealthCheck.Service, Balancer: g.cfg.Traffic.Balancer,
-			Resilience: g.cfg.Traffic.Resilience, Instruments: obs,
+	for _, name := range slices.Sorted(maps.Keys(cfg.GRPC)) {
+		g := cfg.GRPC[name]
+		conn, err := grpcconn.Open(name, grpcconn.Config{
+			Targets: g.instances(), Timeout: g.Timeout, DNSRefresh: g.Traffic.DNSRefresh,
+			HealthService: g.HealthCheck.Service, Balancer: g.Traffic.Balancer,
+			Resilience: g.Traffic.Resilience, Instruments: obs,
 		})
 		if err != nil {
 			_ = c.Close()
 			return nil, err
 		}
-		c.conns[g.name] = conn
+		c.conns[name] = conn
 	}
+	c.Accounts = NewAccounts(restClients["accounts"])
+	c.Products = NewProducts(restClients["products"])
+	c.Reviews = NewReviews(restClients["reviews"])
 	c.Inventory = NewInventory(c.conns["inventory"])
 	c.Orders = NewOrders(c.conns["orders"])
 	c.Accounts.users, c.Accounts.page = cs.users, cs.usersPage

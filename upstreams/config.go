@@ -3,7 +3,11 @@ package upstreams
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,17 +18,28 @@ import (
 	"github.com/trellisgw/trellis/upstreams/rest"
 )
 
-// Config is the `upstreams` section of the gateway's config file.
+// Config is the `upstreams` section of the gateway's config file: the upstream services as data, by
+// name. Adding a service is an entry in REST or GRPC: it gets its instance pool, balancing, health
+// checks, retries and breaker, and /readyz checks it. The typed clients (clients.go) each need their
+// upstream declared under their name.
 type Config struct {
 	// Transport tunes the HTTP transport shared by the REST upstreams.
 	Transport rest.Config `yaml:"transport"`
-	// Accounts, Products and Reviews are the REST upstreams.
-	Accounts RESTConfig `yaml:"accounts"`
-	Products RESTConfig `yaml:"products"`
-	Reviews  RESTConfig `yaml:"reviews"`
-	// Inventory and Orders are the gRPC upstreams.
-	Inventory GRPCConfig `yaml:"inventory"`
-	Orders    GRPCConfig `yaml:"orders"`
+	// Defaults are the timeout and traffic keys of every upstream, set once; an upstream's own keys
+	// override them, key by key.
+	Defaults Defaults `yaml:"defaults"`
+	// REST are the REST/JSON upstreams by name.
+	REST map[string]RESTConfig `yaml:"rest"`
+	// GRPC are the gRPC upstreams by name.
+	GRPC map[string]GRPCConfig `yaml:"grpc"`
+}
+
+// Defaults are the keys every upstream shares unless it sets its own.
+type Defaults struct {
+	// Timeout bounds each call, retries included. Default 2s.
+	Timeout time.Duration `yaml:"timeout"`
+	// Traffic is the balancing, retry, breaker and limit policy.
+	Traffic Traffic `yaml:",inline"`
 }
 
 // RESTConfig locates one REST upstream and sets its traffic policy.
@@ -34,9 +49,9 @@ type RESTConfig struct {
 	// URLs are the base URLs of several instances (same scheme and path). A host name in an http
 	// URL stands for every address it resolves to.
 	URLs []string `yaml:"urls,omitempty"`
-	// Timeout bounds each call, retries included. Default 2s.
+	// Timeout bounds each call, retries included. Default: defaults.timeout.
 	Timeout time.Duration `yaml:"timeout"`
-	// Traffic is the balancing, retry, breaker and limit policy.
+	// Traffic is the balancing, retry, breaker and limit policy; unset keys take defaults'.
 	Traffic Traffic `yaml:",inline"`
 	// HealthCheck tunes the active health checks.
 	HealthCheck health.Config `yaml:"health_check"`
@@ -49,9 +64,9 @@ type GRPCConfig struct {
 	// Targets are several "host:port" or "dns:///name:port" targets; a host name stands for every
 	// address it resolves to.
 	Targets []string `yaml:"targets,omitempty"`
-	// Timeout bounds each call, retries included. Default 2s.
+	// Timeout bounds each call, retries included. Default: defaults.timeout.
 	Timeout time.Duration `yaml:"timeout"`
-	// Traffic is the balancing, retry, breaker and limit policy.
+	// Traffic is the balancing, retry, breaker and limit policy; unset keys take defaults'.
 	Traffic Traffic `yaml:",inline"`
 	// HealthCheck tunes grpc-go's health checking of each instance.
 	HealthCheck GRPCHealthConfig `yaml:"health_check"`
@@ -116,32 +131,104 @@ const DefaultTimeout = 2 * time.Second
 // DefaultConfig points at the sample services as `make run` starts them.
 func DefaultConfig() Config {
 	return Config{
-		Accounts:  RESTConfig{URL: "http://127.0.0.1:4101"},
-		Products:  RESTConfig{URL: "http://127.0.0.1:4201"},
-		Reviews:   RESTConfig{URL: "http://127.0.0.1:4301"},
-		Inventory: GRPCConfig{Target: "127.0.0.1:4401"},
-		Orders:    GRPCConfig{Target: "127.0.0.1:4501"},
+		REST: map[string]RESTConfig{
+			"accounts": {URL: "http://127.0.0.1:4101"},
+			"products": {URL: "http://127.0.0.1:4201"},
+			"reviews":  {URL: "http://127.0.0.1:4301"},
+		},
+		GRPC: map[string]GRPCConfig{
+			"inventory": {Target: "127.0.0.1:4401"},
+			"orders":    {Target: "127.0.0.1:4501"},
+		},
 	}.WithDefaults()
 }
 
-// WithDefaults returns c with zero fields set to their defaults.
+// WithDefaults returns c with zero fields set to their defaults: the defaults block's own, then each
+// upstream's unset timeout and traffic keys from the defaults block. The maps are copies.
 func (c Config) WithDefaults() Config {
 	c.Transport = c.Transport.WithDefaults()
-	for _, r := range []*RESTConfig{&c.Accounts, &c.Products, &c.Reviews} {
-		if r.Timeout == 0 {
-			r.Timeout = DefaultTimeout
-		}
-		r.Traffic = r.Traffic.withDefaults()
+	if c.Defaults.Timeout == 0 {
+		c.Defaults.Timeout = DefaultTimeout
+	}
+	c.Defaults.Traffic = c.Defaults.Traffic.withDefaults()
+	restUps := make(map[string]RESTConfig, len(c.REST))
+	for name, r := range c.REST {
+		r.Timeout, r.Traffic = c.Defaults.inherit(r.Timeout, r.Traffic)
 		r.HealthCheck = r.HealthCheck.WithDefaults()
+		restUps[name] = r
 	}
-	for _, g := range []*GRPCConfig{&c.Inventory, &c.Orders} {
-		if g.Timeout == 0 {
-			g.Timeout = DefaultTimeout
-		}
-		g.Traffic = g.Traffic.withDefaults()
+	grpcUps := make(map[string]GRPCConfig, len(c.GRPC))
+	for name, g := range c.GRPC {
+		g.Timeout, g.Traffic = c.Defaults.inherit(g.Timeout, g.Traffic)
+		grpcUps[name] = g
 	}
+	c.REST, c.GRPC = restUps, grpcUps
 	return c
 }
+
+// inherit returns an upstream's timeout and traffic with every unset key taken from d.
+func (d Defaults) inherit(timeout time.Duration, t Traffic) (time.Duration, Traffic) {
+	if timeout == 0 {
+		timeout = d.Timeout
+	}
+	fillUnset(reflect.ValueOf(&t).Elem(), reflect.ValueOf(d.Traffic))
+	return timeout, t.withDefaults()
+}
+
+// fillUnset sets every unset field of dst (addressable) to src's, recursively through structs. Unset
+// is the zero value for values, nil for pointers and slices: a pointer to zero is an explicit zero
+// and is kept (as in panic_threshold: 0 = off), which is why this is not mergo.Merge, which merges
+// into the pointee. Pointers are shared with src, never written through.
+func fillUnset(dst, src reflect.Value) {
+	switch dst.Kind() {
+	case reflect.Struct:
+		for i := range dst.NumField() {
+			if dst.Type().Field(i).IsExported() {
+				fillUnset(dst.Field(i), src.Field(i))
+			}
+		}
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		if dst.IsNil() {
+			dst.Set(src)
+		}
+	default:
+		if dst.IsZero() {
+			dst.Set(src)
+		}
+	}
+}
+
+// EditREST calls edit on the REST upstream name, declared when missing, and stores the result: for
+// code that builds configs (tests, tools), since a map's values cannot be set in place.
+func (c *Config) EditREST(name string, edit func(*RESTConfig)) {
+	if c.REST == nil {
+		c.REST = map[string]RESTConfig{}
+	}
+	r := c.REST[name]
+	edit(&r)
+	c.REST[name] = r
+}
+
+// EditGRPC is EditREST for the gRPC upstream name.
+func (c *Config) EditGRPC(name string, edit func(*GRPCConfig)) {
+	if c.GRPC == nil {
+		c.GRPC = map[string]GRPCConfig{}
+	}
+	g := c.GRPC[name]
+	edit(&g)
+	c.GRPC[name] = g
+}
+
+// Names returns the declared upstreams' names, sorted.
+func (c Config) Names() []string {
+	names := slices.Collect(maps.Keys(c.REST))
+	names = append(names, slices.Collect(maps.Keys(c.GRPC))...)
+	slices.Sort(names)
+	return names
+}
+
+// validName is what an upstream's name may be: it is a metric label and a key of other sections.
+var validName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 
 // Validate reports every invalid field, each named by its key below `upstreams`.
 func (c Config) Validate() error {
@@ -149,13 +236,35 @@ func (c Config) Validate() error {
 	if err := c.Transport.Validate(); err != nil {
 		errs = append(errs, configerr.Prefix("transport", err))
 	}
-	errs = append(errs,
-		configerr.Prefix("accounts", c.Accounts.validate()),
-		configerr.Prefix("products", c.Products.validate()),
-		configerr.Prefix("reviews", c.Reviews.validate()),
-		configerr.Prefix("inventory", c.Inventory.validate()),
-		configerr.Prefix("orders", c.Orders.validate()),
-	)
+	if c.Defaults.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("defaults.timeout: must be >= 0 (0 means %s), got %s", DefaultTimeout, c.Defaults.Timeout))
+	}
+	errs = append(errs, configerr.Prefix("defaults", c.Defaults.Traffic.validate()))
+	for _, name := range slices.Sorted(maps.Keys(c.REST)) {
+		if !validName.MatchString(name) {
+			errs = append(errs, fmt.Errorf("rest.%s: a name is a-z, then up to 62 of a-z 0-9 _ -", name))
+		}
+		if _, both := c.GRPC[name]; both {
+			errs = append(errs, fmt.Errorf("grpc.%s: also declared under rest; one name, one upstream", name))
+		}
+		errs = append(errs, configerr.Prefix("rest."+name, c.REST[name].validate()))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.GRPC)) {
+		if !validName.MatchString(name) {
+			errs = append(errs, fmt.Errorf("grpc.%s: a name is a-z, then up to 62 of a-z 0-9 _ -", name))
+		}
+		errs = append(errs, configerr.Prefix("grpc."+name, c.GRPC[name].validate()))
+	}
+	for _, name := range requiredREST {
+		if _, ok := c.REST[name]; !ok {
+			errs = append(errs, fmt.Errorf("rest.%s: required by the %s client: give its url, e.g. rest: {%s: {url: http://host:port}}", name, name, name))
+		}
+	}
+	for _, name := range requiredGRPC {
+		if _, ok := c.GRPC[name]; !ok {
+			errs = append(errs, fmt.Errorf("grpc.%s: required by the %s client: give its target, e.g. grpc: {%s: {target: host:port}}", name, name, name))
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -22,64 +22,97 @@ func TestConfigValidate(t *testing.T) {
 		wantKeys []string // nil: valid
 	}{
 		{"default", func(*upstreams.Config) {}, nil},
-		{"zero timeouts take defaults", func(c *upstreams.Config) { c.Accounts.Timeout, c.Orders.Timeout = 0, 0 }, nil},
-		{"https and path prefix", func(c *upstreams.Config) { c.Products.URL = "https://products.internal/api" }, nil},
-		{"dns target", func(c *upstreams.Config) { c.Orders.Target = "dns:///orders.internal:443" }, nil},
-		{"accounts.url missing", func(c *upstreams.Config) { c.Accounts.URL = "" }, []string{"accounts.url"}},
-		{"accounts.url without scheme", func(c *upstreams.Config) { c.Accounts.URL = "127.0.0.1:4101" }, []string{"accounts.url"}},
-		{"products.url ftp", func(c *upstreams.Config) { c.Products.URL = "ftp://127.0.0.1:4201" }, []string{"products.url"}},
-		{"reviews.url without host", func(c *upstreams.Config) { c.Reviews.URL = "http://" }, []string{"reviews.url"}},
-		{"reviews.url with query", func(c *upstreams.Config) { c.Reviews.URL = "http://127.0.0.1:4301?x=1" }, []string{"reviews.url"}},
-		{"accounts.url with fragment", func(c *upstreams.Config) { c.Accounts.URL = "http://127.0.0.1:4101#f" }, []string{"accounts.url"}},
-		{"products.timeout negative", func(c *upstreams.Config) { c.Products.Timeout = -time.Second }, []string{"products.timeout"}},
-		{"inventory.target missing", func(c *upstreams.Config) { c.Inventory.Target = "" }, []string{"inventory.target"}},
-		{"inventory.target with spaces", func(c *upstreams.Config) { c.Inventory.Target = "not a target ::" }, []string{"inventory.target"}},
-		{"orders.target a URL", func(c *upstreams.Config) { c.Orders.Target = "http://orders:80" }, []string{"orders.target"}},
-		{"orders.timeout negative", func(c *upstreams.Config) { c.Orders.Timeout = -1 }, []string{"orders.timeout"}},
+		{"zero timeouts take defaults", func(c *upstreams.Config) {
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Timeout = 0 })
+			c.EditGRPC("orders", func(g *upstreams.GRPCConfig) { g.Timeout = 0 })
+		}, nil},
+		{"https and path prefix", func(c *upstreams.Config) {
+			c.EditREST("products", func(r *upstreams.RESTConfig) { r.URL = "https://products.internal/api" })
+		}, nil},
+		{"dns target", func(c *upstreams.Config) {
+			c.EditGRPC("orders", func(g *upstreams.GRPCConfig) { g.Target = "dns:///orders.internal:443" })
+		}, nil},
+		{"accounts.url missing", func(c *upstreams.Config) { c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.URL = "" }) }, []string{"rest.accounts.url"}},
+		{"accounts.url without scheme", func(c *upstreams.Config) {
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.URL = "127.0.0.1:4101" })
+		}, []string{"rest.accounts.url"}},
+		{"products.url ftp", func(c *upstreams.Config) {
+			c.EditREST("products", func(r *upstreams.RESTConfig) { r.URL = "ftp://127.0.0.1:4201" })
+		}, []string{"rest.products.url"}},
+		{"reviews.url without host", func(c *upstreams.Config) { c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.URL = "http://" }) }, []string{"rest.reviews.url"}},
+		{"reviews.url with query", func(c *upstreams.Config) {
+			c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.URL = "http://127.0.0.1:4301?x=1" })
+		}, []string{"rest.reviews.url"}},
+		{"accounts.url with fragment", func(c *upstreams.Config) {
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.URL = "http://127.0.0.1:4101#f" })
+		}, []string{"rest.accounts.url"}},
+		{"products.timeout negative", func(c *upstreams.Config) {
+			c.EditREST("products", func(r *upstreams.RESTConfig) { r.Timeout = -time.Second })
+		}, []string{"rest.products.timeout"}},
+		{"inventory.target missing", func(c *upstreams.Config) { c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Target = "" }) }, []string{"grpc.inventory.target"}},
+		{"inventory.target with spaces", func(c *upstreams.Config) {
+			c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Target = "not a target ::" })
+		}, []string{"grpc.inventory.target"}},
+		{"orders.target a URL", func(c *upstreams.Config) {
+			c.EditGRPC("orders", func(g *upstreams.GRPCConfig) { g.Target = "http://orders:80" })
+		}, []string{"grpc.orders.target"}},
+		{"orders.timeout negative", func(c *upstreams.Config) { c.EditGRPC("orders", func(g *upstreams.GRPCConfig) { g.Timeout = -1 }) }, []string{"grpc.orders.timeout"}},
 		{"transport.dial_timeout negative", func(c *upstreams.Config) { c.Transport.DialTimeout = -time.Second }, []string{"transport.dial_timeout"}},
 		{"transport.max_response_bytes negative", func(c *upstreams.Config) { c.Transport.MaxResponseBytes = -1 },
 			[]string{"transport.max_response_bytes"}},
 		{"several urls", func(c *upstreams.Config) {
-			c.Accounts.URL, c.Accounts.URLs = "", []string{"http://a:1", "http://accounts.internal:4101"}
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) {
+				r.URL, r.URLs = "", []string{"http://a:1", "http://accounts.internal:4101"}
+			})
 		}, nil},
 		{"several targets", func(c *upstreams.Config) {
-			c.Orders.Target, c.Orders.Targets = "", []string{"a:1", "dns:///orders.internal:443"}
+			c.EditGRPC("orders", func(g *upstreams.GRPCConfig) { g.Target, g.Targets = "", []string{"a:1", "dns:///orders.internal:443"} })
 		}, nil},
-		{"url and urls", func(c *upstreams.Config) { c.Accounts.URLs = []string{"http://a:1"} }, []string{"accounts.urls"}},
+		{"url and urls", func(c *upstreams.Config) {
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.URLs = []string{"http://a:1"} })
+		}, []string{"rest.accounts.urls"}},
 		{"urls of another scheme", func(c *upstreams.Config) {
-			c.Reviews.URL, c.Reviews.URLs = "", []string{"http://a:1", "https://b:1"}
-		}, []string{"reviews.urls[1]"}},
+			c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.URL, r.URLs = "", []string{"http://a:1", "https://b:1"} })
+		}, []string{"rest.reviews.urls[1]"}},
 		{"bad url in urls", func(c *upstreams.Config) {
-			c.Reviews.URL, c.Reviews.URLs = "", []string{"http://a:1", "ftp://b"}
-		}, []string{"reviews.urls[1]", "reviews.urls[1]"}},
-		{"target and targets", func(c *upstreams.Config) { c.Inventory.Targets = []string{"a:1"} }, []string{"inventory.targets"}},
+			c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.URL, r.URLs = "", []string{"http://a:1", "ftp://b"} })
+		}, []string{"rest.reviews.urls[1]", "rest.reviews.urls[1]"}},
+		{"target and targets", func(c *upstreams.Config) {
+			c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Targets = []string{"a:1"} })
+		}, []string{"grpc.inventory.targets"}},
 		{"unix target among others", func(c *upstreams.Config) {
-			c.Inventory.Target, c.Inventory.Targets = "", []string{"a:1", "unix:///s"}
-		}, []string{"inventory.targets[1]"}},
+			c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Target, g.Targets = "", []string{"a:1", "unix:///s"} })
+		}, []string{"grpc.inventory.targets[1]"}},
 		{"traffic keys", func(c *upstreams.Config) {
 			bad := 2.0
-			c.Accounts.Traffic.Balancer.Policy = "random"
-			c.Accounts.Traffic.DNSRefresh = -1
-			c.Products.Traffic.Balancer.Outlier.MaxEjectionPercent = 101
-			c.Reviews.Traffic.Resilience.Retry.BudgetRatio = &bad
-			c.Reviews.HealthCheck.Path = "healthz"
-			c.Inventory.Traffic.Resilience.Breaker.FailureRatio = 3
-			c.Orders.Traffic.Resilience.MaxInFlight = -1
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Traffic.Balancer.Policy = "random" })
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Traffic.DNSRefresh = -1 })
+			c.EditREST("products", func(r *upstreams.RESTConfig) { r.Traffic.Balancer.Outlier.MaxEjectionPercent = 101 })
+			c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.Traffic.Resilience.Retry.BudgetRatio = &bad })
+			c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.HealthCheck.Path = "healthz" })
+			c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Traffic.Resilience.Breaker.FailureRatio = 3 })
+			c.EditGRPC("orders", func(g *upstreams.GRPCConfig) { g.Traffic.Resilience.MaxInFlight = -1 })
 		}, []string{
-			"accounts.policy", "accounts.dns_refresh", "products.outlier.max_ejection_percent", "reviews.retry.budget_ratio",
-			"reviews.health_check.path", "inventory.breaker.failure_ratio", "orders.max_in_flight",
+			"rest.accounts.policy", "rest.accounts.dns_refresh", "rest.products.outlier.max_ejection_percent", "rest.reviews.retry.budget_ratio",
+			"rest.reviews.health_check.path", "grpc.inventory.breaker.failure_ratio", "grpc.orders.max_in_flight",
 		}},
 		{"everything at once", func(c *upstreams.Config) {
 			*c = upstreams.Config{
 				Transport: rest.Config{MaxIdleConnsPerHost: -1, DialTimeout: -1},
-				Accounts:  upstreams.RESTConfig{Timeout: -1},
-				Products:  upstreams.RESTConfig{URL: "gopher://x"},
-				Reviews:   upstreams.RESTConfig{URL: "http://x?q"},
-				Orders:    upstreams.GRPCConfig{Timeout: -1},
+				Defaults:  upstreams.Defaults{Timeout: -1},
+				REST: map[string]upstreams.RESTConfig{
+					"accounts": {Timeout: -1},
+					"products": {URL: "gopher://x"},
+					"reviews":  {URL: "http://x?q"},
+					"Billing":  {URL: "http://billing:80"},
+				},
+				GRPC: map[string]upstreams.GRPCConfig{"orders": {Timeout: -1}, "products": {Target: "p:1"}},
 			}
 		}, []string{
-			"transport.max_idle_conns_per_host", "transport.dial_timeout", "accounts.url", "accounts.timeout",
-			"products.url", "reviews.url", "inventory.target", "orders.target", "orders.timeout",
+			"transport.max_idle_conns_per_host", "transport.dial_timeout", "defaults.timeout",
+			"rest.Billing", "rest.accounts.url", "rest.accounts.timeout", "grpc.products",
+			"rest.products.url", "rest.reviews.url", "grpc.orders.target", "grpc.orders.timeout",
+			"grpc.inventory",
 		}},
 	}
 	for _, tt := range tests {
@@ -122,23 +155,35 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigWithDefaults(t *testing.T) {
+	attempts, off := 7, 0
 	got := upstreams.Config{
-		Accounts: upstreams.RESTConfig{URL: "http://a", Timeout: time.Second},
-		Orders:   upstreams.GRPCConfig{Target: "o:1"},
+		Defaults: upstreams.Defaults{Timeout: 3 * time.Second, Traffic: upstreams.Traffic{
+			Balancer: balancer.Config{Policy: balancer.RoundRobin}, Resilience: resilience.Config{Retry: resilience.RetryConfig{Attempts: 2}},
+		}},
+		REST: map[string]upstreams.RESTConfig{"accounts": {URL: "http://a", Timeout: time.Second,
+			Traffic: upstreams.Traffic{
+				Balancer:   balancer.Config{PanicThreshold: &off}, // an explicit zero is kept, not defaulted
+				Resilience: resilience.Config{Retry: resilience.RetryConfig{Attempts: attempts}},
+			}}},
+		GRPC: map[string]upstreams.GRPCConfig{"orders": {Target: "o:1"}},
 	}.WithDefaults()
-	traffic := upstreams.Traffic{
+	// The defaults block: its own keys, the rest from the built-in defaults.
+	defaults := upstreams.Traffic{
 		DNSRefresh: upstreams.DefaultDNSRefresh,
-		Balancer:   balancer.Config{}.WithDefaults(),
-		Resilience: resilience.Config{}.WithDefaults(),
+		Balancer:   balancer.Config{Policy: balancer.RoundRobin}.WithDefaults(),
+		Resilience: resilience.Config{Retry: resilience.RetryConfig{Attempts: 2}}.WithDefaults(),
 	}
-	hc := health.Config{}.WithDefaults()
+	// accounts overrides the timeout, the attempts and the panic threshold, and inherits the policy.
+	accounts := defaults
+	accounts.Resilience.Retry.Attempts = attempts
+	accounts.Balancer.PanicThreshold = &off
 	want := upstreams.Config{
 		Transport: rest.Config{}.WithDefaults(),
-		Accounts:  upstreams.RESTConfig{URL: "http://a", Timeout: time.Second, Traffic: traffic, HealthCheck: hc},
-		Products:  upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic, HealthCheck: hc},
-		Reviews:   upstreams.RESTConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic, HealthCheck: hc},
-		Inventory: upstreams.GRPCConfig{Timeout: upstreams.DefaultTimeout, Traffic: traffic},
-		Orders:    upstreams.GRPCConfig{Target: "o:1", Timeout: upstreams.DefaultTimeout, Traffic: traffic},
+		Defaults:  upstreams.Defaults{Timeout: 3 * time.Second, Traffic: defaults},
+		REST: map[string]upstreams.RESTConfig{
+			"accounts": {URL: "http://a", Timeout: time.Second, Traffic: accounts, HealthCheck: health.Config{}.WithDefaults()},
+		},
+		GRPC: map[string]upstreams.GRPCConfig{"orders": {Target: "o:1", Timeout: 3 * time.Second, Traffic: defaults}},
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("WithDefaults (-got +want):\n%s", diff)

@@ -182,7 +182,9 @@ func TestPlaceOrder(t *testing.T) {
 
 // TestGRPCFaults checks the codes the typed clients fail with when a gRPC service misbehaves.
 func TestGRPCFaults(t *testing.T) {
-	e := startEnv(t, data.Config{}, func(c *upstreams.Config) { c.Inventory.Timeout = 50 * time.Millisecond })
+	e := startEnv(t, data.Config{}, func(c *upstreams.Config) {
+		c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Timeout = 50 * time.Millisecond })
+	})
 	ctx := testCtx(t)
 
 	if err := e.cluster.SetFault(demo.Orders, 0, faultErrors()); err != nil {

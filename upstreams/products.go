@@ -47,6 +47,14 @@ func (p *Products) ListProducts(ctx context.Context, offset, limit int) (Page[Pr
 	})
 }
 
+// SearchProducts returns the products whose name contains text (any case), in the service's order, at
+// most limit of them (1..100).
+func (p *Products) SearchProducts(ctx context.Context, text string, limit int) ([]Product, error) {
+	var out productList
+	err := p.c.Get(ctx, "GET /products", "/products", searchQuery(text, limit), &out)
+	return out.Products, err
+}
+
 // TopProducts returns the best-ranked products, at most limit of them (cached by limit with the
 // entity cache).
 func (p *Products) TopProducts(ctx context.Context, limit int) ([]Product, error) {

@@ -24,8 +24,8 @@ func TestReady(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := startEnv(t, data.Config{}, func(c *upstreams.Config) {
-				for _, r := range []*upstreams.RESTConfig{&c.Accounts, &c.Products, &c.Reviews} {
-					r.HealthCheck.Interval = 50 * time.Millisecond
+				for name := range c.REST {
+					c.EditREST(name, func(r *upstreams.RESTConfig) { r.HealthCheck.Interval = 50 * time.Millisecond })
 				}
 			})
 			waitFor(t, "ready", func() bool { return e.clients.Ready() == nil })

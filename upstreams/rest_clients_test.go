@@ -181,7 +181,9 @@ func TestReviews(t *testing.T) {
 
 // TestRESTFaults checks the codes the typed clients fail with when a REST service misbehaves.
 func TestRESTFaults(t *testing.T) {
-	e := startEnv(t, data.Config{}, func(c *upstreams.Config) { c.Reviews.Timeout = 50 * time.Millisecond })
+	e := startEnv(t, data.Config{}, func(c *upstreams.Config) {
+		c.EditREST("reviews", func(r *upstreams.RESTConfig) { r.Timeout = 50 * time.Millisecond })
+	})
 	ctx := testCtx(t)
 
 	if err := e.cluster.SetFault(demo.Products, 0, faultErrors()); err != nil {

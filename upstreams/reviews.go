@@ -22,6 +22,15 @@ type reviewList struct {
 	Reviews []Review `json:"reviews"`
 }
 
+// ReviewsByID returns the reviews with the given ids; unknown ids are absent.
+func (r *Reviews) ReviewsByID(ctx context.Context, ids []string) ([]Review, error) {
+	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]Review, error) {
+		var out reviewList
+		err := r.c.Get(ctx, "GET /reviews", "/reviews", url.Values{"id": chunk}, &out)
+		return out.Reviews, err
+	})
+}
+
 // ByProducts returns every review of the given products, oldest first per product. With the entity
 // cache, only the products it misses are sent, and the reviews come grouped in the order of upcs.
 func (r *Reviews) ByProducts(ctx context.Context, upcs []string) ([]Review, error) {

@@ -43,11 +43,15 @@ func startReplicas(t *testing.T, n int, tweak func(*upstreams.Config)) *env {
 		return out
 	}
 	cfg := upstreams.Config{
-		Accounts:  upstreams.RESTConfig{URLs: urls(demo.Accounts)},
-		Products:  upstreams.RESTConfig{URLs: urls(demo.Products)},
-		Reviews:   upstreams.RESTConfig{URLs: urls(demo.Reviews)},
-		Inventory: upstreams.GRPCConfig{Targets: cl.Addrs(demo.Inventory)},
-		Orders:    upstreams.GRPCConfig{Targets: cl.Addrs(demo.Orders)},
+		REST: map[string]upstreams.RESTConfig{
+			demo.Accounts: {URLs: urls(demo.Accounts)},
+			demo.Products: {URLs: urls(demo.Products)},
+			demo.Reviews:  {URLs: urls(demo.Reviews)},
+		},
+		GRPC: map[string]upstreams.GRPCConfig{
+			demo.Inventory: {Targets: cl.Addrs(demo.Inventory)},
+			demo.Orders:    {Targets: cl.Addrs(demo.Orders)},
+		},
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -110,8 +114,10 @@ func shares(e *env, svc, route string) ([]int, int) {
 
 func TestFailingReplicaIsEjected(t *testing.T) {
 	e := startReplicas(t, 3, func(c *upstreams.Config) {
-		c.Accounts.Traffic.Balancer.Outlier = balancer.OutlierConfig{ConsecutiveFailures: 3, BaseEjectionTime: time.Minute}
-		c.Accounts.HealthCheck.Interval = time.Hour // passive ejection alone
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) {
+			r.Traffic.Balancer.Outlier = balancer.OutlierConfig{ConsecutiveFailures: 3, BaseEjectionTime: time.Minute}
+		})
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.HealthCheck.Interval = time.Hour }) // passive ejection alone
 	})
 	if err := e.cluster.SetFault(demo.Accounts, 1, faultErrors()); err != nil {
 		t.Fatal(err)
@@ -151,7 +157,9 @@ func TestFailingReplicaIsEjected(t *testing.T) {
 func TestSlowReplicaShares(t *testing.T) {
 	const calls = 150
 	measure := func(policy string) float64 {
-		e := startReplicas(t, 3, func(c *upstreams.Config) { c.Accounts.Traffic.Balancer.Policy = policy })
+		e := startReplicas(t, 3, func(c *upstreams.Config) {
+			c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Traffic.Balancer.Policy = policy })
+		})
 		if err := e.cluster.SetFault(demo.Accounts, 0, faults.Fault{Latency: 200 * time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
@@ -173,10 +181,12 @@ func TestSlowReplicaShares(t *testing.T) {
 
 func TestRestartedReplicaGetsTrafficAgain(t *testing.T) {
 	e := startReplicas(t, 3, func(c *upstreams.Config) {
-		c.Accounts.HealthCheck.Interval = 20 * time.Millisecond
-		c.Accounts.HealthCheck.HealthyThreshold = 1
-		c.Accounts.HealthCheck.UnhealthyThreshold = 1
-		c.Accounts.Traffic.Balancer.Outlier = balancer.OutlierConfig{ConsecutiveFailures: 2, BaseEjectionTime: 100 * time.Millisecond}
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.HealthCheck.Interval = 20 * time.Millisecond })
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.HealthCheck.HealthyThreshold = 1 })
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.HealthCheck.UnhealthyThreshold = 1 })
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) {
+			r.Traffic.Balancer.Outlier = balancer.OutlierConfig{ConsecutiveFailures: 2, BaseEjectionTime: 100 * time.Millisecond}
+		})
 	})
 	ctx, cancel := context.WithCancel(testCtx(t))
 	var clientErrs atomic.Int64
@@ -209,9 +219,9 @@ func TestRestartedReplicaGetsTrafficAgain(t *testing.T) {
 
 func TestBreakerOpensAndCloses(t *testing.T) {
 	e := startReplicas(t, 2, func(c *upstreams.Config) {
-		c.Accounts.Traffic.Resilience.Retry.Attempts = 1
-		c.Accounts.Traffic.Resilience.Breaker.MinRequests = 10
-		c.Accounts.Traffic.Resilience.Breaker.OpenTime = 200 * time.Millisecond
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Traffic.Resilience.Retry.Attempts = 1 })
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Traffic.Resilience.Breaker.MinRequests = 10 })
+		c.EditREST("accounts", func(r *upstreams.RESTConfig) { r.Traffic.Resilience.Breaker.OpenTime = 200 * time.Millisecond })
 	})
 	if err := e.cluster.SetFault(demo.Accounts, -1, faultErrors()); err != nil {
 		t.Fatal(err)
@@ -244,11 +254,13 @@ func TestRetryBudgetBoundsAttempts(t *testing.T) {
 	const calls = 200
 	ratio, floor := 0.2, 0.0
 	e := startReplicas(t, 3, func(c *upstreams.Config) {
-		r := &c.Accounts.Traffic.Resilience
-		r.Retry.BudgetRatio, r.Retry.BudgetMinPerSecond = &ratio, &floor
-		r.Retry.BackoffBase, r.Retry.BackoffMax = time.Millisecond, time.Millisecond
-		r.Breaker.MinRequests = 1 << 30 // the budget alone
-		c.Accounts.HealthCheck.Interval = time.Hour
+		c.EditREST("accounts", func(a *upstreams.RESTConfig) {
+			r := &a.Traffic.Resilience
+			r.Retry.BudgetRatio, r.Retry.BudgetMinPerSecond = &ratio, &floor
+			r.Retry.BackoffBase, r.Retry.BackoffMax = time.Millisecond, time.Millisecond
+			r.Breaker.MinRequests = 1 << 30 // the budget alone
+			a.HealthCheck.Interval = time.Hour
+		})
 	})
 	if err := e.cluster.SetFault(demo.Accounts, -1, faultErrors()); err != nil {
 		t.Fatal(err)
@@ -300,7 +312,9 @@ func TestMutationsAreNeverRetried(t *testing.T) {
 }
 
 func TestGRPCBalancesOverReplicas(t *testing.T) {
-	e := startReplicas(t, 3, func(c *upstreams.Config) { c.Inventory.Traffic.Balancer.Policy = balancer.RoundRobin })
+	e := startReplicas(t, 3, func(c *upstreams.Config) {
+		c.EditGRPC("inventory", func(g *upstreams.GRPCConfig) { g.Traffic.Balancer.Policy = balancer.RoundRobin })
+	})
 	ctx := testCtx(t)
 	waitReady(t, e, demo.Inventory, func() { _, _ = e.clients.Inventory.StockByUPC(ctx, []string{"p1"}) })
 	e.cluster.ResetCalls()
@@ -324,7 +338,9 @@ func TestGRPCBalancesOverReplicas(t *testing.T) {
 
 func TestGRPCFailingReplicaIsEjected(t *testing.T) {
 	e := startReplicas(t, 3, func(c *upstreams.Config) {
-		c.Orders.Traffic.Balancer.Outlier = balancer.OutlierConfig{ConsecutiveFailures: 3, BaseEjectionTime: time.Minute}
+		c.EditGRPC("orders", func(g *upstreams.GRPCConfig) {
+			g.Traffic.Balancer.Outlier = balancer.OutlierConfig{ConsecutiveFailures: 3, BaseEjectionTime: time.Minute}
+		})
 	})
 	if err := e.cluster.SetFault(demo.Orders, 0, faultErrors()); err != nil {
 		t.Fatal(err)

@@ -160,7 +160,7 @@ func (h *Handler) placeOrder(ctx context.Context, r *http.Request, vars json.Raw
 			} `json:"placeOrder"`
 		} `json:"data"`
 	}
-	out.Data.PlaceOrder.Order = order{ID: o.ID, Status: string(o.Status), Total: o.Total}
+	out.Data.PlaceOrder.Order = order{ID: globalID("Order", o.ID), Status: string(o.Status), Total: o.Total}
 	return &out, nil
 }
 

@@ -2,6 +2,7 @@ package floor
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
@@ -133,9 +134,9 @@ func usersBranch(ctx context.Context, b *branch, n int) ([]userTop, error) {
 	out := make([]userTop, len(users))
 	for i, u := range users {
 		rs := head(b.reviewsByAuthor[u.ID])
-		top := userTop{ID: u.ID, Username: u.Username, Name: u.Name, Reviews: make([]reviewOfProducts, len(rs))}
+		top := userTop{ID: globalID("User", u.ID), Username: u.Username, Name: u.Name, Reviews: make([]reviewOfProducts, len(rs))}
 		for j, r := range rs {
-			top.Reviews[j] = reviewOfProducts{ID: r.ID, Body: r.Body, Product: b.productDeep(r.ProductUPC)}
+			top.Reviews[j] = reviewOfProducts{ID: globalID("Review", r.ID), Body: r.Body, Product: b.productDeep(r.ProductUPC)}
 		}
 		out[i] = top
 	}
@@ -232,7 +233,7 @@ func (b *branch) productDeep(upc string) *productDeep {
 	rs := head(b.reviewsByProduct[upc])
 	out := &productDeep{productFields: b.fields(p), Reviews: make([]reviewByAuthor, len(rs))}
 	for i, r := range rs {
-		out.Reviews[i] = reviewByAuthor{ID: r.ID, Body: r.Body, Author: b.userLeaves(r.AuthorID)}
+		out.Reviews[i] = reviewByAuthor{ID: globalID("Review", r.ID), Body: r.Body, Author: b.userLeaves(r.AuthorID)}
 	}
 	return out
 }
@@ -243,9 +244,9 @@ func (b *branch) userLeaves(id string) *userLeaves {
 		return nil
 	}
 	rs := head(b.reviewsByAuthor[id])
-	out := &userLeaves{ID: u.ID, Username: u.Username, Name: u.Name, Reviews: make([]reviewLeaves, len(rs))}
+	out := &userLeaves{ID: globalID("User", u.ID), Username: u.Username, Name: u.Name, Reviews: make([]reviewLeaves, len(rs))}
 	for i, r := range rs {
-		out.Reviews[i] = reviewLeaves{ID: r.ID, Body: r.Body}
+		out.Reviews[i] = reviewLeaves{ID: globalID("Review", r.ID), Body: r.Body}
 		if p := b.products[r.ProductUPC]; p != nil {
 			f := b.fields(p)
 			out.Reviews[i].Product = &f
@@ -260,6 +261,12 @@ func (b *branch) fields(p *upstreams.Product) productFields {
 		f.InStock, f.ShippingEstimate = &s.InStock, &s.ShippingEstimate
 	}
 	return f
+}
+
+// globalID is the gateway's global id of an object (Relay's Node ids: the raw URL base64 of
+// "<Type>:<key>"), written out here as the gateway writes it: the floor prints the same bytes.
+func globalID(typ, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + key))
 }
 
 func head(rs []upstreams.Review) []upstreams.Review { return rs[:min(len(rs), reviewsPerObject)] }

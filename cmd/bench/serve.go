@@ -18,6 +18,7 @@ import (
 	"github.com/trellisgw/trellis/bench/floor"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/identity"
+	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -31,16 +32,12 @@ type services struct {
 // gatewayConfig is the built-in config pointed at the first instance of each sample service.
 func gatewayConfig(s services) (gateway.Config, error) {
 	cfg := gateway.DefaultConfig()
-	for _, name := range []string{"accounts", "products", "reviews", "inventory", "orders"} {
+	for _, name := range cfg.Upstreams.Names() {
 		if len(s.Services[name]) == 0 {
 			return cfg, fmt.Errorf("no address for the %s service", name)
 		}
+		demoupstreams.Set(&cfg.Upstreams, name, s.Services[name][0])
 	}
-	cfg.Upstreams.Accounts.URL = "http://" + s.Services["accounts"][0]
-	cfg.Upstreams.Products.URL = "http://" + s.Services["products"][0]
-	cfg.Upstreams.Reviews.URL = "http://" + s.Services["reviews"][0]
-	cfg.Upstreams.Inventory.Target = s.Services["inventory"][0]
-	cfg.Upstreams.Orders.Target = s.Services["orders"][0]
 	cfg.Server.Addr = "127.0.0.1:0"
 	return cfg, nil
 }

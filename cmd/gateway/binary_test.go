@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,19 +25,35 @@ import (
 // process that does not stop, not a slow one.
 const exitTimeout = 15 * time.Second
 
-// buildBinaries compiles cmd/gateway and cmd/demo-services into a temporary directory.
+// buildBinaries builds cmd/gateway and cmd/demo-services as `make image-context` does (static, -trimpath,
+// beside the CA bundle in image/, the container image's build context), once per test run, into a
+// temporary directory that TestMain removes.
 func buildBinaries(t *testing.T) (gateway, demoServices string) {
 	t.Helper()
-	dir := t.TempDir()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	for _, b := range []struct{ out, pkg string }{{"gateway", "."}, {"demo-services", "../demo-services"}} {
-		out, err := exec.Command(goTool, "build", "-o", filepath.Join(dir, b.out), b.pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
-		}
+	dir, err := built()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return filepath.Join(dir, "gateway"), filepath.Join(dir, "demo-services")
 }
+
+// binDir is where built builds the binaries; TestMain removes it.
+var binDir string
+
+var built = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "trellis-binaries-")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command("make", "-C", "../..", "--no-print-directory", "image-context",
+		"BIN="+dir, "GO="+goTool).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("make image-context: %w\n%s", err, out)
+	}
+	return dir, nil
+})
 
 // process is a started binary whose stdout lines and stderr are collected.
 type process struct {
@@ -129,6 +147,11 @@ func TestBinaries(t *testing.T) {
 	}
 	gatewayBin, demoBin := buildBinaries(t)
 
+	t.Run("static and trimpath", func(t *testing.T) {
+		checkStaticTrimpath(t, gatewayBin)
+		checkImageContext(t, filepath.Join(filepath.Dir(gatewayBin), "image"), "../../Dockerfile")
+	})
+
 	t.Run("serve, probe and stop", func(t *testing.T) {
 		demoProc, rdy := startDemoServices(t, demoBin)
 		gw := start(t, gatewayBin, "-config", writeConfig(t, rdy.Services))
@@ -188,6 +211,7 @@ func TestBinaries(t *testing.T) {
 		want []string
 	}{
 		{name: "invalid config", args: []string{"-config", writeFile(t, "bad.yaml", badConfig)}, want: badConfigKeys},
+		{name: "config validate, invalid", args: []string{"config", "validate", writeFile(t, "bad.yaml", badConfig)}, want: badConfigKeys},
 		{name: "missing config", args: []string{"-config", "/nonexistent"},
 			want: []string{"gateway: config: open /nonexistent: no such file or directory"}},
 		{name: "unexpected argument", args: []string{"run"}, want: []string{`gateway: unexpected arguments ["run"]`}},

@@ -30,10 +30,7 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: gateway cost [-config file] [-variables json] [-operation name] [-json] query.graphql")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args, false); help || err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,11 +64,13 @@ func writeConfig(t *testing.T, addrs map[string][]string) string {
   admin_addr: 127.0.0.1:0
   shutdown_timeout: 20s
 upstreams:
-  accounts: {url: "http://%s"}
-  products: {url: "http://%s"}
-  reviews: {url: "http://%s"}
-  inventory: {target: "%s"}
-  orders: {target: "%s"}
+  rest:
+    accounts: {url: "http://%s"}
+    products: {url: "http://%s"}
+    reviews: {url: "http://%s"}
+  grpc:
+    inventory: {target: "%s"}
+    orders: {target: "%s"}
 log:
   level: debug
 `, first(demo.Accounts), first(demo.Products), first(demo.Reviews), first(demo.Inventory), first(demo.Orders))
@@ -227,5 +230,72 @@ func checkJSONLines(t *testing.T, s string) {
 		if !json.Valid([]byte(line)) {
 			t.Errorf("log line is not JSON: %q", line)
 		}
+	}
+}
+
+// load posts a small query to one gateway from several goroutines until finish, and counts the
+// requests served (200, no errors) and failed (anything else), keeping the first failure.
+type load struct {
+	served, failed atomic.Int64
+	firstErr       atomic.Value
+	stop           chan struct{}
+	wg             sync.WaitGroup
+}
+
+// startLoad starts workers goroutines posting to url's /graphql with hc.
+func startLoad(hc *http.Client, url string, workers int) *load {
+	l := &load{stop: make(chan struct{})}
+	body := []byte(`{"query":"{ topProducts(first: 2) { upc inStock } }"}`)
+	for range workers {
+		l.wg.Go(func() {
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				if err := postOnce(hc, url, body); err != nil {
+					l.failed.Add(1)
+					l.firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				l.served.Add(1)
+			}
+		})
+	}
+	return l
+}
+
+// postOnce posts body and fails unless the answer is 200 without errors.
+func postOnce(hc *http.Client, url string, body []byte) error {
+	resp, err := hc.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || out["errors"] != nil {
+		return fmt.Errorf("status %d: %v", resp.StatusCode, out["errors"])
+	}
+	return nil
+}
+
+// finish stops the load and waits for its goroutines.
+func (l *load) finish() {
+	close(l.stop)
+	l.wg.Wait()
+}
+
+// check fails t when a request failed or too few were served.
+func (l *load) check(t *testing.T, during string) {
+	t.Helper()
+	if n := l.failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed %s; first: %v", n, n+l.served.Load(), during, l.firstErr.Load())
+	}
+	if l.served.Load() < 10 {
+		t.Errorf("only %d requests served %s", l.served.Load(), during)
 	}
 }

@@ -6,7 +6,7 @@
 //
 // Without -config it serves on 127.0.0.1:8080 in front of the sample services as `make run` starts them.
 // main only wires: it reads the config, builds the gateway, serves until SIGINT or SIGTERM, then drains
-// in-flight requests and closes everything.
+// in-flight requests and closes everything. SIGHUP reloads the config file (reload.go).
 package main
 
 import (
@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return token(args[1:], stdout, stderr)
 		case "cost":
 			return costCmd(args[1:], stdout, stderr)
+		case "config":
+			return configCmd(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -65,6 +67,7 @@ subcommands:
             schema check -against OLD.graphql|URL [-operations DIR|MANIFEST] [-json]: changes and client operations
   token     mint a development token: gateway token --sub 42 --scope orders:read [--ttl 1h]
   cost      price an operation without running it: gateway cost [-variables json] query.graphql
+  config    check or show a config: gateway config validate FILE...; gateway config print [-config FILE]
   help      print this list
 `
 
@@ -73,23 +76,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gateway serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "path of the YAML config file (default: built-in, for the sample services)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil // -h: the usage is printed, nothing else to do
-		}
+	if help, err := parseFlags(fs, args, true); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	cfg, err := gateway.LoadFile(*configPath)
 	if err != nil {
 		return err
 	}
-	if cfg, err = telemetrySecretsFromEnv(cfg); err != nil {
-		return err
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	level := new(slog.LevelVar) // log.level, changed by a reload
+	level.Set(cfg.Log.SlogLevel())
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	routeRedisLogs(log)
 	sdk, err := setupTelemetry(ctx, cfg.Telemetry)
 	if err != nil {
@@ -104,18 +100,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	applyRuntime(cfg.Runtime, log)
 
-	gw, err := gateway.New(cfg, gateway.WithLogger(log), gateway.WithMetricsHandler(sdk.metricsHandler()))
+	build := func(cfg gateway.Config) (*gateway.Gateway, error) {
+		return gateway.New(cfg, gateway.WithLogger(log), gateway.WithMetricsHandler(sdk.metricsHandler()))
+	}
+	gw, err := build(cfg)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
+	lv, err := newLive(*configPath, cfg, gw, build, level, log)
+	if err != nil {
+		_ = gw.Close()
+		return err
+	}
+	defer lv.close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("server.addr: %w", err)
 	}
 	var draining atomic.Bool
-	srv := newServer(cfg, log, closeWhenDraining(&draining, gw.Handler()))
+	srv := newServer(cfg, log, closeWhenDraining(&draining, lv.handler(func(g *gateway.Gateway) http.Handler { return g.Handler() })))
 	servers := []*http.Server{srv}
 	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
@@ -128,7 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			_ = srv.Close()
 			return fmt.Errorf("server.admin_addr: %w", err)
 		}
-		asrv := newServer(cfg, log, gw.AdminHandler())
+		asrv := newServer(cfg, log, lv.handler(func(g *gateway.Gateway) http.Handler { return g.AdminHandler() }))
 		servers = append(servers, asrv)
 		go func() { served <- asrv.Serve(aln) }()
 		aurl := "http://" + aln.Addr().String()
@@ -136,10 +143,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Trellis admin listening on %s\n", aurl)
 	}
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	for serving := true; serving; {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-hup:
+			_, _ = lv.reload(ctx) // logged and counted; a refused reload leaves the old config serving
+		case <-ctx.Done():
+			serving = false
+		}
 	}
 	log.Info("gateway: shutting down")
 	// Unready first, so that load balancers stop sending requests while the listener still accepts
@@ -147,7 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Keep-alive connections are not cut here (SetKeepAlivesEnabled(false) would close the idle ones
 	// under clients about to reuse them): each is closed by its next response's Connection: close,
 	// and Shutdown closes whatever is still idle after the delay.
-	gw.Drain()
+	lv.current().gw.Drain()
 	draining.Store(true)
 	if d := cfg.Server.ShutdownDelay; d > 0 {
 		log.Info("gateway: draining", slog.Duration("shutdown_delay", d))
@@ -166,6 +178,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// parseFlags parses a subcommand's args into fs. help is true when -h asked for the usage, which fs has
+// printed: the subcommand then ends without error. With noArgs, positional arguments are an error.
+func parseFlags(fs *flag.FlagSet, args []string, noArgs bool) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, err
+	}
+	if noArgs && fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return false, nil
 }
 
 // newServer returns an http.Server for handler with the server section's timeouts.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,21 @@ import (
 	"github.com/trellisgw/trellis/demo/faults"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// goleak.VerifyTestMain exits; remove the binaries built by buildBinaries before it does.
+	goleak.VerifyTestMain(cleanupRun{m})
+}
+
+// cleanupRun runs the tests, then removes what they built.
+type cleanupRun struct{ m *testing.M }
+
+func (r cleanupRun) Run() int {
+	code := r.m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	return code
+}
 
 // startCluster starts the sample services in-process on random ports; they stop at the end of the test.
 func startCluster(t *testing.T) *demo.Cluster {
@@ -156,11 +171,13 @@ func TestRunErrors(t *testing.T) {
 	defer busy.Close()
 	busyCfg := writeFile(t, "busy.yaml", `server: {addr: "`+busy.Addr().String()+`"}
 upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:1"}
-  reviews: {url: "http://127.0.0.1:1"}
-  inventory: {target: "127.0.0.1:1"}
-  orders: {target: "127.0.0.1:1"}
+  rest:
+    accounts: {url: "http://127.0.0.1:1"}
+    products: {url: "http://127.0.0.1:1"}
+    reviews: {url: "http://127.0.0.1:1"}
+  grpc:
+    inventory: {target: "127.0.0.1:1"}
+    orders: {target: "127.0.0.1:1"}
 `)
 	badCfg := writeFile(t, "bad.yaml", badConfig)
 
@@ -179,7 +196,7 @@ upstreams:
 		{name: "missing config file", args: []string{"-config", "/nonexistent/trellis.yaml"},
 			wantErr: []string{"/nonexistent/trellis.yaml", "no such file or directory"}},
 		{name: "invalid values", args: []string{"-config", writeFile(t, "values.yaml", badValues)},
-			wantErr: []string{"upstreams.accounts.url", `"ftp://x"`, "server.max_body_bytes", "-1"}},
+			wantErr: []string{"upstreams.rest.accounts.url", `"ftp://x"`, "server.max_body_bytes", "-1"}},
 		{name: "unknown key", args: []string{"-config", writeFile(t, "unknown.yaml", badValues+unknownKey)},
 			wantErr: []string{"colour"}},
 		// Every problem at once, unknown keys and invalid values together (DESIGN.md §3: validated at
@@ -232,7 +249,8 @@ func TestRunHelp(t *testing.T) {
 
 // badValues has two invalid values.
 const badValues = `upstreams:
-  accounts: {url: "ftp://x"}
+  rest:
+    accounts: {url: "ftp://x"}
 server: {max_body_bytes: -1}
 `
 
@@ -243,4 +261,4 @@ const unknownKey = "colour: blue\n"
 const badConfig = badValues + unknownKey
 
 // badConfigKeys are what the error about badConfig must name: every bad key.
-var badConfigKeys = []string{"upstreams.accounts.url", "server.max_body_bytes", "colour"}
+var badConfigKeys = []string{"upstreams.rest.accounts.url", "server.max_body_bytes", "colour"}

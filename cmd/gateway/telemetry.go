@@ -23,7 +23,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/telemetry"
 )
 
@@ -98,22 +97,6 @@ func setupTelemetry(ctx context.Context, cfg telemetry.Config) (*telemetrySDK, e
 	otel.SetTracerProvider(tracers)
 	otel.SetMeterProvider(meters)
 	return &telemetrySDK{tracers: tracers, meters: meters, registry: registry, exporting: exporting}, nil
-}
-
-// adminTokenEnv overrides telemetry.analytics.admin_token, so that the secret need not be in the file.
-const adminTokenEnv = "TRELLIS_ADMIN_TOKEN"
-
-// telemetrySecretsFromEnv applies TRELLIS_ADMIN_TOKEN, when set, to cfg and validates the result.
-func telemetrySecretsFromEnv(cfg gateway.Config) (gateway.Config, error) {
-	v, ok := os.LookupEnv(adminTokenEnv)
-	if !ok {
-		return cfg, nil
-	}
-	cfg.Telemetry.Analytics.AdminToken = v
-	if err := cfg.Telemetry.Validate(); err != nil {
-		return cfg, fmt.Errorf("%s: %w", adminTokenEnv, err)
-	}
-	return cfg, nil
 }
 
 // otlpEndpoint returns the configured endpoint and whether traces are exported at all: with an

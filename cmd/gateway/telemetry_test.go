@@ -19,7 +19,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"gopkg.in/yaml.v3"
 
-	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/telemetry"
 )
 
@@ -228,9 +227,9 @@ func TestTracesReachTheCollector(t *testing.T) {
 // TestOpsKitNamesExist does not produce: counters that appear only once incremented (ejections,
 // retries) and rate-limit decisions (rate_limit.enabled is off by default).
 var seriesOfOtherPackages = map[string]bool{
-	"trellis_upstream_ejections_total":    true,
-	"trellis_upstream_retries_total":      true,
-	"trellis_ratelimit_decisions_total":   true,
+	"trellis_upstream_ejections_total":  true,
+	"trellis_upstream_retries_total":    true,
+	"trellis_ratelimit_decisions_total": true,
 }
 
 // TestOpsKitNamesExist checks that every trellis_ series the alert rules and the dashboard query is
@@ -269,41 +268,6 @@ func TestOpsKitNamesExist(t *testing.T) {
 				t.Errorf("%s uses %s, which the gateway does not serve", file, n)
 			}
 		}
-	}
-}
-
-func TestAdminTokenFromEnv(t *testing.T) {
-	tests := []struct {
-		name, value string
-		set         bool
-		want        string
-		wantErr     bool
-	}{
-		{"unset keeps the file's", "", false, "from-the-file-0123456", false},
-		{"set overrides", "from-the-env-0123456789", true, "from-the-env-0123456789", false},
-		{"too short", "x7q2k", true, "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.set {
-				t.Setenv(adminTokenEnv, tt.value)
-			}
-			cfg := gateway.DefaultConfig()
-			cfg.Telemetry.Analytics.AdminToken = "from-the-file-0123456"
-			got, err := telemetrySecretsFromEnv(cfg)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
-			}
-			if err != nil {
-				if strings.Contains(err.Error(), tt.value) {
-					t.Errorf("the error quotes the token: %v", err)
-				}
-				return
-			}
-			if got.Telemetry.Analytics.AdminToken != tt.want {
-				t.Errorf("admin token %q, want %q", got.Telemetry.Analytics.AdminToken, tt.want)
-			}
-		})
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // token mints an HS256 development token with the config's secret (auth.jwt.hs256_secret, or
-// TRELLIS_AUTH_HS256_SECRET, or the development secret in development mode) and prints it:
+// its _file or TRELLIS_AUTH_JWT_HS256_SECRET, or the development secret in development mode) and prints it:
 //
 //	gateway token --sub 42 --scope orders:read [--scope admin] [--ttl 1h] [-config trellis.yaml]
 func token(args []string, stdout, stderr io.Writer) error {
@@ -28,14 +28,8 @@ func token(args []string, stdout, stderr io.Writer) error {
 		scopes = append(scopes, strings.Fields(s)...)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fs, args, true); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *sub == "" {
 		return errors.New("token: --sub is required, e.g. gateway token --sub 42 --scope orders:read")
@@ -44,9 +38,9 @@ func token(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	secret := cfg.Auth.HS256Key(cfg.Server.Production())
+	secret := cfg.Auth.HS256Key(!cfg.Mode().DevelopmentSecret)
 	if secret == nil {
-		return fmt.Errorf("token: HS256 is off: set auth.jwt.hs256_secret or %s", auth.SecretEnv)
+		return fmt.Errorf("token: HS256 is off: set auth.jwt.hs256_secret, auth.jwt.hs256_secret_file or %s", gateway.SecretEnv("auth.jwt.hs256_secret"))
 	}
 	tok, err := auth.MintHS256(secret, auth.TokenClaims{
 		Subject: *sub, Scopes: scopes, Issuer: cfg.Auth.JWT.Issuer, Audience: cfg.Auth.JWT.Audience, Plan: *plan, TTL: *ttl,

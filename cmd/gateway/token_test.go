@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/auth"
 	"github.com/trellisgw/trellis/graph/identity"
 )
@@ -16,7 +17,7 @@ import (
 // TestTokenIsAccepted: a token minted by `gateway token` is accepted by the gateway's authenticator
 // with the same config, as the given user with the given scopes.
 func TestTokenIsAccepted(t *testing.T) {
-	t.Setenv(auth.SecretEnv, "")
+	t.Setenv(gateway.SecretEnv("auth.jwt.hs256_secret"), "")
 	var stdout, stderr bytes.Buffer
 	if err := run(t.Context(), []string{"token", "--sub", "42", "--scope", "orders:read", "--scope", "admin", "--ttl", "5m"}, &stdout, &stderr); err != nil {
 		t.Fatalf("token: %v (%s)", err, stderr.String())
@@ -40,17 +41,10 @@ func TestTokenIsAccepted(t *testing.T) {
 func TestTokenErrors(t *testing.T) {
 	dir := t.TempDir()
 	prod := filepath.Join(dir, "prod.yaml")
-	if err := os.WriteFile(prod, []byte(`server: {mode: production}
-upstreams:
-  accounts: {url: "http://127.0.0.1:1"}
-  products: {url: "http://127.0.0.1:2"}
-  reviews: {url: "http://127.0.0.1:3"}
-  inventory: {target: "127.0.0.1:4"}
-  orders: {target: "127.0.0.1:5"}
-`), 0o600); err != nil {
+	if err := os.WriteFile(prod, []byte("server: {mode: production}\n"+validConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(auth.SecretEnv, "")
+	t.Setenv(gateway.SecretEnv("auth.jwt.hs256_secret"), "")
 	tests := []struct {
 		name    string
 		args    []string

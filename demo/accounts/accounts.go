@@ -18,6 +18,7 @@ var openapiDoc []byte
 //
 //	GET /users?id=1&id=2   batch look-up: {"users":[...]}, known ids only, request order, no duplicates
 //	GET /users?limit&offset  a page in id order: {"users":[...],"total":N}
+//	GET /users?q=text&limit  search: users whose username or name contains text (any case), id order
 //	GET /users/{id}          one user, or 404
 //	GET /healthz, GET /openapi.json
 //
@@ -45,9 +46,27 @@ type usersBody struct {
 	Total *int        `json:"total,omitempty"`
 }
 
-// listUsers serves GET /users in batch mode (id params present) or page mode.
+// listUsers serves GET /users in search mode (q present), batch mode (id params present) or page mode.
 func (s *service) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if q.Has("q") {
+		search, err := restkit.ParseSearch(q, "id")
+		if err != nil {
+			restkit.WriteError(w, err)
+			return
+		}
+		users := []data.User{}
+		for _, u := range s.ix.Set.Users {
+			if len(users) == search.Limit {
+				break
+			}
+			if search.Matches(u.Username, u.Name) {
+				users = append(users, u)
+			}
+		}
+		restkit.WriteJSON(w, http.StatusOK, usersBody{Users: users})
+		return
+	}
 	if q.Has("id") {
 		if restkit.HasPageParams(q) {
 			restkit.WriteError(w, restkit.InvalidArgument("id", "id cannot be combined with limit or offset"))

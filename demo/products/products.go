@@ -26,6 +26,7 @@ const (
 //
 //	GET /products?upc=p1&upc=p2    batch look-up: {"products":[...]}, known UPCs only, request order
 //	GET /products?limit&offset     a page in UPC order of the data set: {"products":[...],"total":N}
+//	GET /products?q=text&limit     search: products whose name contains text (any case), data set order
 //	GET /products/top?limit=5      the first limit products of the ranking: {"products":[...]}
 //	GET /products/{upc}            one product, or 404
 //	GET /healthz, GET /openapi.json
@@ -55,9 +56,28 @@ type productsBody struct {
 	Total    *int           `json:"total,omitempty"`
 }
 
-// listProducts serves GET /products in batch mode (upc params present) or page mode.
+// listProducts serves GET /products in search mode (q present), batch mode (upc params present) or
+// page mode.
 func (s *service) listProducts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if q.Has("q") {
+		search, err := restkit.ParseSearch(q, "upc")
+		if err != nil {
+			restkit.WriteError(w, err)
+			return
+		}
+		products := []data.Product{}
+		for _, p := range s.ix.Set.Products {
+			if len(products) == search.Limit {
+				break
+			}
+			if search.Matches(p.Name) {
+				products = append(products, p)
+			}
+		}
+		restkit.WriteJSON(w, http.StatusOK, productsBody{Products: products})
+		return
+	}
 	if q.Has("upc") {
 		if restkit.HasPageParams(q) {
 			restkit.WriteError(w, restkit.InvalidArgument("upc", "upc cannot be combined with limit or offset"))

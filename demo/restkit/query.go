@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // MaxKeys is the most keys one batch look-up may ask for.
@@ -101,4 +103,48 @@ func (p Page) Window(total int) (from, to int) {
 // HasPageParams reports whether q holds limit or offset.
 func HasPageParams(q url.Values) bool {
 	return q.Has("limit") || q.Has("offset")
+}
+
+// Search limits: the text of q is 1..MaxSearchChars characters; limit is 1..MaxLimit, DefaultLimit
+// when absent.
+const MaxSearchChars = 100
+
+// Search is a validated search request: the text to look for and how many matches to return.
+type Search struct {
+	// Text is the q parameter, 1..MaxSearchChars characters (Unicode code points), matched as is.
+	Text string
+	// Limit is how many matches to return, 1..MaxLimit.
+	Limit int
+}
+
+// ParseSearch reads a search request (q, limit) from q; it fails with 400 naming the parameter when q
+// is not given exactly once, is empty or too long, when limit is out of range, or when keys (the
+// batch key parameter) or offset are given too: a search has no pages.
+func ParseSearch(q url.Values, keys string) (Search, *Error) {
+	vals := q["q"]
+	if len(vals) != 1 {
+		return Search{}, InvalidArgument("q", "q must be given once")
+	}
+	if n := utf8.RuneCountInString(vals[0]); n == 0 || n > MaxSearchChars {
+		return Search{}, InvalidArgument("q", fmt.Sprintf("q must be 1 to %d characters", MaxSearchChars))
+	}
+	if q.Has(keys) || q.Has("offset") {
+		return Search{}, InvalidArgument("q", "q cannot be combined with "+keys+" or offset")
+	}
+	limit, err := IntParam(q, "limit", DefaultLimit, 1, MaxLimit)
+	if err != nil {
+		return Search{}, err
+	}
+	return Search{Text: vals[0], Limit: limit}, nil
+}
+
+// Matches reports whether any of fields contains the search text, ignoring case.
+func (s Search) Matches(fields ...string) bool {
+	text := strings.ToLower(s.Text)
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), text) {
+			return true
+		}
+	}
+	return false
 }

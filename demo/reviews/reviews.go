@@ -20,6 +20,7 @@ const MaxRequestBytes = 64 << 10
 
 // NewHandler returns the reviews service's HTTP handler over s:
 //
+//	GET  /reviews?id=r1&id=r2                    batch look-up by id: {"reviews":[...]}, known ids only
 //	GET  /reviews?product_upc=p1&product_upc=p2  reviews of those products: {"reviews":[...]}
 //	GET  /reviews?author_id=1&author_id=2        reviews by those users: {"reviews":[...]}
 //	POST /reviews                                 add a review: 201 with the stored review
@@ -49,17 +50,24 @@ type reviewsBody struct {
 	Reviews []data.Review `json:"reviews"`
 }
 
-// listReviews serves GET /reviews; exactly one of product_upc and author_id must be given.
+// listReviews serves GET /reviews; exactly one of id, product_upc and author_id must be given.
 func (s *service) listReviews(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	byProduct, byAuthor := q.Has("product_upc"), q.Has("author_id")
-	if byProduct == byAuthor {
-		restkit.WriteError(w, restkit.InvalidArgument("", "exactly one of product_upc and author_id must be given"))
-		return
+	var name string
+	var lookup func([]string) []data.Review
+	given := 0
+	for _, m := range []struct {
+		name   string
+		lookup func([]string) []data.Review
+	}{{"id", s.store.ByIDs}, {"product_upc", s.store.ByProducts}, {"author_id", s.store.ByAuthors}} {
+		if q.Has(m.name) {
+			name, lookup = m.name, m.lookup
+			given++
+		}
 	}
-	name, lookup := "product_upc", s.store.ByProducts
-	if byAuthor {
-		name, lookup = "author_id", s.store.ByAuthors
+	if given != 1 {
+		restkit.WriteError(w, restkit.InvalidArgument("", "exactly one of id, product_upc and author_id must be given"))
+		return
 	}
 	keys, err := restkit.Keys(q, name, restkit.MaxKeys)
 	if err != nil {

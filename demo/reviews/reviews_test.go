@@ -65,6 +65,8 @@ func TestListReviews(t *testing.T) {
 		{name: "unknown keys", target: "/reviews?author_id=nobody&author_id=..%2Fadmin&author_id=1%3Fx%3D2",
 			want: []data.Review{}},
 		{name: "unknown product", target: "/reviews?product_upc=%2F", want: []data.Review{}},
+		{name: "by id, request order, duplicates collapsed, unknown ids absent", target: "/reviews?id=r9&id=r2&id=nope&id=r9",
+			want: []data.Review{ix.Set.Reviews[8], ix.Set.Reviews[1]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if len(tc.want) == 0 && !strings.Contains(tc.name, "unknown") {
@@ -96,6 +98,8 @@ func TestListReviewsErrors(t *testing.T) {
 		{name: "neither", target: "/reviews"},
 		{name: "neither, other params", target: "/reviews?limit=5"},
 		{name: "both", target: "/reviews?product_upc=p1&author_id=1"},
+		{name: "id and product", target: "/reviews?id=r1&product_upc=p1"},
+		{name: "empty id", target: "/reviews?id=", wantField: "id"},
 		{name: "empty upc", target: "/reviews?product_upc=", wantField: "product_upc"},
 		{name: "empty author", target: "/reviews?author_id=1&author_id=", wantField: "author_id"},
 		{name: "too many", target: "/reviews?" + many.Encode(), wantField: "author_id"},

@@ -51,6 +51,7 @@ type Store struct {
 	// byProduct and byAuthor map a key to ascending indexes into reviews. Guarded by mu.
 	byProduct map[string][]int
 	byAuthor  map[string][]int
+	byID      map[string]int // review id → index into reviews. Guarded by mu.
 }
 
 // NewStore returns a Store seeded with the reviews of ix's data set. ix is used read-only to check
@@ -61,12 +62,33 @@ func NewStore(ix *data.Index) *Store {
 		reviews:   slices.Clone(ix.Set.Reviews),
 		byProduct: make(map[string][]int),
 		byAuthor:  make(map[string][]int),
+		byID:      make(map[string]int),
 	}
 	for i, r := range s.reviews {
+		s.byID[r.ID] = i
 		s.byProduct[r.ProductUPC] = append(s.byProduct[r.ProductUPC], i)
 		s.byAuthor[r.AuthorID] = append(s.byAuthor[r.AuthorID], i)
 	}
 	return s
+}
+
+// ByIDs returns the reviews with the given ids, in request order, each once; unknown ids are absent.
+// The result is never nil.
+func (s *Store) ByIDs(ids []string) []data.Review {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]data.Review, 0, len(ids))
+	seen := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		if i, ok := s.byID[id]; ok {
+			out = append(out, s.reviews[i])
+		}
+	}
+	return out
 }
 
 // ByProducts returns the reviews of the given products, in insertion order. Unknown UPCs contribute
@@ -126,6 +148,7 @@ func (s *Store) Add(in NewReview) (data.Review, error) {
 	s.reviews = append(s.reviews, r)
 	s.byProduct[r.ProductUPC] = append(s.byProduct[r.ProductUPC], i)
 	s.byAuthor[r.AuthorID] = append(s.byAuthor[r.AuthorID], i)
+	s.byID[r.ID] = i
 	return r, nil
 }
 

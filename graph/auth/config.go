@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trellisgw/trellis/internal/configerr"
+	"github.com/trellisgw/trellis/internal/secret"
 )
 
 // Config is the `auth` section of the gateway's config file.
@@ -52,11 +53,11 @@ type JWTConfig struct {
 	JWKSMinRefresh time.Duration `yaml:"jwks_min_refresh"`
 	// JWKSTimeout bounds one fetch of the key set. Default 5s.
 	JWKSTimeout time.Duration `yaml:"jwks_timeout"`
-	// HS256Secret is the shared secret of HS256 tokens, at least 32 bytes; the environment variable
-	// TRELLIS_AUTH_HS256_SECRET overrides it. Empty in development mode: the well-known development
+	// HS256Secret is the shared secret of HS256 tokens, at least 32 bytes (package gateway also fills it
+	// from hs256_secret_file and TRELLIS_AUTH_JWT_HS256_SECRET). Empty in development mode: the well-known development
 	// secret (DevSecret), so that `gateway token` works out of the box; empty in production mode: HS256
 	// is off. Production mode refuses to start with the development secret.
-	HS256Secret Secret `yaml:"hs256_secret"`
+	HS256Secret secret.Secret `yaml:"hs256_secret"`
 	// ScopesClaim is the claim holding the scopes: a space-separated string or an array of strings.
 	// Default "scope".
 	ScopesClaim string `yaml:"scopes_claim"`
@@ -83,36 +84,13 @@ type APIKey struct {
 	Plan string `yaml:"plan"`
 }
 
-// Secret is a configured secret. It prints, logs and marshals redacted.
-type Secret string
-
-const redacted = "<redacted>"
-
-// String implements fmt.Stringer, redacted.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString implements fmt.GoStringer, redacted.
-func (s Secret) GoString() string { return fmt.Sprintf("auth.Secret(%q)", s.String()) }
-
-// MarshalYAML implements yaml.Marshaler, redacted: a config written back out never holds the secret.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalText implements encoding.TextMarshaler (JSON, slog), redacted.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
 // DevSecret is the well-known HS256 secret of development mode. Anyone can mint tokens with it:
 // production mode refuses to start with it.
-const DevSecret Secret = "trellis-development-secret-do-not-use-in-production"
+const DevSecret secret.Secret = "trellis-development-secret-do-not-use-in-production"
 
-// SecretEnv is the environment variable that overrides jwt.hs256_secret.
-const SecretEnv = "TRELLIS_AUTH_HS256_SECRET"
-
-// upstreamNames are the upstreams Propagate may list.
+// upstreamNames are the upstreams Propagate's default lists: the sample services. Which names it may
+// list is the upstreams section's business: package gateway checks them against the declared upstreams
+// (ValidateUpstreams).
 var upstreamNames = []string{"accounts", "products", "reviews", "inventory", "orders"}
 
 // The caller fields Propagate may send (the values of auth.propagate.<upstream>.<header>).
@@ -171,14 +149,6 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// WithEnv returns c with the secrets the environment overrides, read through lookup (os.LookupEnv).
-func (c Config) WithEnv(lookup func(string) (string, bool)) Config {
-	if v, ok := lookup(SecretEnv); ok && v != "" {
-		c.JWT.HS256Secret = Secret(v)
-	}
-	return c
-}
-
 // HS256Key returns the effective HS256 secret: the configured one, else DevSecret in development
 // mode; nil when HS256 is off.
 func (c Config) HS256Key(production bool) []byte {
@@ -191,6 +161,18 @@ func (c Config) HS256Key(production bool) []byte {
 	return nil
 }
 
+// ValidateUpstreams reports each upstream Propagate names that is not among declared (the upstreams
+// section's names).
+func (c Config) ValidateUpstreams(declared []string) error {
+	var errs []error
+	for _, u := range sortedKeys(c.Propagate) {
+		if !slices.Contains(declared, u) {
+			errs = append(errs, fmt.Errorf("propagate.%s: unknown upstream; one of %s (upstreams.rest and upstreams.grpc)", u, strings.Join(declared, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Validate reports every invalid field, each named by its YAML key.
 func (c Config) Validate() error {
 	var errs []error
@@ -199,10 +181,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("admin_scope: one scope without spaces, got %q", c.AdminScope))
 	}
 	for _, u := range sortedKeys(c.Propagate) {
-		if !slices.Contains(upstreamNames, u) {
-			errs = append(errs, fmt.Errorf("propagate.%s: unknown upstream; one of %s", u, strings.Join(upstreamNames, ", ")))
-			continue
-		}
 		for _, h := range sortedKeys(c.Propagate[u]) {
 			if err := validHeader(h); err != nil {
 				errs = append(errs, fmt.Errorf("propagate.%s.%s: %w", u, h, err))
@@ -218,7 +196,7 @@ func (c Config) Validate() error {
 // ValidateMode reports what production mode forbids: the development secret.
 func (c Config) ValidateMode(production bool) error {
 	if production && c.JWT.HS256Secret == DevSecret {
-		return fmt.Errorf("jwt.hs256_secret: the well-known development secret cannot be used in production mode; set %s to a secret of your own or leave it empty to turn HS256 off", SecretEnv)
+		return fmt.Errorf("jwt.hs256_secret: the well-known development secret cannot be used in production mode; set a secret of your own (or TRELLIS_AUTH_JWT_HS256_SECRET, or hs256_secret_file) or leave it empty to turn HS256 off")
 	}
 	return nil
 }

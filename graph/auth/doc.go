@@ -24,6 +24,6 @@
 //
 // # Secrets
 //
-// Tokens, keys and secrets never reach logs, error messages or metrics: Secret prints redacted,
+// Tokens, keys and secrets never reach logs, error messages or metrics: secrets are secret.Secret, which prints redacted,
 // rejections log only a reason and the library's error, and metric attributes are small fixed sets.
 package auth

@@ -17,7 +17,7 @@ import (
 const directivesSDL = `
 directive @authenticated on FIELD_DEFINITION | OBJECT
 directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
-directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION
+directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION | OBJECT
 `
 
 func loadSchema(t *testing.T, sdl string) *ast.Schema {

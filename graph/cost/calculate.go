@@ -368,12 +368,15 @@ func (c *calc) argument(f *ast.Field, name string) (any, bool) {
 	return nil, false
 }
 
-// literal returns the value of a literal the sizes need: ints as float64, null as nil, anything else
-// as its raw text.
+// literal returns the value of a literal the sizes need: ints as float64, a list as its length
+// (a list argument slices a list to its own length: Query.nodes(ids:)), null as nil, anything else as
+// its raw text.
 func literal(v *ast.Value) any {
 	switch v.Kind {
 	case ast.NullValue:
 		return nil
+	case ast.ListValue:
+		return float64(len(v.Children))
 	case ast.IntValue, ast.FloatValue:
 		n, err := strconv.ParseFloat(v.Raw, 64)
 		if err != nil {
@@ -402,6 +405,8 @@ func toSize(v any) (float64, bool) {
 			return 0, false
 		}
 		n = f
+	case []any: // a list variable: its length
+		n = float64(len(x))
 	default:
 		return 0, false
 	}

@@ -17,9 +17,6 @@ type Config struct {
 	MutationWeight int `yaml:"mutation_weight"`
 }
 
-// DefaultConfig returns the defaults of every field.
-func DefaultConfig() Config { return Config{}.WithDefaults() }
-
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
 	if c.MaxCost == 0 {

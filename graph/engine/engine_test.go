@@ -179,8 +179,8 @@ func (fx *fixture) schema() *Schema {
 	}}
 }
 
-// guard refuses Item.secret to everyone, Item.owned on items whose id is not "0", and kids of item "1a"
-// (a result check on Item.parent's result would be similar; Query.node's result "o2" is refused).
+// guard refuses Item.secret to everyone, Item.owned on items whose id is not "0"; result checks refuse
+// Query.node's Other "o2", the kid "4b" in Item.kids' lists, and the parent "4" read by Item.parent.
 type guard struct{}
 
 func (guard) FieldCheck(typ, field string) *Check {
@@ -195,9 +195,26 @@ func (guard) FieldCheck(typ, field string) *Check {
 			return nil
 		}}
 	case "Query.node":
-		return &Check{Result: func(_ context.Context, res any) error {
+		return &Check{Result: func(_ context.Context, typ string, res any) error {
 			if o, ok := res.(*other); ok && o.id == "o2" {
+				if typ != "Other" {
+					return fmt.Errorf("result check got type %q for an Other", typ)
+				}
 				return errors.New("result refused")
+			}
+			return nil
+		}}
+	case "Item.kids":
+		return &Check{Result: func(_ context.Context, typ string, res any) error {
+			if typ == "Item" && res.(*item).id == "4b" {
+				return errors.New("kid refused")
+			}
+			return nil
+		}}
+	case "Item.parent":
+		return &Check{Result: func(_ context.Context, typ string, res any) error {
+			if typ == "Item" && res.(*item).id == "4" {
+				return errors.New("parent refused")
 			}
 			return nil
 		}}
@@ -327,6 +344,16 @@ func TestExecution(t *testing.T) {
 			want: result{Data: `{"items":[{"id":"0","secret":null,"owned":"mine"},{"id":"1","secret":null,"owned":null}],"a":{"id":"o1"},"b":null}`,
 				Errors: []string{"b: result refused", "items[0].secret: secret refused", "items[1].owned: not the owner", "items[1].secret: secret refused"}},
 			calls: []string{"Query.items:1"},
+		},
+		{
+			name:  "authorization: result checks on list items and on fields read from the parent",
+			query: `{ items(n: 5) { id kids { id parent { id } } } }`,
+			want: result{Data: `{"items":[{"id":"0","kids":[{"id":"0a","parent":{"id":"0"}},{"id":"0b","parent":{"id":"0"}}]},` +
+				`{"id":"1","kids":[{"id":"1a","parent":{"id":"1"}},{"id":"1b","parent":{"id":"1"}}]},` +
+				`{"id":"2","kids":[{"id":"2a","parent":{"id":"2"}},{"id":"2b","parent":{"id":"2"}}]},` +
+				`{"id":"3","kids":[{"id":"3a","parent":{"id":"3"}},{"id":"3b","parent":{"id":"3"}}]},{"id":"4","kids":null}]}`,
+				Errors: []string{"items[4].kids[0].parent: parent refused", "items[4].kids[1]: kid refused"}},
+			calls: []string{"Item.kids:5", "Query.items:1"},
 		},
 	}
 	for _, tt := range tests {

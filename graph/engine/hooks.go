@@ -37,9 +37,10 @@ type Check struct {
 	// Parent runs per parent object before the field resolves: a non-nil error refuses the field on
 	// that object.
 	Parent func(ctx context.Context, parent any) error
-	// Result runs per object the field returned: a non-nil error replaces the object by null with
-	// the error.
-	Result func(ctx context.Context, result any) error
+	// Result runs per object the field returned (each item of a list, at any depth of nesting, resolved
+	// or read from the parent), with the name of the object's concrete type, before anything below the
+	// object resolves: a non-nil error replaces the object by null with the error.
+	Result func(ctx context.Context, typ string, result any) error
 }
 
 // FieldObserver sees, once the operation has resolved, how often each field of the plan resolved:

@@ -145,6 +145,9 @@ func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
 				f.bind.Emit(r.ctx, p, res)
 			}
 			r.nodes[f.id] = node{res: res, starts: res.starts}
+			if r.p.checks != nil && r.p.checks[f.id] != nil && r.p.checks[f.id].Result != nil {
+				r.checkResults(f, r.p.checks[f.id].Result)
+			}
 			ready = r.distribute(f, ready)
 		}
 	}
@@ -289,17 +292,29 @@ func (r *run) call(ctx context.Context, g *group) {
 	}
 }
 
-// checkResults replaces each object f returned that check refuses by the error.
-func (r *run) checkResults(f *fieldPlan, check func(context.Context, any) error) {
+// checkResults replaces each object f returned (list items included) that check refuses by the error.
+func (r *run) checkResults(f *fieldPlan, check func(context.Context, string, any) error) {
 	n := r.nodes[f.id]
 	for _, s := range n.starts {
-		t := n.res.toks[s]
-		if t.kind != tokObj {
-			continue
+		r.checkValue(n.res, s, check)
+	}
+}
+
+// checkValue checks the objects of the value at token i of res.
+func (r *run) checkValue(res *Results, i int32, check func(context.Context, string, any) error) {
+	t := res.toks[i]
+	switch t.kind {
+	case tokObj:
+		c := res.children[t.a]
+		if err := check(r.ctx, r.e.bind.Types[c.typ].Name, c.obj); err != nil {
+			res.toks[i] = tok{kind: tokErr, a: int32(len(res.errs))}
+			res.errs = append(res.errs, err)
 		}
-		if err := check(r.ctx, n.res.children[t.a].obj); err != nil {
-			n.res.toks[s] = tok{kind: tokErr, a: int32(len(n.res.errs))}
-			n.res.errs = append(n.res.errs, err)
+	case tokList:
+		j := i + 1
+		for range t.a {
+			r.checkValue(res, j, check)
+			j = res.skip(j)
 		}
 	}
 }

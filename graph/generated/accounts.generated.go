@@ -17,6 +17,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type UserResolver interface {
+	ID(ctx context.Context, objs []*upstreams.User) ([]string, error)
+
 	Reviews(ctx context.Context, objs []*upstreams.User, first *int) ([][]upstreams.Review, error)
 	Orders(ctx context.Context, objs []*upstreams.User, first *int, after *string) ([]*model.OrderConnection, error)
 }
@@ -74,7 +76,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_User_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.resolveBatch_User_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -85,7 +87,30 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_User_id(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (any, error) {
+	resolver := ec.Resolvers.User()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.User](ctx, "User"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"User.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*upstreams.User{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"User.id",
+	)
 }
 
 func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (ret graphql.Marshaler) {
@@ -477,7 +502,7 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 
 // region    **************************** object.gotpl ****************************
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node", "SearchResult"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *upstreams.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -489,10 +514,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
 		case "id":
-			out.Values[i] = ec._User_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_id(ctx, field, obj)
+				})
 		case "username":
 			out.Values[i] = ec._User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -103,13 +103,41 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 	}}
 	s.Types[engineTypeOrder] = &engine.Type{ID: engineTypeOrder, Name: "Order", Fields: map[string]*engine.Field{
 		"id": {
-			Write: func(w *engine.Writer, obj any) bool {
-				ctx := w.Context()
-				_ = ctx
-				o := obj.(*upstreams.Order)
-				v := o.ID
-				w.String(string(v))
-				return false
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				objs := make([]*upstreams.Order, len(parents))
+				for i, p := range parents {
+					objs[i] = p.(*upstreams.Order)
+				}
+				res, err := e.Resolvers.Order().ID(ctx, objs)
+				var errs []error
+				if err != nil {
+					be, ok := err.(graphql.BatchErrors)
+					if !ok || len(be.Errors()) != len(parents) {
+						return err
+					}
+					errs = be.Errors()
+				}
+				if len(res) != len(parents) {
+					return fmt.Errorf("Order.id: the batch resolver returned %d results for %d parents", len(res), len(parents))
+				}
+				for i := range res {
+					r.Next()
+					if errs != nil && errs[i] != nil {
+						r.Error(errs[i])
+						continue
+					}
+					s1 := r.LeafStart()
+					func(w *engine.Writer) bool {
+						ctx := w.Context()
+						_ = ctx
+						w.String(string(res[i]))
+						return false
+					}(r.Leaf())
+					r.EndLeaf(s1)
+				}
+				return nil
 			},
 		},
 		"status": {
@@ -183,8 +211,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*upstreams.Order)
 				v := o.Items
 				r.List(len(v))
-				for i1 := range v {
-					r.Object(engineTypeOrderItem, &v[i1])
+				for i2 := range v {
+					r.Object(engineTypeOrderItem, &v[i2])
 				}
 			},
 		},
@@ -195,8 +223,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.OrderConnection)
 				v := o.Edges
 				r.List(len(v))
-				for i2 := range v {
-					r.Object(engineTypeOrderEdge, &v[i2])
+				for i3 := range v {
+					r.Object(engineTypeOrderEdge, &v[i3])
 				}
 			},
 		},
@@ -205,8 +233,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.OrderConnection)
 				v := o.Nodes
 				r.List(len(v))
-				for i3 := range v {
-					r.Object(engineTypeOrder, &v[i3])
+				for i4 := range v {
+					r.Object(engineTypeOrder, &v[i4])
 				}
 			},
 		},
@@ -376,6 +404,44 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 		},
 	}}
 	s.Types[engineTypeProduct] = &engine.Type{ID: engineTypeProduct, Name: "Product", Fields: map[string]*engine.Field{
+		"id": {
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				objs := make([]*upstreams.Product, len(parents))
+				for i, p := range parents {
+					objs[i] = p.(*upstreams.Product)
+				}
+				res, err := e.Resolvers.Product().ID(ctx, objs)
+				var errs []error
+				if err != nil {
+					be, ok := err.(graphql.BatchErrors)
+					if !ok || len(be.Errors()) != len(parents) {
+						return err
+					}
+					errs = be.Errors()
+				}
+				if len(res) != len(parents) {
+					return fmt.Errorf("Product.id: the batch resolver returned %d results for %d parents", len(res), len(parents))
+				}
+				for i := range res {
+					r.Next()
+					if errs != nil && errs[i] != nil {
+						r.Error(errs[i])
+						continue
+					}
+					s5 := r.LeafStart()
+					func(w *engine.Writer) bool {
+						ctx := w.Context()
+						_ = ctx
+						w.String(string(res[i]))
+						return false
+					}(r.Leaf())
+					r.EndLeaf(s5)
+				}
+				return nil
+			},
+		},
 		"upc": {
 			Write: func(w *engine.Writer, obj any) bool {
 				ctx := w.Context()
@@ -445,7 +511,7 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 					if res[i] == nil {
 						r.Null()
 					} else {
-						s4 := r.LeafStart()
+						s6 := r.LeafStart()
 						func(w *engine.Writer) bool {
 							ctx := w.Context()
 							_ = ctx
@@ -456,7 +522,7 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 							w.Bool(bool(*res[i]))
 							return false
 						}(r.Leaf())
-						r.EndLeaf(s4)
+						r.EndLeaf(s6)
 					}
 				}
 				return nil
@@ -491,7 +557,7 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 					if res[i] == nil {
 						r.Null()
 					} else {
-						s5 := r.LeafStart()
+						s7 := r.LeafStart()
 						func(w *engine.Writer) bool {
 							ctx := w.Context()
 							_ = ctx
@@ -502,7 +568,7 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 							w.Int(int64(*res[i]))
 							return false
 						}(r.Leaf())
-						r.EndLeaf(s5)
+						r.EndLeaf(s7)
 					}
 				}
 				return nil
@@ -542,8 +608,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Null()
 					} else {
 						r.List(len(res[i]))
-						for i6 := range res[i] {
-							r.Object(engineTypeReview, &res[i][i6])
+						for i8 := range res[i] {
+							r.Object(engineTypeReview, &res[i][i8])
 						}
 					}
 				}
@@ -557,8 +623,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.ProductConnection)
 				v := o.Edges
 				r.List(len(v))
-				for i7 := range v {
-					r.Object(engineTypeProductEdge, &v[i7])
+				for i9 := range v {
+					r.Object(engineTypeProductEdge, &v[i9])
 				}
 			},
 		},
@@ -567,8 +633,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.ProductConnection)
 				v := o.Nodes
 				r.List(len(v))
-				for i8 := range v {
-					r.Object(engineTypeProduct, &v[i8])
+				for i10 := range v {
+					r.Object(engineTypeProduct, &v[i10])
 				}
 			},
 		},
@@ -753,8 +819,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Null()
 					} else {
 						r.List(len(res))
-						for i9 := range res {
-							r.Object(engineTypeProduct, &res[i9])
+						for i11 := range res {
+							r.Object(engineTypeProduct, &res[i11])
 						}
 					}
 				}
@@ -785,16 +851,171 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				return nil
 			},
 		},
+		"node": {
+			Args: func(ctx context.Context, raw map[string]any) (map[string]any, error) {
+				ec := newExecutionContext(graphql.GetOperationContext(ctx), e, nil)
+				return ec.field_Query_node_args(ctx, raw)
+			},
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				res, err := e.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					if res == nil {
+						r.Null()
+					} else {
+						switch x12 := res.(type) {
+						case *upstreams.User:
+							r.Object(engineTypeUser, x12)
+						case upstreams.User:
+							r.Object(engineTypeUser, &x12)
+						case *upstreams.Review:
+							r.Object(engineTypeReview, x12)
+						case upstreams.Review:
+							r.Object(engineTypeReview, &x12)
+						case *upstreams.Product:
+							r.Object(engineTypeProduct, x12)
+						case upstreams.Product:
+							r.Object(engineTypeProduct, &x12)
+						case *upstreams.Order:
+							r.Object(engineTypeOrder, x12)
+						case upstreams.Order:
+							r.Object(engineTypeOrder, &x12)
+						default:
+							r.Error(fmt.Errorf("unexpected type %T for Node", x12))
+						}
+					}
+				}
+				return nil
+			},
+		},
+		"nodes": {
+			Args: func(ctx context.Context, raw map[string]any) (map[string]any, error) {
+				ec := newExecutionContext(graphql.GetOperationContext(ctx), e, nil)
+				return ec.field_Query_nodes_args(ctx, raw)
+			},
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				res, err := e.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					r.List(len(res))
+					for i13 := range res {
+						if res[i13] == nil {
+							r.Null()
+						} else {
+							switch x14 := res[i13].(type) {
+							case *upstreams.User:
+								r.Object(engineTypeUser, x14)
+							case upstreams.User:
+								r.Object(engineTypeUser, &x14)
+							case *upstreams.Review:
+								r.Object(engineTypeReview, x14)
+							case upstreams.Review:
+								r.Object(engineTypeReview, &x14)
+							case *upstreams.Product:
+								r.Object(engineTypeProduct, x14)
+							case upstreams.Product:
+								r.Object(engineTypeProduct, &x14)
+							case *upstreams.Order:
+								r.Object(engineTypeOrder, x14)
+							case upstreams.Order:
+								r.Object(engineTypeOrder, &x14)
+							default:
+								r.Error(fmt.Errorf("unexpected type %T for Node", x14))
+							}
+						}
+					}
+				}
+				return nil
+			},
+		},
+		"search": {
+			Args: func(ctx context.Context, raw map[string]any) (map[string]any, error) {
+				ec := newExecutionContext(graphql.GetOperationContext(ctx), e, nil)
+				return ec.field_Query_search_args(ctx, raw)
+			},
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				res, err := e.Resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["first"].(*int))
+				for range parents {
+					r.Next()
+					if err != nil {
+						r.Error(err)
+						continue
+					}
+					r.List(len(res))
+					for i15 := range res {
+						if res[i15] == nil {
+							r.Null()
+						} else {
+							switch x16 := res[i15].(type) {
+							case *upstreams.User:
+								r.Object(engineTypeUser, x16)
+							case upstreams.User:
+								r.Object(engineTypeUser, &x16)
+							case *upstreams.Product:
+								r.Object(engineTypeProduct, x16)
+							case upstreams.Product:
+								r.Object(engineTypeProduct, &x16)
+							default:
+								r.Error(fmt.Errorf("unexpected type %T for SearchResult", x16))
+							}
+						}
+					}
+				}
+				return nil
+			},
+		},
 	}}
 	s.Types[engineTypeReview] = &engine.Type{ID: engineTypeReview, Name: "Review", Fields: map[string]*engine.Field{
 		"id": {
-			Write: func(w *engine.Writer, obj any) bool {
-				ctx := w.Context()
-				_ = ctx
-				o := obj.(*upstreams.Review)
-				v := o.ID
-				w.String(string(v))
-				return false
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				objs := make([]*upstreams.Review, len(parents))
+				for i, p := range parents {
+					objs[i] = p.(*upstreams.Review)
+				}
+				res, err := e.Resolvers.Review().ID(ctx, objs)
+				var errs []error
+				if err != nil {
+					be, ok := err.(graphql.BatchErrors)
+					if !ok || len(be.Errors()) != len(parents) {
+						return err
+					}
+					errs = be.Errors()
+				}
+				if len(res) != len(parents) {
+					return fmt.Errorf("Review.id: the batch resolver returned %d results for %d parents", len(res), len(parents))
+				}
+				for i := range res {
+					r.Next()
+					if errs != nil && errs[i] != nil {
+						r.Error(errs[i])
+						continue
+					}
+					s17 := r.LeafStart()
+					func(w *engine.Writer) bool {
+						ctx := w.Context()
+						_ = ctx
+						w.String(string(res[i]))
+						return false
+					}(r.Leaf())
+					r.EndLeaf(s17)
+				}
+				return nil
 			},
 		},
 		"body": {
@@ -890,13 +1111,41 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 	}}
 	s.Types[engineTypeUser] = &engine.Type{ID: engineTypeUser, Name: "User", Fields: map[string]*engine.Field{
 		"id": {
-			Write: func(w *engine.Writer, obj any) bool {
-				ctx := w.Context()
-				_ = ctx
-				o := obj.(*upstreams.User)
-				v := o.ID
-				w.String(string(v))
-				return false
+			Resolve: func(ctx context.Context, args map[string]any, parents []any, r *engine.Results) error {
+				fc := struct{ Args map[string]any }{args}
+				_ = fc
+				objs := make([]*upstreams.User, len(parents))
+				for i, p := range parents {
+					objs[i] = p.(*upstreams.User)
+				}
+				res, err := e.Resolvers.User().ID(ctx, objs)
+				var errs []error
+				if err != nil {
+					be, ok := err.(graphql.BatchErrors)
+					if !ok || len(be.Errors()) != len(parents) {
+						return err
+					}
+					errs = be.Errors()
+				}
+				if len(res) != len(parents) {
+					return fmt.Errorf("User.id: the batch resolver returned %d results for %d parents", len(res), len(parents))
+				}
+				for i := range res {
+					r.Next()
+					if errs != nil && errs[i] != nil {
+						r.Error(errs[i])
+						continue
+					}
+					s18 := r.LeafStart()
+					func(w *engine.Writer) bool {
+						ctx := w.Context()
+						_ = ctx
+						w.String(string(res[i]))
+						return false
+					}(r.Leaf())
+					r.EndLeaf(s18)
+				}
+				return nil
 			},
 		},
 		"username": {
@@ -963,8 +1212,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Null()
 					} else {
 						r.List(len(res[i]))
-						for i10 := range res[i] {
-							r.Object(engineTypeReview, &res[i][i10])
+						for i19 := range res[i] {
+							r.Object(engineTypeReview, &res[i][i19])
 						}
 					}
 				}
@@ -1017,8 +1266,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.UserConnection)
 				v := o.Edges
 				r.List(len(v))
-				for i11 := range v {
-					r.Object(engineTypeUserEdge, &v[i11])
+				for i20 := range v {
+					r.Object(engineTypeUserEdge, &v[i20])
 				}
 			},
 		},
@@ -1027,8 +1276,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.UserConnection)
 				v := o.Nodes
 				r.List(len(v))
-				for i12 := range v {
-					r.Object(engineTypeUser, &v[i12])
+				for i21 := range v {
+					r.Object(engineTypeUser, &v[i21])
 				}
 			},
 		},

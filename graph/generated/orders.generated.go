@@ -17,6 +17,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type OrderResolver interface {
+	ID(ctx context.Context, objs []*upstreams.Order) ([]string, error)
+
 	Buyer(ctx context.Context, objs []*upstreams.Order) ([]*upstreams.User, error)
 }
 type OrderItemResolver interface {
@@ -40,7 +42,7 @@ func (ec *executionContext) _Order_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Order_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.resolveBatch_Order_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -51,7 +53,30 @@ func (ec *executionContext) _Order_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Order", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Order", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Order_id(ctx context.Context, field graphql.CollectedField, obj *upstreams.Order) (any, error) {
+	resolver := ec.Resolvers.Order()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Order](ctx, "Order"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Order.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*upstreams.Order{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Order.id",
+	)
 }
 
 func (ec *executionContext) _Order_status(ctx context.Context, field graphql.CollectedField, obj *upstreams.Order) (ret graphql.Marshaler) {
@@ -620,7 +645,7 @@ func UnmarshalPlaceOrderInput(ctx context.Context, raw any) (model.PlaceOrderInp
 
 // region    **************************** object.gotpl ****************************
 
-var orderImplementors = []string{"Order"}
+var orderImplementors = []string{"Order", "Node"}
 
 func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *upstreams.Order) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
@@ -632,10 +657,11 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Order")
 		case "id":
-			out.Values[i] = ec._Order_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_id(ctx, field, obj)
+				})
 		case "status":
 			out.Values[i] = ec._Order_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -17,6 +17,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type ProductResolver interface {
+	ID(ctx context.Context, objs []*upstreams.Product) ([]string, error)
+
 	InStock(ctx context.Context, objs []*upstreams.Product) ([]*bool, error)
 	ShippingEstimate(ctx context.Context, objs []*upstreams.Product) ([]*int, error)
 	Reviews(ctx context.Context, objs []*upstreams.Product, first *int) ([][]upstreams.Review, error)
@@ -43,6 +45,52 @@ func (ec *executionContext) field_Product_reviews_args(ctx context.Context, rawA
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Product_id(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Product_id(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (any, error) {
+	resolver := ec.Resolvers.Product()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Product](ctx, "Product"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Product.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*upstreams.Product{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Product.id",
+	)
+}
 
 func (ec *executionContext) _Product_upc(ctx context.Context, field graphql.CollectedField, obj *upstreams.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -481,7 +529,7 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 
 // region    **************************** object.gotpl ****************************
 
-var productImplementors = []string{"Product"}
+var productImplementors = []string{"Product", "Node", "SearchResult"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *upstreams.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
@@ -492,6 +540,12 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Product")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_id(ctx, field, obj)
+				})
 		case "upc":
 			out.Values[i] = ec._Product_upc(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -17,6 +17,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type ReviewResolver interface {
+	ID(ctx context.Context, objs []*upstreams.Review) ([]string, error)
+
 	Author(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.User, error)
 	Product(ctx context.Context, objs []*upstreams.Review) ([]*upstreams.Product, error)
 }
@@ -70,7 +72,7 @@ func (ec *executionContext) _Review_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Review_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.resolveBatch_Review_id(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -81,7 +83,30 @@ func (ec *executionContext) _Review_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Review_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Review", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Review", field, true, true, "ID")
+}
+func (ec *executionContext) resolveBatch_Review_id(ctx context.Context, field graphql.CollectedField, obj *upstreams.Review) (any, error) {
+	resolver := ec.Resolvers.Review()
+	if batch, ok := graphql.BatchParentsFor[*upstreams.Review](ctx, "Review"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ID(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[string](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Review.id",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ID(ctx, []*upstreams.Review{obj})
+	return graphql.ResolveBatchSingleResult[string](
+		ctx,
+		results,
+		err,
+		"Review.id",
+	)
 }
 
 func (ec *executionContext) _Review_body(ctx context.Context, field graphql.CollectedField, obj *upstreams.Review) (ret graphql.Marshaler) {
@@ -341,7 +366,7 @@ func (ec *executionContext) _AddReviewPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var reviewImplementors = []string{"Review"}
+var reviewImplementors = []string{"Review", "Node"}
 
 func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, obj *upstreams.Review) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
@@ -353,10 +378,11 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Review")
 		case "id":
-			out.Values[i] = ec._Review_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Review_id(ctx, field, obj)
+				})
 		case "body":
 			out.Values[i] = ec._Review_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -83,6 +83,7 @@ type ComplexityRoot struct {
 	}
 
 	Product struct {
+		ID               func(childComplexity int) int
 		InStock          func(childComplexity int) int
 		Name             func(childComplexity int) int
 		Price            func(childComplexity int) int
@@ -106,9 +107,12 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Me          func(childComplexity int) int
+		Node        func(childComplexity int, id string) int
+		Nodes       func(childComplexity int, ids []string) int
 		Order       func(childComplexity int, id string) int
 		Product     func(childComplexity int, upc string) int
 		Products    func(childComplexity int, first *int, after *string) int
+		Search      func(childComplexity int, text string, first *int) int
 		TopProducts func(childComplexity int, first *int) int
 		User        func(childComplexity int, id string) int
 		Users       func(childComplexity int, first *int, after *string) int
@@ -314,6 +318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlaceOrderPayload.Order(childComplexity), true
 
+	case "Product.id":
+		if e.ComplexityRoot.Product.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.ID(childComplexity), true
 	case "Product.inStock":
 		if e.ComplexityRoot.Product.InStock == nil {
 			break
@@ -406,6 +416,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.order":
 		if e.ComplexityRoot.Query.Order == nil {
 			break
@@ -439,6 +471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(string), args["first"].(*int)), true
 	case "Query.topProducts":
 		if e.ComplexityRoot.Query.TopProducts == nil {
 			break
@@ -680,9 +723,9 @@ var sources = []*ast.Source{
 	{Name: "../../schema/accounts.graphqls", Input: `"""
 A shopper's account, from the accounts service.
 """
-type User @cacheControl(maxAge: 60) {
+type User implements Node @cacheControl(maxAge: 60) {
   """
-  The user's id.
+  The user's global id (see Node); ` + "`" + `Query.user` + "`" + ` takes it.
   """
   id: ID!
   """
@@ -746,7 +789,8 @@ type UserEdge @cacheControl(inheritMaxAge: true) {
 `, BuiltIn: false},
 	{Name: "../../schema/auth.graphqls", Input: `# Authorization directives (graph/auth). They are enforced by the gateway before a field's resolver
 # runs: a field the caller may not see resolves to null with an error at its path, and causes no
-# upstream call. On a type, a directive applies to every field of the type.
+# upstream call. On a type, @authenticated and @requiresScopes apply to every field of the type; @owner
+# applies to the objects of the type (see below).
 
 """
 The field needs a signed-in caller (a verified bearer token or API key); anonymous callers get
@@ -769,8 +813,14 @@ may be a field of the upstream record that the schema does not expose, e.g. an o
 resolver runs and loads the object first, then a result the caller does not own is null with FORBIDDEN.
 Anonymous callers and API keys without a user are refused before the resolver runs; a null result stays
 null. Only on fields returning one object.
+
+On an object type, @owner hides the whole object from anyone but its owner, wherever a field returns it
+(directly, in a list, or through an interface or union such as Query.node): the owner's id is the
+object's own ` + "`" + `field` + "`" + ` (which may be a field of the upstream record only), and an object the caller does
+not own is null with FORBIDDEN. A field that can return only objects of that type refuses callers who
+cannot own anything (anonymous, API keys without a user) before it resolves. ` + "`" + `result` + "`" + ` does not apply.
 """
-directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION
+directive @owner(field: String! = "id", result: Boolean! = false) on FIELD_DEFINITION | OBJECT
 `, BuiltIn: false},
 	{Name: "../../schema/cache.graphqls", Input: `# Caching hints (Apollo's @cacheControl convention), read once at start: the entity cache's TTL and
 # scope per kind (upstreams, cache.*) and each response's Cache-Control (graph/cachecontrol).
@@ -809,7 +859,7 @@ directive @cost(weight: String!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITIO
 
 """
 The size of the list a field returns. ` + "`" + `slicingArguments` + "`" + ` name the arguments that bound it (the first one
-given counts, else one with a default), ` + "`" + `assumedSize` + "`" + ` applies when none is given, ` + "`" + `sizedFields` + "`" + ` apply the
+given counts, else one with a default; an Int, or a list whose length is the size, as Query.nodes' ids), ` + "`" + `assumedSize` + "`" + ` applies when none is given, ` + "`" + `sizedFields` + "`" + ` apply the
 size to child lists instead (Relay connections: edges, nodes), and ` + "`" + `requireOneSlicingArgument` + "`" + ` refuses an
 operation that gives none (without a default) or several.
 """
@@ -828,12 +878,38 @@ Tunes how gqlgen generates a field (code generation only; no effect at run time)
 """
 directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
 `, BuiltIn: false},
-	{Name: "../../schema/orders.graphqls", Input: `"""
-An order placed by a user, from the orders service.
+	{Name: "../../schema/node.graphqls", Input: `"""
+An object with a global id (Relay's global object identification): ` + "`" + `Query.node` + "`" + ` and ` + "`" + `Query.nodes` + "`" + `
+fetch any object by the ` + "`" + `id` + "`" + ` it reports. Global ids are opaque: clients must not take them apart.
 """
-type Order @cacheControl(maxAge: 30, scope: PRIVATE) {
+interface Node {
   """
-  The order's id.
+  The object's global id, unique across every type of the schema.
+  """
+  id: ID!
+}
+
+extend type Query {
+  """
+  The object with this global id, or null when there is none or the id is not a global id of this
+  gateway. An order is visible only to its buyer and to callers with the admin scope (null with
+  FORBIDDEN otherwise).
+  """
+  node(id: ID!): Node
+  """
+  The objects with these global ids (at most 100), in order: null for each id that is unknown or not a
+  global id of this gateway. Costs one look-up per type among the ids. Orders as in ` + "`" + `node` + "`" + `.
+  """
+  nodes(ids: [ID!]!): [Node]! @listSize(slicingArguments: ["ids"])
+}
+`, BuiltIn: false},
+	{Name: "../../schema/orders.graphqls", Input: `"""
+An order placed by a user, from the orders service. Visible only to its buyer and to callers with the
+admin scope (auth.admin_scope), wherever it is reached: anyone else gets null with FORBIDDEN.
+"""
+type Order implements Node @owner(field: "buyerId") @cacheControl(maxAge: 30, scope: PRIVATE) {
+  """
+  The order's global id (see Node); ` + "`" + `Query.order` + "`" + ` takes it.
   """
   id: ID!
   """
@@ -975,9 +1051,13 @@ type PlaceOrderPayload {
 	{Name: "../../schema/products.graphqls", Input: `"""
 An item for sale, from the products service, with its stock from the inventory service.
 """
-type Product @cacheControl(maxAge: 300) {
+type Product implements Node @cacheControl(maxAge: 300) {
   """
-  The product's Universal Product Code.
+  The product's global id (see Node).
+  """
+  id: ID!
+  """
+  The product's Universal Product Code; ` + "`" + `Query.product` + "`" + ` takes it.
   """
   upc: ID!
   """
@@ -1045,9 +1125,9 @@ type ProductEdge @cacheControl(inheritMaxAge: true) {
 	{Name: "../../schema/reviews.graphqls", Input: `"""
 A user's review of a product, from the reviews service.
 """
-type Review @cacheControl(maxAge: 30) {
+type Review implements Node @cacheControl(maxAge: 30) {
   """
-  The review's id.
+  The review's global id (see Node).
   """
   id: ID!
   """
@@ -1106,7 +1186,7 @@ type Query {
   """
   me: User @cacheControl(scope: PRIVATE)
   """
-  The user with this id, or null when there is none.
+  The user with this id (its global id, or the accounts service's own id), or null when there is none.
   """
   user(id: ID!): User
   """
@@ -1126,11 +1206,11 @@ type Query {
   """
   topProducts(first: Int = 5): [Product!] @listSize(slicingArguments: ["first"])
   """
-  The order with this id, or null when there is none. Visible only to its buyer and to callers with the
-  admin scope (auth.admin_scope): anyone else gets null with FORBIDDEN (anonymous callers without the
-  order being loaded).
+  The order with this id (its global id, or the orders service's own id), or null when there is none.
+  Visible only to its buyer and to callers with the admin scope (auth.admin_scope, the Order type's
+  @owner): anyone else gets null with FORBIDDEN (anonymous callers without the order being loaded).
   """
-  order(id: ID!): Order @owner(field: "buyerId", result: true) @cacheControl(scope: PRIVATE)
+  order(id: ID!): Order @cacheControl(scope: PRIVATE)
 }
 
 """
@@ -1167,6 +1247,20 @@ type PageInfo @cacheControl(inheritMaxAge: true) {
   The cursor of the last item of the page, null when the page is empty; pass it as ` + "`" + `after` + "`" + ` for the next page.
   """
   endCursor: String
+}
+`, BuiltIn: false},
+	{Name: "../../schema/search.graphqls", Input: `"""
+What ` + "`" + `Query.search` + "`" + ` finds: users and products.
+"""
+union SearchResult = User | Product
+
+extend type Query {
+  """
+  Users whose username or name contains ` + "`" + `text` + "`" + `, then products whose name contains it (case-insensitive),
+  at most ` + "`" + `first` + "`" + ` in all (users first, each part in id or UPC order). ` + "`" + `text` + "`" + ` is 1..100 characters,
+  ` + "`" + `first` + "`" + ` is 0..100.
+  """
+  search(text: String!, first: Int = 10): [SearchResult!]! @listSize(slicingArguments: ["first"])
 }
 `, BuiltIn: false},
 }
@@ -1262,6 +1356,8 @@ func (ec *executionContext) childFields_PlaceOrderPayload(ctx context.Context, f
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Product_id(ctx, field)
 	case "upc":
 		return ec.fieldContext_Product_upc(ctx, field)
 	case "name":

@@ -51,13 +51,6 @@ func New(cfg Config, store cache.Cache[string]) (*Queries, error) {
 	return q, nil
 }
 
-// WithManifest returns queries that enforce m (for tests and tools; New loads the configured file).
-func WithManifest(m *Manifest) *Queries {
-	q, _ := New(Config{Automatic: new(bool)}, nil)
-	q.manifest = m
-	return q
-}
-
 // Resolve implements graph.PersistedQueries.
 func (q *Queries) Resolve(ctx context.Context, p *graphql.RawParams, documentID string) *gqlerror.Error {
 	hash, err := persistedHash(p.Extensions)

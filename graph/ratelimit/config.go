@@ -8,8 +8,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/trellisgw/trellis/cache"
-	"github.com/trellisgw/trellis/internal/configerr"
+	"github.com/trellisgw/trellis/internal/secret"
 )
 
 // Config is the `rate_limit` section of the gateway's config file.
@@ -47,11 +46,18 @@ type Plan struct {
 	RestoreRate int `yaml:"restore_rate"`
 }
 
-// RedisConfig locates the shared store: the one Redis config type of the gateway (cache.RedisConfig:
-// addr, password, db, key_prefix, timeout; here key_prefix defaults to "trellis:rl:" and timeout to
-// 100ms) and the rate limiter's failure policy.
+// RedisConfig locates the shared store.
 type RedisConfig struct {
-	cache.RedisConfig `yaml:",inline"`
+	// Addr is host:port of the Redis server; required when store is "redis".
+	Addr string `yaml:"addr"`
+	// Password authenticates to Redis; empty for none.
+	Password secret.Secret `yaml:"password"`
+	// DB is the Redis database number. Default 0.
+	DB int `yaml:"db"`
+	// KeyPrefix is put before every bucket key. Default "trellis:rl:".
+	KeyPrefix string `yaml:"key_prefix"`
+	// Timeout bounds each Redis call (dial, read, write). Default 100ms.
+	Timeout time.Duration `yaml:"timeout"`
 	// OnError is what happens when Redis fails: "local" (fail open onto an in-process bucket, the
 	// default), "allow" (let the operation run uncharged) or "deny" (refuse with RATE_LIMITED).
 	OnError string `yaml:"on_error"`
@@ -68,7 +74,7 @@ type UsageConfig struct {
 	MaxClients int `yaml:"max_clients"`
 	// AdminToken, when set, is required as `Authorization: Bearer <token>` by GET /admin/usage. In
 	// production mode the endpoint is off unless it is set.
-	AdminToken string `yaml:"admin_token"`
+	AdminToken secret.Secret `yaml:"admin_token"`
 }
 
 // The values of RedisConfig.OnError.
@@ -168,9 +174,10 @@ func (c Config) Validate() error {
 	if c.MaxClients < 0 {
 		errs = append(errs, fmt.Errorf("max_clients: must be > 0 (0 = default), got %d", c.MaxClients))
 	}
-	if c.Store == StoreRedis {
-		errs = append(errs, configerr.Prefix("redis", c.Redis.RedisConfig.Validate()))
-	} else if c.Redis.Timeout < 0 {
+	if c.Store == StoreRedis && c.Redis.Addr == "" {
+		errs = append(errs, errors.New("redis.addr: required when store is \"redis\", e.g. 127.0.0.1:6379"))
+	}
+	if c.Redis.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("redis.timeout: must be > 0 (0 = default), got %s", c.Redis.Timeout))
 	}
 	switch c.Redis.OnError {

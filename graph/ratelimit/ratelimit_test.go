@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
-	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph/identity"
 )
 
@@ -253,8 +252,8 @@ func redisAddr(t *testing.T) string {
 
 func TestRedisStore(t *testing.T) {
 	addr := redisAddr(t)
-	a := NewRedisStore(RedisConfig{RedisConfig: cache.RedisConfig{Addr: addr, KeyPrefix: "unit:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":", Timeout: time.Second}})
-	b := NewRedisStore(RedisConfig{RedisConfig: cache.RedisConfig{Addr: addr, KeyPrefix: a.prefix, Timeout: time.Second}})
+	a := NewRedisStore(RedisConfig{Addr: addr, KeyPrefix: "unit:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":", Timeout: time.Second})
+	b := NewRedisStore(RedisConfig{Addr: addr, KeyPrefix: a.prefix, Timeout: time.Second})
 	defer a.Close()
 	defer b.Close()
 	ctx := context.Background()
@@ -273,7 +272,7 @@ func TestRedisStore(t *testing.T) {
 	if got, err := a.Take(ctx, "k", p, 60); err != nil || !got.Allowed {
 		t.Fatalf("take 60 of ~70: %+v, %v", got, err)
 	}
-	dead := NewRedisStore(RedisConfig{RedisConfig: cache.RedisConfig{Addr: "127.0.0.1:" + freePort(t), Timeout: 100 * time.Millisecond}})
+	dead := NewRedisStore(RedisConfig{Addr: "127.0.0.1:" + freePort(t), Timeout: 100 * time.Millisecond})
 	defer dead.Close()
 	if _, err := dead.Take(ctx, "k", p, 1); err == nil {
 		t.Error("no error from a Redis that is not there")

@@ -57,8 +57,18 @@ type RedisStore struct {
 
 // NewRedisStore returns a store over cfg's Redis. It does no I/O; Close releases its connections.
 func NewRedisStore(cfg RedisConfig) *RedisStore {
-	// No retries, one quick dial: a decision is not worth a second wait, the failure policy applies.
-	c := cfg.NewClient()
+	c := redis.NewClient(&redis.Options{
+		Addr:         cfg.Addr,
+		Password:     string(cfg.Password),
+		DB:           cfg.DB,
+		DialTimeout:  cfg.Timeout,
+		ReadTimeout:  cfg.Timeout,
+		WriteTimeout: cfg.Timeout,
+		MaxRetries:   -1, // a decision is not worth a second wait: the failure policy applies instead
+		// go-redis dials 5 times, 100ms apart, by default: one quick attempt, then the policy.
+		DialerRetries:      1,
+		DialerRetryTimeout: cfg.Timeout,
+	})
 	return &RedisStore{client: c, prefix: cfg.KeyPrefix, timeout: cfg.Timeout}
 }
 

@@ -1,5 +1,5 @@
 // Package configerr puts config keys in front of validation errors, so that every problem of a config
-// file names its full key (e.g. "upstreams.accounts.url: required").
+// file names its full key (e.g. "upstreams.rest.accounts.url: required").
 package configerr
 
 import (

@@ -7,12 +7,21 @@ import (
 	"github.com/trellisgw/trellis/upstreams"
 )
 
-// Point sets cfg's five upstream addresses to the first instance of each of cluster's services and
+// Point sets the address of each of cfg's upstreams named like one of cluster's services (accounts,
+// products, reviews under rest; inventory, orders under grpc) to that service's first instance, and
 // leaves every other setting as it is.
 func Point(cfg *upstreams.Config, cluster *demo.Cluster) {
-	cfg.Accounts.URL = "http://" + cluster.Addrs(demo.Accounts)[0]
-	cfg.Products.URL = "http://" + cluster.Addrs(demo.Products)[0]
-	cfg.Reviews.URL = "http://" + cluster.Addrs(demo.Reviews)[0]
-	cfg.Inventory.Target = cluster.Addrs(demo.Inventory)[0]
-	cfg.Orders.Target = cluster.Addrs(demo.Orders)[0]
+	for _, svc := range demo.Services() {
+		Set(cfg, svc, cluster.Addrs(svc)[0])
+	}
+}
+
+// Set points cfg's upstream name at the one instance addr (host:port), declaring it when missing:
+// under grpc for inventory and orders, under rest otherwise.
+func Set(cfg *upstreams.Config, name, addr string) {
+	if _, ok := cfg.GRPC[name]; ok || name == demo.Inventory || name == demo.Orders {
+		cfg.EditGRPC(name, func(g *upstreams.GRPCConfig) { g.Target, g.Targets = addr, nil })
+		return
+	}
+	cfg.EditREST(name, func(r *upstreams.RESTConfig) { r.URL, r.URLs = "http://"+addr, nil })
 }

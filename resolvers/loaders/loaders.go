@@ -18,6 +18,7 @@ type Set struct {
 	stockByUPC       *kind[*upstreams.Stock]
 	reviewsByProduct *kind[[]upstreams.Review]
 	reviewsByAuthor  *kind[[]upstreams.Review]
+	reviewsByID      *kind[*upstreams.Review]
 	ordersByID       *kind[*upstreams.Order]
 	ordersByBuyer    *kind[[]upstreams.Order]
 	kinds            int // the number of kinds: each has an idx below it
@@ -39,6 +40,7 @@ func New(c *upstreams.Clients) *Set {
 	s.stockByUPC = newKind(s, "stock_by_upc", byKey(c.Inventory.StockByUPC, func(s upstreams.Stock) string { return s.UPC }))
 	s.reviewsByProduct = newKind(s, "reviews_by_product", grouped(c.Reviews.ByProducts, func(r upstreams.Review) string { return r.ProductUPC }))
 	s.reviewsByAuthor = newKind(s, "reviews_by_author", grouped(c.Reviews.ByAuthors, func(r upstreams.Review) string { return r.AuthorID }))
+	s.reviewsByID = newKind(s, "reviews_by_id", byKey(c.Reviews.ReviewsByID, func(r upstreams.Review) string { return r.ID }))
 	s.ordersByID = newKind(s, "orders_by_id", byKey(c.Orders.OrdersByID, func(o upstreams.Order) string { return o.ID }))
 	s.ordersByBuyer = newKind(s, "orders_by_buyer", mapped(c.Orders.OrdersByBuyers))
 	return s
@@ -67,6 +69,11 @@ func (s *Set) ReviewsOfProducts(ctx context.Context, upcs []string) ([][]upstrea
 // ReviewsByAuthors returns the reviews each user of ids wrote, oldest first, never nil.
 func (s *Set) ReviewsByAuthors(ctx context.Context, ids []string) ([][]upstreams.Review, error) {
 	return s.reviewsByAuthor.load(ctx, ids)
+}
+
+// Reviews returns the reviews with ids (nil where there is none), in order.
+func (s *Set) Reviews(ctx context.Context, ids []string) ([]*upstreams.Review, error) {
+	return s.reviewsByID.load(ctx, ids)
 }
 
 // Orders returns the orders with ids (nil where there is none), in order.

@@ -150,16 +150,31 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 	if op == nil {
 		return k.direct(ctx, keys)
 	}
-	futs := make([]*future[V], len(keys))
 	op.mu.Lock()
+	if op.direct {
+		return k.loadDirect(ctx, op, k.memoLocked(op, len(keys)), keys, make([]*future[V], len(keys)))
+	}
+	futs := k.enqueueLocked(op, keys)
+	awaitLocked(op, futs)
+	op.mu.Unlock()
+	return collect(futs)
+}
+
+// memoLocked returns the operation's memo of k, made on first use (for about n keys); op.mu is held.
+func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 	m, _ := op.memo[k.idx].(*memo[V])
 	if m == nil {
-		m = &memo[V]{futs: make(map[string]*future[V], len(keys))}
+		m = &memo[V]{futs: make(map[string]*future[V], n)}
 		op.memo[k.idx] = m
 	}
-	if op.direct {
-		return k.loadDirect(ctx, op, m, keys, futs)
-	}
+	return m
+}
+
+// enqueueLocked returns the futures of keys, queueing in the open round the keys not asked for
+// before; op.mu is held. Keys of several kinds queued before any wait go out in the same round.
+func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
+	m := k.memoLocked(op, len(keys))
+	futs := make([]*future[V], len(keys))
 	for i, key := range keys {
 		f := m.futs[key]
 		if f == nil {
@@ -173,8 +188,13 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 		}
 		futs[i] = f
 	}
-	// Wait for each round the keys are in, one at a time: registered as a waiter of a round, this call
-	// counts as running again only once that round is done.
+	return futs
+}
+
+// awaitLocked waits for each round futs are in, one at a time: registered as a waiter of a round, the
+// calling resolver counts as running again only once that round is done. op.mu is held, and held
+// again on return.
+func awaitLocked[V any](op *Op, futs []*future[V]) {
 	for {
 		var r *round
 		for _, f := range futs {
@@ -185,7 +205,7 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 			break
 		}
 		if r == nil {
-			break
+			return
 		}
 		r.waiters++
 		op.waitLocked()
@@ -193,8 +213,11 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 		<-r.done
 		op.mu.Lock()
 	}
-	op.mu.Unlock()
-	out := make([]V, len(keys))
+}
+
+// collect returns the values of futs, whose rounds are done, or the first error among them.
+func collect[V any](futs []*future[V]) ([]V, error) {
+	out := make([]V, len(futs))
 	for i, f := range futs {
 		if f.err != nil {
 			return nil, f.err

@@ -58,7 +58,6 @@ type Guard struct {
 	inflight    atomic.Int64
 	idempotent  map[string]bool
 	hooks       Hooks
-	rnd         func() float64
 	callTimeout time.Duration
 }
 
@@ -66,8 +65,6 @@ type Guard struct {
 type GuardOption func(*guardOptions)
 
 type guardOptions struct {
-	now         func() time.Time
-	rnd         func() float64
 	hooks       Hooks
 	callTimeout time.Duration
 }
@@ -76,12 +73,6 @@ type guardOptions struct {
 // default) means only the caller's deadline. An attempt cut by it counts against the upstream; one
 // cut because the caller gave up does not.
 func WithCallTimeout(d time.Duration) GuardOption { return func(o *guardOptions) { o.callTimeout = d } }
-
-// WithClock makes the retry budget read the time from now (tests).
-func WithClock(now func() time.Time) GuardOption { return func(o *guardOptions) { o.now = now } }
-
-// WithJitter replaces the backoff's random source, which returns numbers in [0, 1) (tests).
-func WithJitter(rnd func() float64) GuardOption { return func(o *guardOptions) { o.rnd = rnd } }
 
 // WithHooks sets the hooks.
 func WithHooks(h Hooks) GuardOption { return func(o *guardOptions) { o.hooks = h } }
@@ -105,10 +96,9 @@ func NewGuard(name string, cfg Config, opts ...GuardOption) (*Guard, error) {
 	g := &Guard{
 		name:        name,
 		cfg:         cfg,
-		budget:      NewBudget(*cfg.Retry.BudgetRatio, *cfg.Retry.BudgetMinPerSecond, o.now),
+		budget:      NewBudget(*cfg.Retry.BudgetRatio, *cfg.Retry.BudgetMinPerSecond, nil),
 		idempotent:  make(map[string]bool, len(cfg.Retry.Idempotent)),
 		hooks:       o.hooks,
-		rnd:         o.rnd,
 		callTimeout: o.callTimeout,
 	}
 	for _, r := range cfg.Retry.Idempotent {
@@ -168,7 +158,7 @@ func (g *Guard) Do(ctx context.Context, route string, idempotent bool, fn Attemp
 			errors.Is(err, ErrBreakerOpen) || errors.Is(err, ErrOverloaded) {
 			return err
 		}
-		wait := Backoff(n, g.cfg.Retry.BackoffBase, g.cfg.Retry.BackoffMax, g.rnd)
+		wait := Backoff(n, g.cfg.Retry.BackoffBase, g.cfg.Retry.BackoffMax, nil)
 		if ue.RetryAfter > g.cfg.Retry.BackoffMax {
 			return err
 		}

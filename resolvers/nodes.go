@@ -1,0 +1,68 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/trellisgw/trellis/graph/model"
+	"github.com/trellisgw/trellis/resolvers/loaders"
+)
+
+// maxNodes is the most ids Query.nodes takes.
+const maxNodes = 100
+
+// lookUpNodes returns the objects with the global ids ids, in order: one look-up per type among them
+// (merged with the level's other look-ups of that kind), nil for an id that is unknown or not a global
+// id. A nil entry is an untyped nil, never a typed nil pointer, so that it writes as null.
+func (r *Resolver) lookUpNodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	type at struct {
+		typ string
+		idx int // index in its type's keys
+	}
+	var keys loaders.NodeKeys
+	where := make([]at, len(ids))
+	for i, id := range ids {
+		typ, key, ok := parseGlobalID(id)
+		if !ok {
+			continue
+		}
+		var list *[]string
+		switch typ {
+		case typeUser:
+			list = &keys.Users
+		case typeProduct:
+			list = &keys.Products
+		case typeReview:
+			list = &keys.Reviews
+		case typeOrder:
+			list = &keys.Orders
+		}
+		where[i] = at{typ: typ, idx: len(*list)}
+		*list = append(*list, key)
+	}
+	vals, err := r.Loaders.Nodes(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Node, len(ids))
+	for i, w := range where {
+		switch w.typ {
+		case typeUser:
+			if v := vals.Users[w.idx]; v != nil {
+				out[i] = v
+			}
+		case typeProduct:
+			if v := vals.Products[w.idx]; v != nil {
+				out[i] = v
+			}
+		case typeReview:
+			if v := vals.Reviews[w.idx]; v != nil {
+				out[i] = v
+			}
+		case typeOrder:
+			if v := vals.Orders[w.idx]; v != nil {
+				out[i] = v
+			}
+		}
+	}
+	return out, nil
+}
