@@ -214,7 +214,7 @@ func TestPrivateDataNeverCrossesCallers(t *testing.T) {
 		resp := e.queryWith(t, hdrs[caller], q, map[string]any{"id": target})
 		var got answer
 		resp.decode(t, &got)
-		if got.Me == nil || got.Me.ID != caller {
+		if got.Me == nil || got.Me.ID != globalID("User", caller) {
 			t.Fatalf("op %d: me = %+v as %s", i, got.Me, caller)
 		}
 		u, _ := e.index.User(target)
@@ -233,7 +233,7 @@ func TestPrivateDataNeverCrossesCallers(t *testing.T) {
 			gotIDs = append(gotIDs, o.ID)
 		}
 		for _, o := range e.index.OrdersByBuyer(target) {
-			wantIDs = append(wantIDs, o.ID)
+			wantIDs = append(wantIDs, globalID("Order", o.ID))
 		}
 		slices.Sort(gotIDs)
 		slices.Sort(wantIDs)
