@@ -173,7 +173,9 @@ func TestSchemaCheckUsageErrors(t *testing.T) {
 }
 
 // withoutEmail removes User.email, with its description, from the SDL s.
-func withoutEmail(s string) string { return withoutField(s, "email: String @owner @cacheControl(scope: PRIVATE)") }
+func withoutEmail(s string) string {
+	return withoutField(s, "email: String @owner @cacheControl(scope: PRIVATE)")
+}
 
 // withoutField removes the field whose SDL line is field, with its description, from s.
 func withoutField(s, field string) string {
