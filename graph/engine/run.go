@@ -167,6 +167,9 @@ type group struct {
 	fields  []*fieldPlan
 	parents []any
 	res     Results
+	// denied holds, per field of fields, Check.Parent's refusal per parent (nil: no check, or none refused
+	// the field's parents in order).
+	denied [][]error
 }
 
 // resolveLevel resolves calls, grouped so that each (type, field, arguments) is one call, and returns
@@ -192,9 +195,9 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 		g.fields = append(g.fields, f)
 	}
 	// Per field: the parents the resolver sees (Check.Parent may refuse some), in order.
-	allowed := make([][]bool, len(calls))
 	for _, g := range groups {
-		for _, f := range g.fields {
+		g.denied = make([][]error, len(g.fields))
+		for k, f := range g.fields {
 			parents := r.objs[f.parent.id]
 			var check func(context.Context, any) error
 			if r.p.checks != nil && r.p.checks[f.id] != nil {
@@ -204,13 +207,13 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 				g.parents = append(g.parents, parents...)
 				continue
 			}
-			ok := make([]bool, len(parents))
+			denied := make([]error, len(parents))
 			for i, p := range parents {
-				if ok[i] = check(r.ctx, p) == nil; ok[i] {
+				if denied[i] = check(r.ctx, p); denied[i] == nil {
 					g.parents = append(g.parents, p)
 				}
 			}
-			allowed[indexOf(calls, f)] = ok
+			g.denied[k] = denied
 		}
 	}
 	fns := make([]func(context.Context), len(groups))
@@ -222,14 +225,14 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 	var ready []*objectPlan
 	for _, g := range groups {
 		off := 0
-		for _, f := range g.fields {
+		for k, f := range g.fields {
 			parents := r.objs[f.parent.id]
-			ok := allowed[indexOf(calls, f)]
+			denied := g.denied[k]
 			starts := make([]int32, len(parents))
-			for i, p := range parents {
-				if ok != nil && !ok[i] {
+			for i := range parents {
+				if denied != nil && denied[i] != nil {
 					starts[i] = int32(len(g.res.toks))
-					g.res.Error(r.p.checks[f.id].Parent(r.ctx, p))
+					g.res.Error(denied[i])
 					r.countRefused(f)
 					continue
 				}
@@ -244,15 +247,6 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 		}
 	}
 	return ready
-}
-
-func indexOf(calls []*fieldPlan, f *fieldPlan) int {
-	for i, c := range calls {
-		if c == f {
-			return i
-		}
-	}
-	return -1
 }
 
 // call runs one group's resolver over all its parents. Whatever happens (an error for the whole
@@ -323,14 +317,13 @@ func (r *run) checkValue(res *Results, i int32, check func(context.Context, stri
 // its concrete type) and adds the positions that received objects to ready.
 func (r *run) distribute(f *fieldPlan, ready []*objectPlan) []*objectPlan {
 	n := r.nodes[f.id]
-	before := len(ready)
 	for _, s := range n.starts {
-		ready = r.distributeValue(f, n.res, s, ready, before)
+		ready = r.distributeValue(f, n.res, s, ready)
 	}
 	return ready
 }
 
-func (r *run) distributeValue(f *fieldPlan, res *Results, i int32, ready []*objectPlan, before int) []*objectPlan {
+func (r *run) distributeValue(f *fieldPlan, res *Results, i int32, ready []*objectPlan) []*objectPlan {
 	t := res.toks[i]
 	switch t.kind {
 	case tokObj:
@@ -347,7 +340,7 @@ func (r *run) distributeValue(f *fieldPlan, res *Results, i int32, ready []*obje
 	case tokList:
 		j := i + 1
 		for range t.a {
-			ready = r.distributeValue(f, res, j, ready, before)
+			ready = r.distributeValue(f, res, j, ready)
 			j = res.skip(j)
 		}
 	}
