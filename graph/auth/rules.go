@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -24,18 +23,15 @@ const (
 )
 
 // Rules enforce the schema's authorization directives. They are read once from the schema (NewRules)
-// and checked by a gqlgen field interceptor before each field's resolver runs: a field the caller may
-// not see resolves to null with an error at its path (UNAUTHENTICATED for @authenticated and an
-// anonymous caller, FORBIDDEN otherwise) and its resolver, hence any upstream call, never runs.
+// and checked by the execution engine through FieldCheck (engine.go), or by a gqlgen field interceptor
+// where gqlgen's executor runs (interceptor.go): a field the caller may not see resolves to null with
+// an error at its path (UNAUTHENTICATED for @authenticated and an anonymous caller, FORBIDDEN otherwise)
+// and its resolver, hence any upstream call, never runs.
 //
 // @owner(result: true) is the one rule checked on the field's result rather than before its resolver:
 // the owner's id is in the object the field returns (Query.order: the order's buyer id), so the
 // resolver runs and loads it, and a result the caller does not own is replaced by null with FORBIDDEN.
 // Callers that cannot own anything (anonymous, API keys) are refused before the resolver runs.
-//
-// Add the Rules to the executor after the batch scheduler's extension (resolvers/loaders): the
-// scheduler then sees a refused field finish with an error and no children, and its count of running
-// fields stays right.
 type Rules struct {
 	byType     map[string]map[string]*rule // type name → field name → rule
 	adminScope string
@@ -253,136 +249,6 @@ func scopeSets(v any) ([][]string, bool) {
 		sets = append(sets, set)
 	}
 	return sets, true
-}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (r *Rules) ExtensionName() string { return "TrellisAuthorization" }
-
-// Validate implements graphql.HandlerExtension.
-func (r *Rules) Validate(graphql.ExecutableSchema) error { return nil }
-
-// InterceptField implements graphql.FieldInterceptor: it refuses the field before its resolver runs
-// when the caller may not see it, and checks the result of an @owner(result: true) field.
-func (r *Rules) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	checkResult, err := r.Check(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := next(ctx)
-	if checkResult {
-		return r.CheckResult(ctx, res, err)
-	}
-	if fc := graphql.GetFieldContext(ctx); fc != nil && err == nil {
-		if ru := r.byType[fc.Object][fc.Field.Name]; ru != nil && ru.owned != nil {
-			return r.checkOwned(ctx, fc, ru, res), nil
-		}
-	}
-	return res, err
-}
-
-// checkOwned enforces the owned types' rules on a result of gqlgen's executor (the engine's oracle in
-// tests; the engine checks each object itself, knowing its type): an object the caller does not own
-// becomes nil with FORBIDDEN at its path (a list's item at its index). gqlgen hands the interceptor Go
-// values only, so an object's GraphQL type is taken to be its Go type's name, as the models bound in
-// gqlgen.yml are named (upstreams.Order is Order).
-func (r *Rules) checkOwned(ctx context.Context, fc *graphql.FieldContext, ru *rule, res any) any {
-	c := identity.FromContext(ctx)
-	if c.HasScope(r.adminScope) {
-		return res
-	}
-	refused := func(v any) bool {
-		rv := reflect.ValueOf(v)
-		for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
-			if rv.IsNil() {
-				return false
-			}
-			rv = rv.Elem()
-		}
-		if !rv.IsValid() {
-			return false
-		}
-		owner, ok := ru.owned[rv.Type().Name()]
-		return ok && (c == nil || r.fieldOf(v, owner) != c.UserID)
-	}
-	deny := func(path ast.Path) {
-		err := ownerOnly(fc.Object, fc.Field.Name)
-		err.Path = path
-		r.in.denial(ctx, errcode.Code(err))
-		graphql.AddError(ctx, err)
-	}
-	rv := reflect.ValueOf(res)
-	if rv.Kind() != reflect.Slice {
-		if refused(res) {
-			deny(fc.Path())
-			return nil
-		}
-		return res
-	}
-	var out reflect.Value
-	for i := range rv.Len() {
-		item := rv.Index(i)
-		if !refused(item.Interface()) {
-			continue
-		}
-		if !out.IsValid() {
-			out = reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
-			reflect.Copy(out, rv)
-		}
-		out.Index(i).Set(reflect.Zero(item.Type()))
-		deny(append(fc.Path(), ast.PathIndex(i)))
-	}
-	if out.IsValid() {
-		return out.Interface()
-	}
-	return res
-}
-
-// Check is InterceptField's decision before the resolver runs, for a caller that runs several
-// extensions' per-field work in one interceptor: the error to answer the current field with instead of
-// running its resolver (the denial is counted), or nil. checkResult is true when the owner is in the
-// field's own result (@owner(result: true)): the caller must then pass the resolver's answer through
-// CheckResult. Callers that cannot own anything (anonymous, API keys without a user) are refused here,
-// before the object is loaded.
-func (r *Rules) Check(ctx context.Context) (checkResult bool, err error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil {
-		return false, nil
-	}
-	ru := r.byType[fc.Object][fc.Field.Name]
-	if ru == nil {
-		return false, nil
-	}
-	c := identity.FromContext(ctx)
-	if err := r.check(c, fc.Object, fc.Field.Name, ru, func() any { return parentResult(fc) }); err != nil {
-		r.in.denial(ctx, errcode.Code(err))
-		return false, err
-	}
-	if ru.resultOwner == "" {
-		return false, nil
-	}
-	if !c.HasScope(r.adminScope) && (c == nil || c.UserID == "") {
-		err := ownerOnly(fc.Object, fc.Field.Name)
-		r.in.denial(ctx, errcode.Code(err))
-		return false, err
-	}
-	return true, nil
-}
-
-// CheckResult enforces @owner(result: true) on the resolver's answer (res, err): a null result stays
-// null; a result the caller does not own becomes null with FORBIDDEN; admins see everything.
-func (r *Rules) CheckResult(ctx context.Context, res any, err error) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	c := identity.FromContext(ctx)
-	if c.HasScope(r.adminScope) || isNil(res) {
-		return res, err
-	}
-	ru := r.byType[fc.Object][fc.Field.Name]
-	if c == nil || r.fieldOf(res, ru.resultOwner) != c.UserID {
-		err := ownerOnly(fc.Object, fc.Field.Name)
-		r.in.denial(ctx, errcode.Code(err))
-		return nil, err
-	}
-	return res, err
 }
 
 // ownerOnly is the error of an owner rule of typ.field that does not hold.
