@@ -13,7 +13,7 @@ var _ engine.FieldObserver = (*Extension)(nil)
 
 // FieldResolved implements engine.FieldObserver: the actual cost of a field the engine resolved on
 // resolved objects, returning values non-null values: per resolution its own weight and the weights
-// of the arguments given, plus its type's weight per value returned — what CountField adds per
+// of the arguments given, plus its type's weight per value returned — what countField adds per
 // resolution under gqlgen's executor, summed over a level at once.
 func (e *Extension) FieldResolved(ctx context.Context, typ string, def *ast.FieldDefinition, args map[string]any, resolved, values int) {
 	st := stateOf(ctx)

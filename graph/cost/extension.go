@@ -177,14 +177,14 @@ func (e *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 // and the type weight of every object it returned to the actual cost.
 func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
-	e.CountField(ctx, res, err)
+	e.countField(ctx, res, err)
 	return res, err
 }
 
-// CountField is InterceptField's work once the current field's resolver has returned res and err, for
-// a caller that runs several extensions' per-field work in one interceptor: it adds the field's own
+// countField is InterceptField's work once the current field's resolver (under gqlgen's executor) has
+// returned res and err: it adds the field's own
 // weight and the type weight of every object in res to the operation's actual cost.
-func (e *Extension) CountField(ctx context.Context, res any, err error) {
+func (e *Extension) countField(ctx context.Context, res any, err error) {
 	st, _ := ctx.Value(stateKey{}).(*opState)
 	fc := graphql.GetFieldContext(ctx)
 	if st == nil || fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
