@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/trellisgw/trellis/upstreams/balancer"
@@ -182,7 +184,7 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	if out == nil {
 		return resp.StatusCode, c.drain(op, lr)
 	}
-	if err := json.NewDecoder(lr).Decode(out); err != nil {
+	if err := jsonv2.UnmarshalRead(lr, out, decodeOptions); err != nil {
 		if lr.N <= 0 {
 			return resp.StatusCode, c.tooLarge(op)
 		}
@@ -193,6 +195,18 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	}
 	return resp.StatusCode, c.drain(op, lr)
 }
+
+// decodeOptions decode an upstream's response as encoding/json would (names matched without regard to
+// case, invalid UTF-8 replaced by U+FFFD, a repeated name's last value kept), with the JSON v2
+// implementation: decoding upstream responses is the largest part of both the gateway's and the
+// hand-written floor's CPU, and v2 decodes them in less than half the time with a third of the
+// allocations (measured on a 180-review batch: 287 → 119 µs, 858 → 294 allocations). Unlike
+// json.Decoder it refuses trailing data after the value, which no well-formed response has.
+var decodeOptions = jsonv2.JoinOptions(
+	jsonv2.MatchCaseInsensitiveNames(true),
+	jsontext.AllowInvalidUTF8(true),
+	jsontext.AllowDuplicateNames(true),
+)
 
 // drain reads the rest of a 2xx body (at most the bound) so the connection returns to the pool, and
 // fails the call when the body turns out to be over the bound.

@@ -403,3 +403,52 @@ func closedURL(t *testing.T) string {
 	}
 	return "http://" + addr
 }
+
+// TestDecodeLikeEncodingJSON: upstream responses decode as encoding/json decodes them (the client
+// uses the JSON v2 implementation for speed): names matched regardless of case, invalid UTF-8 replaced
+// by U+FFFD, a repeated name's last value kept, unknown names ignored; trailing data is refused.
+func TestDecodeLikeEncodingJSON(t *testing.T) {
+	type user struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+		Rating   int    `json:"rating"`
+	}
+	tests := []struct {
+		name    string
+		body    string
+		want    user
+		wantErr bool
+	}{
+		{name: "exact names", body: `{"id":"1","username":"ada","rating":5}`, want: user{ID: "1", Username: "ada", Rating: 5}},
+		{name: "names in another case", body: `{"ID":"1","UserName":"ada"}`, want: user{ID: "1", Username: "ada"}},
+		{name: "invalid UTF-8", body: "{\"id\":\"a\xffb\"}", want: user{ID: "a\uFFFDb"}},
+		{name: "repeated name", body: `{"id":"1","id":"2"}`, want: user{ID: "2"}},
+		{name: "unknown names", body: `{"id":"1","extra":{"deep":[1,2]}}`, want: user{ID: "1"}},
+		{name: "trailing data", body: `{"id":"1"} {"id":"2"}`, wantErr: true},
+		{name: "wrong type", body: `{"rating":"5"}`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			c := newClient(t, newTransport(t, rest.Config{}), srv.URL, 0)
+			var got user
+			err := c.Get(context.Background(), "GET /users", "/users", nil, &got)
+			if tt.wantErr {
+				var ue *upstreamerr.Error
+				if !errors.As(err, &ue) || ue.Code != upstreamerr.Failed {
+					t.Fatalf("err = %v, want an upstream failure", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("decoded %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
