@@ -160,9 +160,9 @@ func TestProductionModeHidesBreakdownAndUsage(t *testing.T) {
 	if resp.StatusCode == http.StatusOK {
 		t.Errorf("GET /admin/usage in production without a token: %d", resp.StatusCode)
 	}
-	e = newEnv(t, func(c *gateway.Config) { c.Server.Mode = "production"; c.RateLimit.Usage.AdminToken = "tok" })
+	e = newEnv(t, func(c *gateway.Config) { c.Server.Mode = "production"; c.Server.AdminToken = "0123456789abcdef-tok" })
 	req, _ := http.NewRequest(http.MethodGet, e.admin.URL+"/admin/usage", nil)
-	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Authorization", "Bearer 0123456789abcdef-tok")
 	if resp, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)
 	}

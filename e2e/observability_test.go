@@ -233,11 +233,11 @@ func TestOperationsEndpoint(t *testing.T) {
 		base := e.gatewayOver(t, func(c *gateway.Config) {
 			onMain(c)
 			c.Server.Mode = "production"
-			c.Telemetry.Analytics.AdminToken = token
+			c.Server.AdminToken = token
 		})
 		getJSON(t, base+"/admin/operations", nil, http.StatusUnauthorized, nil)
-		getJSON(t, base+"/admin/operations", map[string]string{telemetry.AdminTokenHeader: "wrong-token-0123456"}, http.StatusUnauthorized, nil)
-		getJSON(t, base+"/admin/operations", map[string]string{telemetry.AdminTokenHeader: token}, http.StatusOK, nil)
+		getJSON(t, base+"/admin/operations", map[string]string{"Authorization": "Bearer wrong-token-0123456"}, http.StatusUnauthorized, nil)
+		getJSON(t, base+"/admin/operations", map[string]string{"Authorization": "Bearer " + token}, http.StatusOK, nil)
 	})
 }
 

@@ -18,32 +18,36 @@ type route struct {
 }
 
 // adminRoutes is the one route table of the admin surface: every endpoint for operators, served on
-// server.admin_addr (or on the main listener with server.admin_on_main_listener). Each handler checks
-// its own token for now: /admin/usage and /admin/schema/* rate_limit.usage.admin_token
-// (Authorization: Bearer), /admin/operations telemetry.analytics.admin_token (X-Trellis-Admin-Token).
+// server.admin_addr (or on the main listener with server.admin_on_main_listener). Every /admin/
+// endpoint is behind the one token, server.admin_token (Authorization: Bearer, internal/admintoken);
+// without it they exist in development mode only (ModeSettings.OpenAdminEndpoints), so that a
+// production gateway never serves them open.
 //
 //	GET /metrics                     Prometheus exposition (when the process installed the SDK: WithMetricsHandler)
-//	GET /admin/usage                 rate-limit metering per period (development, or with its token)
-//	GET /admin/schema/usage          field usage per client app/version (as /admin/usage; with schema_usage on)
+//	GET /admin/usage                 rate-limit metering per period
+//	GET /admin/schema/usage          field usage per client app/version (with schema_usage on)
 //	GET /admin/schema/deprecations   who uses each deprecated element (likewise)
-//	GET /admin/operations            per-operation analytics (404 in production without its token)
-//	POST /admin/cache/purge          drops cached entities (as /admin/usage)
+//	GET /admin/operations            per-operation analytics (with telemetry)
+//	POST /admin/cache/purge          drops cached entities
 func adminRoutes(cfg Config, metrics http.Handler, limiter *ratelimit.Limiter, tel *telemetry.Telemetry, u *usage.Usage, clients *upstreams.Clients) []route {
 	var routes []route
 	if metrics != nil {
 		routes = append(routes, route{"GET /metrics", metrics})
 	}
-	if token := cfg.RateLimit.Usage.AdminToken; token != "" || cfg.Mode().OpenAdminEndpoints {
-		routes = append(routes, route{"GET /admin/usage", limiter.UsageHandler(string(token))},
-			route{"POST /admin/cache/purge", admintoken.Require(string(token), clients.PurgeHandler())})
-		if u != nil {
-			routes = append(routes,
-				route{"GET /admin/schema/usage", admintoken.Require(string(token), u.UsageHandler())},
-				route{"GET /admin/schema/deprecations", admintoken.Require(string(token), u.DeprecationsHandler())})
-		}
+	token := string(cfg.Server.AdminToken)
+	if token == "" && !cfg.Mode().OpenAdminEndpoints {
+		return routes
+	}
+	admin := []route{{"GET /admin/usage", limiter.UsageHandler()}, {"POST /admin/cache/purge", clients.PurgeHandler()}}
+	if u != nil {
+		admin = append(admin, route{"GET /admin/schema/usage", u.UsageHandler()},
+			route{"GET /admin/schema/deprecations", u.DeprecationsHandler()})
 	}
 	if tel != nil {
-		routes = append(routes, route{"GET /admin/operations", tel.OperationsHandler()})
+		admin = append(admin, route{"GET /admin/operations", tel.OperationsHandler()})
+	}
+	for _, r := range admin {
+		routes = append(routes, route{r.pattern, admintoken.Require(token, r.handler)})
 	}
 	return routes
 }

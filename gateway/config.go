@@ -203,13 +203,23 @@ func nameKeys(root *yaml.Node, err error, files []secretFile) error {
 			}
 			detail = "unknown key"
 		}
-		if key := keyAt(root, line, ""); key != "" {
+		key := keyAt(root, line, "")
+		if to, ok := movedKeys[strings.TrimSuffix(key, fileSuffix)]; ok && detail == "unknown key" {
+			detail = "moved to " + to + strings.TrimPrefix(key, strings.TrimSuffix(key, fileSuffix))
+		}
+		if key != "" {
 			errs = append(errs, fmt.Errorf("%s (line %d): %s", key, line, detail))
 		} else {
 			errs = append(errs, errors.New(msg))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// movedKeys are keys of earlier releases that now live elsewhere: naming the new key beats "unknown key".
+var movedKeys = map[string]string{
+	"telemetry.analytics.admin_token": "server.admin_token",
+	"rate_limit.usage.admin_token":    "server.admin_token",
 }
 
 // keyAt returns the dotted path of the mapping key written at line, or "": the deepest such key, so

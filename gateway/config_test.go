@@ -53,6 +53,8 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 		{"unknown nested key", "server:\n  adr: x\n", []string{"server.adr (line 2): unknown key"}},
 		{"unknown keys in flow style", "upstreams: {rest: {accounts: {uri: x}}}\n", []string{"upstreams.rest.accounts.uri (line 1): unknown key"}},
 		{"upstreams of the old shape", "upstreams: {accounts: {url: x}}\n", []string{"upstreams.accounts.url (line 1): unknown key"}},
+		{"an admin token of the old places", "telemetry: {analytics: {admin_token: x}}\nrate_limit:\n  usage:\n    admin_token_file: /t\n",
+			[]string{"telemetry.analytics.admin_token (line 1): moved to server.admin_token", "rate_limit.usage.admin_token_file (line 4): moved to server.admin_token_file"}},
 		{"wrong type", "server:\n  max_body_bytes: lots\n", []string{"server.max_body_bytes (line 2)", "lots"}},
 		{"bad duration", "server:\n  request_timeout: soon\n", []string{"server.request_timeout (line 2)", "soon"}},
 		{"not a mapping", "- a\n- b\n", []string{"cannot unmarshal"}},

@@ -99,7 +99,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	// Every line logged with a request's context carries its request and trace ids.
 	o.logger = slog.New(telemetry.WrapHandler(o.logger.Handler()))
 	tel, err := telemetry.New(cfg.Telemetry, telemetry.WithFanOutPlan(mode.FanOutPlan),
-		telemetry.WithOpenAnalytics(mode.OpenAdminEndpoints), telemetry.WithLogger(o.logger))
+		telemetry.WithLogger(o.logger))
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()

@@ -17,9 +17,8 @@ type ModeSettings struct {
 	// CostBreakdown answers the cost breakdown header with each field's price (package graph/cost).
 	// Development.
 	CostBreakdown bool `yaml:"cost_breakdown"`
-	// OpenAdminEndpoints serves GET /admin/operations and GET /admin/usage without a configured admin
-	// token; otherwise each needs its token and is 404 without one (packages telemetry, graph/ratelimit).
-	// Development.
+	// OpenAdminEndpoints serves the /admin/ endpoints without server.admin_token; otherwise they are
+	// 404 until it is set (adminRoutes). Development.
 	OpenAdminEndpoints bool `yaml:"open_admin_endpoints"`
 	// DevelopmentSecret lets HS256 fall back to the well-known development secret when
 	// auth.jwt.hs256_secret is empty; otherwise HS256 is off without a secret, and the development

@@ -30,8 +30,8 @@ const fileSuffix = "_file"
 
 // legacyEnv are environment variables of earlier releases, still honoured (after the TRELLIS_<KEY> one).
 var legacyEnv = map[string]string{
-	"auth.jwt.hs256_secret":           "TRELLIS_AUTH_HS256_SECRET",
-	"telemetry.analytics.admin_token": "TRELLIS_ADMIN_TOKEN",
+	"auth.jwt.hs256_secret": "TRELLIS_AUTH_HS256_SECRET",
+	"server.admin_token":    "TRELLIS_ADMIN_TOKEN",
 }
 
 // SecretEnv returns the environment variable that overrides the secret at key, e.g.

@@ -18,7 +18,7 @@ func TestSecretKeys(t *testing.T) {
 	c := DefaultConfig()
 	want := []string{
 		"auth.jwt.hs256_secret", "persisted_queries.redis.password", "rate_limit.redis.password",
-		"rate_limit.usage.admin_token", "schema_usage.redis.password", "telemetry.analytics.admin_token",
+		"schema_usage.redis.password", "server.admin_token",
 	}
 	if diff := cmp.Diff(SecretKeys(&c), want); diff != "" {
 		t.Errorf("SecretKeys (-got +want):\n%s", diff)
@@ -72,13 +72,13 @@ func TestSecretSources(t *testing.T) {
 			env: map[string]string{
 				"TRELLIS_AUTH_JWT_HS256_SECRET":            "from-the-env-0123456789abcdef0123456789",
 				"TRELLIS_PERSISTED_QUERIES_REDIS_PASSWORD": "pq-from-env",
-				"TRELLIS_RATE_LIMIT_USAGE_ADMIN_TOKEN":     "usage-token-from-env",
+				"TRELLIS_SERVER_ADMIN_TOKEN":               "admin-token-from-env",
 			},
 			check: func(c Config) map[string]string {
 				return map[string]string{
 					string(c.Auth.JWT.HS256Secret):            "from-the-env-0123456789abcdef0123456789",
 					string(c.PersistedQueries.Redis.Password): "pq-from-env",
-					string(c.RateLimit.Usage.AdminToken):      "usage-token-from-env",
+					string(c.Server.AdminToken):               "admin-token-from-env",
 				}
 			},
 		},
@@ -90,8 +90,8 @@ func TestSecretSources(t *testing.T) {
 			},
 			check: func(c Config) map[string]string {
 				return map[string]string{
-					string(c.Auth.JWT.HS256Secret):           "legacy-env-0123456789abcdef0123456789",
-					string(c.Telemetry.Analytics.AdminToken): "legacy-admin-token-0123",
+					string(c.Auth.JWT.HS256Secret): "legacy-env-0123456789abcdef0123456789",
+					string(c.Server.AdminToken):    "legacy-admin-token-0123",
 				}
 			},
 		},
@@ -112,13 +112,13 @@ func TestSecretSources(t *testing.T) {
 		},
 		{
 			name:    "too short from the environment",
-			env:     map[string]string{"TRELLIS_TELEMETRY_ANALYTICS_ADMIN_TOKEN": "x7q2k"},
-			wantErr: []string{"telemetry.analytics.admin_token: too short"},
+			env:     map[string]string{"TRELLIS_SERVER_ADMIN_TOKEN": "x7q2k"},
+			wantErr: []string{"server.admin_token: too short"},
 		},
 		{
 			name:    "the redacted placeholder pasted back",
-			yaml:    "rate_limit: {usage: {admin_token: " + secret.Redacted + "}}\n",
-			wantErr: []string{"rate_limit.usage.admin_token: \"<redacted>\" is what `gateway config print` shows"},
+			yaml:    "server: {admin_token: " + secret.Redacted + "}\n",
+			wantErr: []string{"server.admin_token: \"<redacted>\" is what `gateway config print` shows"},
 		},
 	}
 	for _, tt := range tests {

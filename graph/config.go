@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/internal/configerr"
+	"github.com/trellisgw/trellis/internal/secret"
 )
 
 // Config is the `server` section of the gateway's config file: the HTTP surface and the executor.
@@ -24,6 +25,11 @@ type Config struct {
 	// off the GraphQL listener. Default "127.0.0.1:9090" (loopback: reachable by a local scraper or a
 	// sidecar, not from outside).
 	AdminAddr string `yaml:"admin_addr"`
+	// AdminToken is the one token of the admin surface: every /admin/ endpoint (not /metrics) needs
+	// `Authorization: Bearer <token>` (401 otherwise). Without it the /admin/ endpoints are served in
+	// development mode only (404 in production, gateway.ModeSettings.OpenAdminEndpoints). A secret, at
+	// least 16 characters. Default empty.
+	AdminToken secret.Secret `yaml:"admin_token"`
 	// AdminOnMainListener serves the admin surface on Addr as well, and starts no admin listener: the
 	// old behaviour, for deployments that block the paths at the edge. Default false.
 	AdminOnMainListener bool `yaml:"admin_on_main_listener"`
@@ -207,6 +213,9 @@ func (c Config) Validate() error {
 		case c.AdminAddr == c.Addr && port != "0":
 			errs = append(errs, fmt.Errorf("admin_addr: %q is addr too: give the admin surface its own port, or set admin_on_main_listener", c.AdminAddr))
 		}
+	}
+	if t := c.AdminToken; t != "" && len(t) < 16 {
+		errs = append(errs, errors.New("admin_token: too short, use at least 16 random characters"))
 	}
 	for key, d := range map[string]time.Duration{
 		"read_header_timeout": c.ReadHeaderTimeout, "request_timeout": c.RequestTimeout, "shutdown_timeout": c.ShutdownTimeout,

@@ -89,6 +89,8 @@ func TestValidate(t *testing.T) {
 		{name: "admin_addr is addr", modify: func(c *Config) { c.AdminAddr = c.Addr },
 			want: []string{`admin_addr: "127.0.0.1:8080" is addr too: give the admin surface its own port, or set admin_on_main_listener`}},
 		{name: "admin_addr unused on the main listener", modify: func(c *Config) { c.AdminAddr, c.AdminOnMainListener = "", true }},
+		{name: "admin_token too short, never echoed", modify: func(c *Config) { c.AdminToken = "hunter2" },
+			want: []string{"admin_token: too short, use at least 16 random characters"}},
 		{name: "both on random ports", modify: func(c *Config) { c.Addr, c.AdminAddr = "127.0.0.1:0", "127.0.0.1:0" }},
 		{name: "negative read_header_timeout", modify: func(c *Config) { c.ReadHeaderTimeout = -time.Second },
 			want: []string{"read_header_timeout: must be >= 0 (0 = default), got -1s"}},

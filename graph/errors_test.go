@@ -28,8 +28,8 @@ func newLog() (*slog.Logger, *bytes.Buffer) {
 	return slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
 }
 
-// secret is detail that must reach the log and never a client.
-const secret = "dial tcp 10.9.8.7:4101: connect: connection refused (token=s3cr3t)"
+// hiddenDetail is detail that must reach the log and never a client.
+const hiddenDetail = "dial tcp 10.9.8.7:4101: connect: connection refused (token=s3cr3t)"
 
 func TestPresentError(t *testing.T) {
 	path := ast.Path{ast.PathName("topProducts"), ast.PathIndex(1), ast.PathName("inStock")}
@@ -42,7 +42,7 @@ func TestPresentError(t *testing.T) {
 	}
 	up := func(code upstreamerr.Code) *upstreamerr.Error {
 		return &upstreamerr.Error{Upstream: "inventory", Op: "/trellis.inventory.v1.InventoryService/GetStock",
-			Code: code, Err: errors.New(secret)}
+			Code: code, Err: errors.New(hiddenDetail)}
 	}
 	coded := errcode.New(errcode.Forbidden, "you may only see your own orders")
 	coded.Path, coded.Locations = path, locs
@@ -61,13 +61,13 @@ func TestPresentError(t *testing.T) {
 			name: "upstream unavailable", err: wrap(up(upstreamerr.Unavailable)),
 			wantMsg: "the inventory service is unavailable",
 			wantExt: map[string]any{"code": errcode.UpstreamUnavailable},
-			wantLog: []string{secret, "GetStock", `"upstream":"inventory"`, `"path":"topProducts[1].inStock"`, errcode.UpstreamUnavailable},
+			wantLog: []string{hiddenDetail, "GetStock", `"upstream":"inventory"`, `"path":"topProducts[1].inStock"`, errcode.UpstreamUnavailable},
 		},
 		{
 			name: "upstream timeout", err: wrap(up(upstreamerr.Timeout)),
 			wantMsg: "the inventory service did not answer in time",
 			wantExt: map[string]any{"code": errcode.UpstreamTimeout},
-			wantLog: []string{secret, errcode.UpstreamTimeout},
+			wantLog: []string{hiddenDetail, errcode.UpstreamTimeout},
 		},
 		{
 			name: "client gave up", err: wrap(up(upstreamerr.Canceled)),
@@ -79,35 +79,35 @@ func TestPresentError(t *testing.T) {
 			name: "upstream failed", err: wrap(up(upstreamerr.Failed)),
 			wantMsg: "the inventory service failed",
 			wantExt: map[string]any{"code": errcode.UpstreamError},
-			wantLog: []string{secret, errcode.UpstreamError},
+			wantLog: []string{hiddenDetail, errcode.UpstreamError},
 		},
 		{
 			name: "upstream not found that reached the client", err: wrap(up(upstreamerr.NotFound)),
 			wantMsg: "the inventory service failed",
 			wantExt: map[string]any{"code": errcode.UpstreamError},
-			wantLog: []string{secret},
+			wantLog: []string{hiddenDetail},
 		},
 		{
 			name: "upstream error wrapped with context", err: wrap(fmt.Errorf("load stock: %w", up(upstreamerr.Unavailable))),
 			wantMsg: "the inventory service is unavailable",
 			wantExt: map[string]any{"code": errcode.UpstreamUnavailable},
-			wantLog: []string{secret},
+			wantLog: []string{hiddenDetail},
 		},
 		{
 			name: "upstream bad input",
 			err: wrap(&upstreamerr.Error{Upstream: "orders", Op: "PlaceOrder", Code: upstreamerr.BadInput,
-				Message: "quantity must be between 1 and 99", Field: "quantity", Err: errors.New(secret)}),
+				Message: "quantity must be between 1 and 99", Field: "quantity", Err: errors.New(hiddenDetail)}),
 			wantMsg: "quantity must be between 1 and 99",
 			wantExt: map[string]any{"code": errcode.BadUserInput, "field": "quantity"},
-			wantLog: []string{secret, `"level":"DEBUG"`, `"upstream":"orders"`},
+			wantLog: []string{hiddenDetail, `"level":"DEBUG"`, `"upstream":"orders"`},
 		},
 		{
 			name: "upstream bad input without field",
 			err: wrap(&upstreamerr.Error{Upstream: "reviews", Op: "POST /reviews", Code: upstreamerr.BadInput,
-				Message: "body is too long", Err: errors.New(secret)}),
+				Message: "body is too long", Err: errors.New(hiddenDetail)}),
 			wantMsg: "body is too long",
 			wantExt: map[string]any{"code": errcode.BadUserInput},
-			wantLog: []string{secret, `"level":"DEBUG"`},
+			wantLog: []string{hiddenDetail, `"level":"DEBUG"`},
 		},
 		{
 			name: "coded error passes through", err: coded, wantSame: true,
@@ -134,21 +134,21 @@ func TestPresentError(t *testing.T) {
 			wantLog: []string{"Product"},
 		},
 		{
-			name: "plain error", err: wrap(errors.New("db password=" + secret)),
+			name: "plain error", err: wrap(errors.New("db password=" + hiddenDetail)),
 			wantMsg: "internal error",
 			wantExt: map[string]any{"code": errcode.Internal},
-			wantLog: []string{"db password=" + secret, `"path":"topProducts[1].inStock"`},
+			wantLog: []string{"db password=" + hiddenDetail, `"path":"topProducts[1].inStock"`},
 		},
 		{
 			name: "plain error in a gqlerror with a message of its own",
 			err: func() error {
-				e := wrap(errors.New(secret)).(*gqlerror.Error)
-				e.Message = "custom: " + secret
+				e := wrap(errors.New(hiddenDetail)).(*gqlerror.Error)
+				e.Message = "custom: " + hiddenDetail
 				return e
 			}(),
 			wantMsg: "internal error",
 			wantExt: map[string]any{"code": errcode.Internal},
-			wantLog: []string{secret},
+			wantLog: []string{hiddenDetail},
 		},
 	}
 	for _, tt := range tests {
@@ -177,7 +177,7 @@ func TestPresentError(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, leak := range []string{secret, "s3cr3t", "10.9.8.7", "GetStock", "PlaceOrder", "password"} {
+			for _, leak := range []string{hiddenDetail, "s3cr3t", "10.9.8.7", "GetStock", "PlaceOrder", "password"} {
 				if strings.Contains(string(shown), leak) {
 					t.Errorf("client sees %q: %s", leak, shown)
 				}
@@ -203,20 +203,20 @@ func TestPresentError(t *testing.T) {
 func TestPresentErrorTakesPathFromContext(t *testing.T) {
 	log, buf := newLog()
 	ctx := graphql.WithPathContext(context.Background(), graphql.NewPathWithField("me"))
-	got := presentError(log)(ctx, errors.New(secret))
+	got := presentError(log)(ctx, errors.New(hiddenDetail))
 	if got.Message != "internal error" || errcode.Code(got) != errcode.Internal {
 		t.Errorf("presented %q %v, want internal error", got.Message, got.Extensions)
 	}
 	if diff := cmp.Diff(got.Path, ast.Path{ast.PathName("me")}); diff != "" {
 		t.Errorf("path (-got +want):\n%s", diff)
 	}
-	if !strings.Contains(buf.String(), secret) {
+	if !strings.Contains(buf.String(), hiddenDetail) {
 		t.Errorf("log lacks the detail:\n%s", buf.String())
 	}
 
 	buf.Reset()
 	got = presentError(log)(ctx, &upstreamerr.Error{Upstream: "accounts", Op: "GET /users", Code: upstreamerr.Timeout,
-		Err: errors.New(secret)})
+		Err: errors.New(hiddenDetail)})
 	if got.Message != "the accounts service did not answer in time" || errcode.Code(got) != errcode.UpstreamTimeout {
 		t.Errorf("presented %q %v, want an upstream timeout", got.Message, got.Extensions)
 	}
@@ -228,15 +228,15 @@ func TestPresentErrorTakesPathFromContext(t *testing.T) {
 func TestRecoverPanic(t *testing.T) {
 	log, buf := newLog()
 	ctx := graphql.WithPathContext(context.Background(), graphql.NewPathWithField("order"))
-	err := recoverPanic(log)(ctx, "runtime error: index out of range "+secret)
+	err := recoverPanic(log)(ctx, "runtime error: index out of range "+hiddenDetail)
 	if err == nil {
 		t.Fatal("recoverPanic returned nil")
 	}
-	if strings.Contains(err.Error(), secret) {
+	if strings.Contains(err.Error(), hiddenDetail) {
 		t.Errorf("the recovered error carries the panic: %v", err)
 	}
 	logged := buf.String()
-	for _, want := range []string{"panic in resolver", secret, "goroutine", "TestRecoverPanic"} {
+	for _, want := range []string{"panic in resolver", hiddenDetail, "goroutine", "TestRecoverPanic"} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("log lacks %q:\n%s", want, logged)
 		}
@@ -258,8 +258,8 @@ func TestSharedUpstreamFailureIsLoggedOnce(t *testing.T) {
 	log, buf := newLog()
 	present := presentError(log)
 	for _, failure := range []*upstreamerr.Error{
-		{Upstream: "accounts", Op: "GET /users", Code: upstreamerr.Unavailable, Err: errors.New(secret)},
-		{Upstream: "reviews", Op: "POST /reviews", Code: upstreamerr.BadInput, Message: "body: too short", Err: errors.New(secret)},
+		{Upstream: "accounts", Op: "GET /users", Code: upstreamerr.Unavailable, Err: errors.New(hiddenDetail)},
+		{Upstream: "reviews", Op: "POST /reviews", Code: upstreamerr.BadInput, Message: "body: too short", Err: errors.New(hiddenDetail)},
 	} {
 		buf.Reset()
 		for i := range 3 {

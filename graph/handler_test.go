@@ -64,7 +64,7 @@ func TestWithDeadline(t *testing.T) {
 func TestRecoverHTTP(t *testing.T) {
 	log, buf := newLog()
 	h := recoverHTTP(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		panic("boom: " + secret)
+		panic("boom: " + hiddenDetail)
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
@@ -75,7 +75,7 @@ func TestRecoverHTTP(t *testing.T) {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
 	wantBody(t, rec.Body.String(), "internal error")
-	if !strings.Contains(buf.String(), secret) {
+	if !strings.Contains(buf.String(), hiddenDetail) {
 		t.Errorf("log lacks the panic:\n%s", buf.String())
 	}
 
@@ -130,7 +130,7 @@ func newTestHandler(t *testing.T, cfg Config, d Deps) http.Handler {
 }
 
 func TestProbes(t *testing.T) {
-	errDown := errors.New("orders: dial 10.9.8.7:4501: " + secret)
+	errDown := errors.New("orders: dial 10.9.8.7:4501: " + hiddenDetail)
 	tests := []struct {
 		name       string
 		method     string
@@ -148,7 +148,7 @@ func TestProbes(t *testing.T) {
 			ready: func(context.Context) error { return nil }, wantStatus: http.StatusOK, wantBody: "ready"},
 		{name: "readyz not ready", method: http.MethodGet, path: "/readyz",
 			ready:      func(context.Context) error { return errDown },
-			wantStatus: http.StatusServiceUnavailable, wantBody: "unavailable", wantLog: secret},
+			wantStatus: http.StatusServiceUnavailable, wantBody: "unavailable", wantLog: hiddenDetail},
 		{name: "readyz check is bounded", method: http.MethodGet, path: "/readyz",
 			ready: func(ctx context.Context) error {
 				if _, ok := ctx.Deadline(); !ok {
@@ -171,7 +171,7 @@ func TestProbes(t *testing.T) {
 			if tt.wantBody != "" {
 				wantBody(t, rec.Body.String(), tt.wantBody)
 			}
-			if strings.Contains(rec.Body.String(), "10.9.8.7") || strings.Contains(rec.Body.String(), secret) {
+			if strings.Contains(rec.Body.String(), "10.9.8.7") || strings.Contains(rec.Body.String(), hiddenDetail) {
 				t.Errorf("body shows the error: %s", rec.Body)
 			}
 			if tt.wantLog != "" && !strings.Contains(buf.String(), tt.wantLog) {

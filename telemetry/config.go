@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/trellisgw/trellis/internal/secret"
 )
 
 // Config is the `telemetry` section of the gateway's config file.
@@ -42,9 +41,6 @@ type MetricsConfig struct {
 
 // AnalyticsConfig configures the per-operation analytics.
 type AnalyticsConfig struct {
-	// AdminToken, when set, is required in the X-Trellis-Admin-Token header of GET /admin/operations.
-	// Without it the endpoint is served in development mode only (404 in production). Default empty.
-	AdminToken secret.Secret `yaml:"admin_token"`
 	// Samples is how many recent latencies each operation keeps for its p50 and p95. Default 512.
 	Samples int `yaml:"samples"`
 }
@@ -90,9 +86,6 @@ func (c Config) Validate() error {
 	}
 	if c.Analytics.Samples < 0 || c.Analytics.Samples > 1<<16 {
 		errs = append(errs, fmt.Errorf("analytics.samples: must be in [0, 65536] (0 = default), got %d", c.Analytics.Samples))
-	}
-	if t := c.Analytics.AdminToken; t != "" && len(t) < 16 {
-		errs = append(errs, errors.New("analytics.admin_token: too short, use at least 16 random characters"))
 	}
 	return errors.Join(errs...)
 }

@@ -18,8 +18,6 @@ func TestConfigValidate(t *testing.T) {
 		{"negative ratio", Config{Traces: TracesConfig{SampleRatio: -0.1}}, "traces.sample_ratio:"},
 		{"too many names", Config{Metrics: MetricsConfig{MaxOperationNames: maxOperationNames + 1}}, "metrics.max_operation_names:"},
 		{"negative samples", Config{Analytics: AnalyticsConfig{Samples: -1}}, "analytics.samples:"},
-		{"short token", Config{Analytics: AnalyticsConfig{AdminToken: "secret"}}, "analytics.admin_token:"},
-		{"good token", Config{Analytics: AnalyticsConfig{AdminToken: "0123456789abcdef"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,12 +29,5 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want an error starting %q", err, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestConfigErrorNeverEchoesTheToken(t *testing.T) {
-	err := Config{Analytics: AnalyticsConfig{AdminToken: "hunter2"}}.Validate()
-	if err == nil || strings.Contains(err.Error(), "hunter2") {
-		t.Fatalf("Validate() = %v: want an error without the token", err)
 	}
 }

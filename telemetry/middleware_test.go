@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 
-	"github.com/trellisgw/trellis/internal/secret"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
@@ -150,40 +149,3 @@ func TestHandlerPassesOtherPathsThrough(t *testing.T) {
 	}
 }
 
-func TestOperationsEndpointAccess(t *testing.T) {
-	const token = "0123456789abcdef-token"
-	tests := []struct {
-		name       string
-		production bool
-		token      string
-		header     string
-		want       int
-	}{
-		{"development, no token configured", false, "", "", http.StatusOK},
-		{"production, no token configured", true, "", "", http.StatusNotFound},
-		{"production, token missing", true, token, "", http.StatusUnauthorized},
-		{"production, wrong token", true, token, token + "x", http.StatusUnauthorized},
-		{"production, right token", true, token, token, http.StatusOK},
-		{"development, token configured and missing", false, token, "", http.StatusUnauthorized},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tel, err := New(Config{Analytics: AnalyticsConfig{AdminToken: secret.Secret(tt.token)}}, WithOpenAnalytics(!tt.production))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req := httptest.NewRequest(http.MethodGet, "/admin/operations", nil)
-			if tt.header != "" {
-				req.Header.Set(AdminTokenHeader, tt.header)
-			}
-			rec := httptest.NewRecorder()
-			tel.OperationsHandler().ServeHTTP(rec, req)
-			if rec.Code != tt.want {
-				t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
-			}
-			if rec.Code == http.StatusOK && rec.Body.String() != "{\"operations\":[]}\n" {
-				t.Errorf("body %q", rec.Body)
-			}
-		})
-	}
-}

@@ -46,11 +46,6 @@ type options struct {
 // production mode turns it off (package gateway, mode.go).
 func WithFanOutPlan(on bool) Option { return func(o *options) { o.fanOutPlan = on } }
 
-// WithOpenAnalytics says whether GET /admin/operations answers without a configured admin token.
-// Default true; production mode turns it off (package gateway, mode.go): then the endpoint is 404
-// unless telemetry.analytics.admin_token is set.
-func WithOpenAnalytics(on bool) Option { return func(o *options) { o.openAnalytics = on } }
-
 // WithLogger sets the logger of the access lines; give it the handler of WrapHandler so that every
 // line carries the request and trace ids. Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -132,7 +127,6 @@ func (t *Telemetry) Handler(next http.Handler) http.Handler {
 	return mux
 }
 
-// OperationsHandler serves GET /admin/operations, the per-operation analytics: 404 in production
-// without telemetry.analytics.admin_token, 401 for a missing or wrong token. The gateway mounts it on
-// its admin surface.
+// OperationsHandler serves GET /admin/operations, the per-operation analytics. The gateway mounts it
+// on its admin surface, behind server.admin_token.
 func (t *Telemetry) OperationsHandler() http.Handler { return http.HandlerFunc(t.serveOperations) }

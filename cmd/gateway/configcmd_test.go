@@ -68,13 +68,12 @@ func TestConfigPrint(t *testing.T) {
 	const (
 		fromFile  = "hs256-from-the-config-file-0123456789abcdef"
 		fromEnv   = "redis-password-from-the-environment"
-		fromFile2 = "usage-admin-token-from-a-secret-file"
+		fromFile2 = "the-admin-token-from-a-secret-file"
 	)
 	t.Setenv(gateway.SecretEnv("rate_limit.redis.password"), fromEnv)
 	tokenFile := writeFile(t, "token", fromFile2+"\n")
 	cfgPath := writeFile(t, "trellis.yaml", validConfig+`auth: {jwt: {hs256_secret: `+fromFile+`}}
-rate_limit: {usage: {admin_token_file: `+tokenFile+`}}
-server: {max_tokens: 777}
+server: {max_tokens: 777, admin_token_file: `+tokenFile+`}
 `)
 	var stdout, stderr bytes.Buffer
 	if err := run(t.Context(), []string{"config", "print", "-config", cfgPath}, &stdout, &stderr); err != nil {

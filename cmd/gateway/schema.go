@@ -69,7 +69,7 @@ func schemaCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	usageBase := fs.String("usage", "", "a running gateway's URL: a breaking change that no client used in -usage-window (GET /admin/schema/usage) passes")
 	usageWindow := fs.Duration("usage-window", 0, "how far back -usage looks (default: the gateway's schema_usage.retention)")
-	usageToken := fs.String("usage-token", "", "bearer token of the gateway's admin endpoints (rate_limit.usage.admin_token; default $TRELLIS_USAGE_TOKEN)")
+	usageToken := fs.String("usage-token", "", "bearer token of the gateway's admin endpoints (server.admin_token; default $TRELLIS_USAGE_TOKEN)")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound on fetching a schema or usage from a URL")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gateway schema check [-against OLD.graphql|URL] [-schema NEW.graphql|URL] [-operations DIR|MANIFEST] [-usage URL] [-json]")

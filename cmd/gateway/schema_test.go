@@ -186,7 +186,7 @@ func withoutField(s, field string) string {
 // selected by a client, stays breaking (and says who); Product.weight, which nobody selected, passes.
 func TestSchemaCheckUsage(t *testing.T) {
 	cfg := gateway.DefaultConfig()
-	cfg.RateLimit.Usage.AdminToken = "usage-test-token-0123456789"
+	cfg.Server.AdminToken = "usage-test-token-0123456789"
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestSchemaCheckUsage(t *testing.T) {
 	resp.Body.Close()
 
 	usedGone := proposedSchema(t, withoutEmail)
-	res, err := checkJSON(t, "-against", "../../schema", "-schema", usedGone, "-usage", admin.URL, "-usage-token", string(cfg.RateLimit.Usage.AdminToken))
+	res, err := checkJSON(t, "-against", "../../schema", "-schema", usedGone, "-usage", admin.URL, "-usage-token", string(cfg.Server.AdminToken))
 	if !errors.Is(err, errCheckFailed) || len(res.Changes) != 1 {
 		t.Fatalf("User.email removed while used: %v, %+v; want a failed check", err, res.Changes)
 	}
@@ -214,12 +214,12 @@ func TestSchemaCheckUsage(t *testing.T) {
 		t.Errorf("usage of User.email: %+v", u)
 	}
 	unusedGone := proposedSchema(t, func(s string) string { return withoutField(s, "weight: Int!") })
-	res, err = checkJSON(t, "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL+"/", "-usage-token", string(cfg.RateLimit.Usage.AdminToken), "-usage-window", "24h")
+	res, err = checkJSON(t, "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL+"/", "-usage-token", string(cfg.Server.AdminToken), "-usage-window", "24h")
 	if err != nil || len(res.Changes) != 1 || res.Changes[0].Coordinate != "Product.weight" || res.Changes[0].Usage.Count != 0 {
 		t.Errorf("Product.weight removed, never used: %v, %+v; want a passing check", err, res.Changes)
 	}
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL, "-usage-token", string(cfg.RateLimit.Usage.AdminToken)}, &out, io.Discard); err != nil ||
+	if err := run(t.Context(), []string{"schema", "check", "-against", "../../schema", "-schema", unusedGone, "-usage", admin.URL, "-usage-token", string(cfg.Server.AdminToken)}, &out, io.Discard); err != nil ||
 		!strings.Contains(out.String(), "[unused in retention: passes]") {
 		t.Errorf("text output: %v\n%s", err, out.String())
 	}

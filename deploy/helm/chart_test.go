@@ -79,7 +79,7 @@ redis: {enabled: true}
 metrics: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}}
 secrets:
   auth.jwt.hs256_secret: "0123456789abcdef0123456789abcdef-test"
-  rate_limit.usage.admin_token: "usage-token-test"
+  server.admin_token: "admin-token-test-0123"
 config:
   rate_limit: {enabled: true}
 `,
@@ -102,7 +102,7 @@ config:
 				}
 				cfg := objs["ConfigMap/t-trellis"].(*corev1.ConfigMap).Data["trellis.yaml"]
 				for _, want := range []string{"hs256_secret_file: /etc/trellis/secrets/auth.jwt.hs256_secret",
-					"admin_token_file: /etc/trellis/secrets/rate_limit.usage.admin_token", "addr: t-trellis-redis:6379", "store: redis"} {
+					"admin_token_file: /etc/trellis/secrets/server.admin_token", "addr: t-trellis-redis:6379", "store: redis"} {
 					if !strings.Contains(cfg, want) {
 						t.Errorf("config lacks %q:\n%s", want, cfg)
 					}

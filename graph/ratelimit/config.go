@@ -72,9 +72,6 @@ type UsageConfig struct {
 	// MaxClients bounds the clients counted per period; the rest are added up under "other".
 	// Default 10000.
 	MaxClients int `yaml:"max_clients"`
-	// AdminToken, when set, is required as `Authorization: Bearer <token>` by GET /admin/usage. In
-	// production mode the endpoint is off unless it is set.
-	AdminToken secret.Secret `yaml:"admin_token"`
 }
 
 // The values of RedisConfig.OnError.

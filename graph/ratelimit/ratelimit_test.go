@@ -197,25 +197,6 @@ func TestLimiterChargeSettleAndUsage(t *testing.T) {
 	}
 }
 
-func TestUsageHandlerToken(t *testing.T) {
-	l, err := New(DefaultConfig(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := l.UsageHandler("s3cret")
-	for auth, want := range map[string]int{"": 401, "Bearer nope": 401, "Bearer s3cret": 200} {
-		r := httptest.NewRequest(http.MethodGet, "/admin/usage", nil)
-		if auth != "" {
-			r.Header.Set("Authorization", auth)
-		}
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != want {
-			t.Errorf("Authorization %q: %d, want %d", auth, w.Code, want)
-		}
-	}
-}
-
 func TestUsageOverflowFoldsIntoOther(t *testing.T) {
 	u := newUsage(UsageConfig{Interval: time.Minute, Keep: 2, MaxClients: 2})
 	now := newClock().now()

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trellisgw/trellis/internal/admintoken"
 )
 
 // otherClients is the entry that adds up the clients beyond UsageConfig.MaxClients in one period.
@@ -116,15 +115,14 @@ func (u *Usage) Snapshot(now time.Time) []Period {
 
 // UsageHandler returns GET /admin/usage: the metering periods as JSON
 // ({"interval": "1m0s", "periods": [{start, end, clients: [{client, plan, points, operations, limited}]}]}).
-// With a token, requests must carry `Authorization: Bearer <token>` (401 otherwise); without one the
-// endpoint is open, which the gateway allows only in development mode.
-func (l *Limiter) UsageHandler(token string) http.Handler {
-	return admintoken.Require(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// The gateway mounts it on its admin surface, behind server.admin_token.
+func (l *Limiter) UsageHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(struct {
 			Interval string   `json:"interval"`
 			Periods  []Period `json:"periods"`
 		}{l.cfg.Usage.Interval.String(), l.usage.Snapshot(l.now())})
-	}))
+	})
 }
