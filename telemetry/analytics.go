@@ -9,7 +9,6 @@ import (
 	"time"
 )
 
-
 // opStats aggregates the requests of one operation. Latency percentiles come from a ring of the most
 // recent samples: bounded memory, and recent enough to show what a change did.
 type opStats struct {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-
 )
 
 // Config is the `telemetry` section of the gateway's config file.

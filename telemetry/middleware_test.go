@@ -148,4 +148,3 @@ func TestHandlerPassesOtherPathsThrough(t *testing.T) {
 		t.Errorf("GET /healthz: %d, id %q, %d spans: want it untouched", rec.Code, rec.Header().Get(requestid.Header), len(f.spans.Ended()))
 	}
 }
-

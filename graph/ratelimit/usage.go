@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
 )
 
 // otherClients is the entry that adds up the clients beyond UsageConfig.MaxClients in one period.
