@@ -56,7 +56,7 @@ type Reservation struct {
 	RetryAfter time.Duration
 	// Status is the budget after the charge.
 	Status Status
-	// Degraded reports that the shared store failed and Config.Redis.OnError decided.
+	// Degraded reports that the shared store failed and Config.OnRedisError decided.
 	Degraded bool
 
 	charged float64
@@ -124,7 +124,7 @@ func (l *Limiter) Charge(ctx context.Context, c Client, cost int) *Reservation {
 		}
 	}
 	if store == nil { // the shared store failed: the policy decides
-		switch l.cfg.Redis.OnError {
+		switch l.cfg.OnRedisError {
 		case OnErrorLocal:
 			store = l.local
 			b, _ = l.local.Take(ctx, c.Key, c.Plan, want)
@@ -180,8 +180,8 @@ func (l *Limiter) redisFailed(ctx context.Context, err error) {
 	}
 	l.storeErrs.Add(ctx, 1)
 	if l.backoff.Failed() {
-		l.log.LogAttrs(ctx, slog.LevelWarn, "ratelimit: redis unreachable, applying on_error policy",
-			slog.String("policy", l.cfg.Redis.OnError), slog.String("error", err.Error()))
+		l.log.LogAttrs(ctx, slog.LevelWarn, "ratelimit: redis unreachable, applying on_redis_error policy",
+			slog.String("policy", l.cfg.OnRedisError), slog.String("error", err.Error()))
 	}
 }
 
