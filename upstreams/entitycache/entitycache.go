@@ -13,6 +13,7 @@ package entitycache
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,19 @@ type Kind[V any] struct {
 
 	shared metric.Int64Counter
 	attrs  metric.MeasurementOption
+
+	l2   *Shared // the second level; nil: in-process only
+	base string  // the prefix of the kind's keys in l2: <prefix><kind>:<shape>:
 }
+
+// Option adjusts a Kind at construction.
+type Option func(*options)
+
+type options struct{ shared *Shared }
+
+// WithShared adds s as the kind's second level, asked for what the in-process level misses before the
+// upstream is (see Shared). A nil s adds nothing.
+func WithShared(s *Shared) Option { return func(o *options) { o.shared = s } }
 
 // flight is one key's upstream look-up in flight, which other requests may join.
 type flight[V any] struct {
@@ -83,7 +96,7 @@ type flight[V any] struct {
 // NewKind returns the cache of the look-ups named name (e.g. "users_by_id", the `cache` attribute of
 // its metrics), answered by route of upstream (for call traces). sizeOf estimates an entry's bytes.
 // caller may be nil when the kind is public. A policy with TTL 0 returns nil: nothing is cached.
-func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, sizeOf func(V) int64) (*Kind[V], error) {
+func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, sizeOf func(V) int64, opts ...Option) (*Kind[V], error) {
 	if p.TTL <= 0 {
 		return nil, nil
 	}
@@ -104,6 +117,14 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 	meter := otel.Meter("github.com/trellisgw/trellis/upstreams/entitycache")
 	k.shared, _ = meter.Int64Counter("trellis.cache.shared_flights",
 		metric.WithDescription("Entity cache misses answered by another request's upstream call in flight (single flight)."))
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.shared != nil {
+		k.l2, k.base = o.shared, o.shared.prefix+name+":"+shapeOf(reflect.TypeFor[V]())+":"
+		o.shared.register(name, k)
+	}
 	return k, nil
 }
 
@@ -204,12 +225,16 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	return out, nil
 }
 
-// fetchOwned makes the one upstream call for the keys this Load owns, stores what it found unless an
-// invalidation happened meanwhile, and completes their flights (also when fetch panics).
+// fetchOwned answers the keys this Load owns: from the shared level first when there is one (one
+// round trip), then with one upstream call for the rest, stores what it found unless an invalidation
+// happened meanwhile (what the upstream returned in the shared level too, one round trip), and
+// completes their flights (also when fetch panics).
 func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
 	epoch := k.epoch.Load()
 	fresh := &freshness{}
-	var got map[string]V
+	got := map[string]V{}
+	var fromL2 map[string]sharedHit[V]
+	toFetch := keys
 	defer func() {
 		p := recover()
 		if p != nil {
@@ -224,7 +249,9 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			f.err, f.canceled = err, canceled
 			if err == nil {
 				f.value, f.found = got[key]
-				if f.found && store {
+				if h, ok := fromL2[key]; ok && store {
+					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, min(ttl, time.Until(h.expires)))
+				} else if f.found && store {
 					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, ttl)
 				}
 			}
@@ -235,10 +262,25 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 		if p != nil {
 			panic(p)
 		}
+		// After the flights are done, so that their joiners need not wait for Redis.
+		if store && k.l2 != nil && len(toFetch) > 0 {
+			k.sharedSet(ctx, suffix, toFetch, got, ttl)
+		}
 	}()
-	got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), keys)
-	if err != nil {
-		return err
+	if k.l2 != nil {
+		fromL2, toFetch = k.sharedGet(ctx, suffix, keys)
+		for key, h := range fromL2 {
+			got[key] = h.value
+		}
+	}
+	if len(toFetch) > 0 {
+		fetched, err := fetch(context.WithValue(ctx, freshnessKey{}, fresh), toFetch)
+		if err != nil {
+			return err
+		}
+		for key, v := range fetched {
+			got[key] = v
+		}
 	}
 	for _, key := range keys {
 		if v, ok := got[key]; ok {
@@ -272,21 +314,43 @@ func (k *Kind[V]) Invalidate(ctx context.Context, keys ...string) {
 	if k == nil {
 		return
 	}
+	k.dropLocal(keys)
+	if k.l2 != nil {
+		rk := make([]string, len(keys))
+		for i, key := range keys {
+			rk[i] = k.base + entryKey(key)
+		}
+		k.l2.invalidate(ctx, rk, message{Kind: k.name, Keys: keys})
+	}
+}
+
+// dropLocal drops the in-process entries of keys (every caller's) and keeps look-ups in flight from
+// storing.
+func (k *Kind[V]) dropLocal(keys []string) {
 	k.epoch.Add(1)
 	for _, key := range keys {
 		if k.policy.Scope == Public {
-			k.mem.Delete(ctx, entryKey(key))
+			k.mem.Delete(context.Background(), entryKey(key))
 			continue
 		}
 		k.mem.DeletePrefix(entryKey(key))
 	}
 }
 
-// Purge drops every entry. A nil Kind does nothing.
-func (k *Kind[V]) Purge() {
+// Purge drops every entry, in the shared level too (there by SCAN: an admin's purge, not a
+// request's). A nil Kind does nothing.
+func (k *Kind[V]) Purge(ctx context.Context) {
 	if k == nil {
 		return
 	}
+	k.purgeLocal()
+	if k.l2 != nil {
+		k.l2.purge(ctx, escapeGlob(k.base)+"*", message{Kind: k.name, All: true})
+	}
+}
+
+// purgeLocal drops every in-process entry and keeps look-ups in flight from storing.
+func (k *Kind[V]) purgeLocal() {
 	k.epoch.Add(1)
 	k.mem.Purge()
 }
