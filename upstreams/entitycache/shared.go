@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -57,9 +58,10 @@ type Shared struct {
 	mu    sync.Mutex // guards kinds
 	kinds map[string]localLevel
 
-	ps     *redis.PubSub
-	cancel context.CancelFunc
-	done   chan struct{}
+	ps         *redis.PubSub
+	cancel     context.CancelFunc
+	done       chan struct{}
+	subscribed atomic.Bool // the subscription is up (tests wait for it)
 
 	hits, misses, errs, resubs metric.Int64Counter
 }
@@ -124,13 +126,17 @@ type message struct {
 // subscription was lost is unknown.
 func (s *Shared) subscribe(ctx context.Context) {
 	defer close(s.done)
-	subscribed := false
+	ever, lost := false, false
 	for {
 		m, err := s.ps.Receive(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
+			if s.subscribed.Swap(false) {
+				s.log.WarnContext(ctx, "entity cache: invalidations of other instances lost until Redis answers again", "channel", s.channel, "err", err)
+			}
+			lost = true
 			s.errs.Add(ctx, 1, metric.WithAttributes(attribute.String("cache", "entities"), attribute.String("op", "subscribe")))
 			select { // go-redis dials again on the next Receive; not in a busy loop
 			case <-time.After(cache.DefaultBackoff):
@@ -144,12 +150,15 @@ func (s *Shared) subscribe(ctx context.Context) {
 			if m.Kind != "subscribe" {
 				continue
 			}
-			if subscribed {
+			// Entries cached while unsubscribed (also before the first subscription, when Redis was
+			// down at start) may have missed an invalidation.
+			if ever || lost {
 				s.resubs.Add(ctx, 1)
 				s.log.WarnContext(ctx, "entity cache: subscribed again to invalidations after losing them; in-process entries purged", "channel", s.channel)
 				s.apply(message{All: true})
 			}
-			subscribed = true
+			ever, lost = true, false
+			s.subscribed.Store(true)
 		case *redis.Message:
 			var msg message
 			if err := json.Unmarshal([]byte(m.Payload), &msg); err != nil {
