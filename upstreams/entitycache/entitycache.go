@@ -72,7 +72,7 @@ type Kind[V any] struct {
 	attrs  metric.MeasurementOption
 
 	l2   *Shared // the second level; nil: in-process only
-	base string  // the prefix of the kind's keys in l2: <prefix><kind>:<shape>:
+	base string  // the prefix of the kind's keys in l2: <prefix><kind>:<shape>:<scope initial>:
 }
 
 // Option adjusts a Kind at construction.
@@ -122,7 +122,8 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 		opt(&o)
 	}
 	if o.shared != nil {
-		k.l2, k.base = o.shared, o.shared.prefix+name+":"+shapeOf(reflect.TypeFor[V]())+":"
+		// The scope is in the key: a public entry is a string, a private one a hash.
+		k.l2, k.base = o.shared, o.shared.prefix+name+":"+shapeOf(reflect.TypeFor[V]())+":"+string(p.Scope[0])+":"
 		o.shared.register(name, k)
 	}
 	return k, nil
@@ -320,7 +321,7 @@ func (k *Kind[V]) Invalidate(ctx context.Context, keys ...string) {
 		for i, key := range keys {
 			rk[i] = k.base + entryKey(key)
 		}
-		k.l2.invalidate(ctx, rk, message{Kind: k.name, Keys: keys})
+		k.l2.invalidate(ctx, rk, k.policy.Scope == Private, message{Kind: k.name, Keys: keys})
 	}
 }
 

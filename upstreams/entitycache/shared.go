@@ -28,19 +28,19 @@ import (
 // Shared is the second level of every kind's cache: one Redis shared by the gateway instances, asked
 // for what the in-process level misses before the upstream is.
 //
-// Per batch it costs one round trip to read (MGET for a public kind; one pipeline of HGET for a private
-// one) and one to store what the upstream returned (one pipeline of SET PX, or HSET and PEXPIRE), never
-// one per key. A public entry is the string <prefix><kind>:<shape>:<len>:<key>; a private kind keeps
-// one hash per key with a field per caller, so that an invalidation drops every caller's entry of a key
-// with one DEL. <shape> is a digest of the value type's shape (see shapeOf), and every value starts with
-// a format byte and its expiry, so that an instance built with another shape never reads an entry it
-// would misdecode.
+// Per batch it costs one round trip to read (MGET for a public kind; one pipeline of HGET for a
+// private one) and one to store what the upstream returned (one pipeline of SET NX PX; one EVAL of
+// HSET and PEXPIRE for a private kind), never one per key. A public entry is the string
+// <prefix><kind>:<shape>:p:<len>:<key>; a private kind keeps one hash per key (…:s:<len>:<key>) with a
+// field per caller, so that an invalidation drops every caller's entry of a key at once. <shape> is a
+// digest of the value type's shape (see shapeOf), and every value starts with a format byte and its
+// expiry, so that an instance built with another shape never reads an entry it would misdecode.
 //
-// An invalidation deletes the Redis entries and publishes on the channel <prefix>invalidate in the same
-// round trip; every instance subscribed drops its in-process copies (and keeps look-ups in flight from
-// storing), as Kind.Invalidate does locally. After a lost subscription (Redis restarted, the network
-// cut) the subscriber purges the in-process level of every kind as soon as it is subscribed again:
-// messages published meanwhile were missed.
+// An invalidation replaces the Redis entries by tombstones (see invalidationGuard) and publishes on
+// the channel <prefix>invalidate, in one round trip; every instance subscribed drops its in-process
+// copies (and keeps look-ups in flight from storing), as Kind.Invalidate does locally. After a lost
+// subscription (Redis restarted, the network cut) the subscriber purges the in-process level of every
+// kind as soon as it is subscribed again: messages published meanwhile were missed.
 //
 // A Redis failure is never the caller's: a failed read is a miss, a failed write or delete is dropped,
 // each counted in trellis.cache.errors; after one the level leaves Redis alone for cache.DefaultBackoff
@@ -273,28 +273,62 @@ func (s *Shared) attrs(kind string) metric.MeasurementOption {
 	return metric.WithAttributes(attribute.String("cache", kind), attribute.String("level", "redis"))
 }
 
+// invalidationGuard is how long an invalidated key refuses new entries in Redis: longer than any
+// look-up that began before the invalidation may still run (server.request_timeout, 30s by default,
+// bounds them), so that such a look-up, on any instance, cannot put the old value back after the
+// invalidation. The in-process level is not affected: the invalidation's message drops what an
+// instance stored meanwhile.
+const invalidationGuard = 30 * time.Second
+
+// tombFormat is the first byte of a tombstone: the value of an invalidated public key, and of the
+// guard key beside an invalidated private hash, while invalidationGuard lasts. A read takes it for a
+// miss.
+const tombFormat = 0
+
+// privateFill stores private entries unless their key is guarded by a tombstone: KEYS are pairs of
+// (hash, guard key), ARGV the field, the TTL in ms and the values in KEYS' pair order.
+const privateFill = `
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then
+    redis.call('HSET', KEYS[i], ARGV[1], ARGV[2 + (i + 1) / 2])
+    redis.call('PEXPIRE', KEYS[i], ARGV[2], 'NX')
+    redis.call('PEXPIRE', KEYS[i], ARGV[2], 'GT')
+  end
+end
+return 0
+`
+
+// guardKey is the key of the tombstone beside a private kind's hash.
+func guardKey(hash string) string { return hash + "~" }
+
 // set stores raw values under keys (full Redis keys; the field of each hash for a private kind) for
-// ttl, in one pipelined round trip. A failure is counted and dropped.
+// ttl, in one round trip (a pipeline of SET NX PX; one script for a private kind), except where an
+// entry or an invalidation's tombstone is already there. A failure is counted and dropped.
 func (s *Shared) set(ctx context.Context, kind string, keys []string, field string, vals [][]byte, ttl time.Duration) {
 	if len(keys) == 0 || !s.usable() {
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err := s.client.Pipelined(cctx, func(p redis.Pipeliner) error {
-		for i, k := range keys {
-			if field == "" {
-				p.Set(cctx, k, vals[i], ttl)
-				continue
+	var err error
+	if field == "" {
+		_, err = s.client.Pipelined(cctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				p.SetNX(cctx, k, vals[i], ttl) // NX: a tombstone stays, and so does another's fill
 			}
-			// The hash lives as long as its longest-lived field (each value holds its own expiry).
-			p.HSet(cctx, k, field, vals[i])
-			ms := ttl.Milliseconds()
-			p.Do(cctx, "PEXPIRE", k, ms, "NX") // a new hash
-			p.Do(cctx, "PEXPIRE", k, ms, "GT") // a field outliving the others
+			return nil
+		})
+	} else {
+		rk := make([]string, 0, 2*len(keys))
+		args := make([]any, 0, 2+len(keys))
+		args = append(args, field, ttl.Milliseconds())
+		for i, k := range keys {
+			rk = append(rk, k, guardKey(k))
+			args = append(args, vals[i])
 		}
-		return nil
-	})
+		// EVAL, not EVALSHA: one round trip whether Redis has seen the script or not.
+		err = s.client.Eval(cctx, privateFill, rk, args...).Err()
+	}
 	if err != nil {
 		s.fail(ctx, kind, "set", err)
 		return
@@ -302,10 +336,10 @@ func (s *Shared) set(ctx context.Context, kind string, keys []string, field stri
 	s.worked(ctx)
 }
 
-// invalidate deletes keys (full Redis keys: every caller's entries of them for a private kind) and
-// publishes msg to the other instances, in one round trip. A failure is counted and dropped: the
-// entries then live until their TTL.
-func (s *Shared) invalidate(ctx context.Context, keys []string, msg message) {
+// invalidate replaces the entries of keys (full Redis keys: for a private kind every caller's, the
+// whole hash) by tombstones for invalidationGuard, and publishes msg to the other instances, in one
+// round trip. A failure is counted and dropped: the entries then live until their TTL.
+func (s *Shared) invalidate(ctx context.Context, keys []string, private bool, msg message) {
 	if !s.usable() {
 		return
 	}
@@ -315,11 +349,17 @@ func (s *Shared) invalidate(ctx context.Context, keys []string, msg message) {
 		s.fail(ctx, msg.Kind, "invalidate", err)
 		return
 	}
+	tomb := []byte{tombFormat}
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err = s.client.Pipelined(cctx, func(p redis.Pipeliner) error {
-		if len(keys) > 0 {
-			p.Del(cctx, keys...)
+	_, err = s.client.TxPipelined(cctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			if private {
+				p.Del(cctx, k)
+				p.Set(cctx, guardKey(k), tomb, invalidationGuard)
+				continue
+			}
+			p.Set(cctx, k, tomb, invalidationGuard)
 		}
 		p.Publish(cctx, s.channel, payload)
 		return nil
@@ -353,7 +393,7 @@ func (s *Shared) purge(ctx context.Context, match string, msg message) {
 			break
 		}
 	}
-	s.invalidate(ctx, nil, msg)
+	s.invalidate(ctx, nil, false, msg)
 }
 
 // Purge drops every entry of every kind registered, in process and in Redis, and has every other

@@ -438,3 +438,27 @@ func TestSharedConcurrentLoadsOneRoundTrip(t *testing.T) {
 		t.Errorf("%d Redis round trips for %d concurrent loads, want 2 (one read, one write)", got, n)
 	}
 }
+
+// TestSharedTombstoneRefusesLateFills: after an invalidation, a fill of the old value (a look-up of
+// another instance that began before it and stores after it, before its message arrived) does not
+// land in Redis, for a public and a private kind; other keys fill as before.
+func TestSharedTombstoneRefusesLateFills(t *testing.T) {
+	r := startRedis(t)
+	for _, scope := range []Scope{Public, Private} {
+		t.Run(string(scope), func(t *testing.T) {
+			a := newInstance(t, r.addr, uniquePrefix(t), 2*time.Second)
+			k := a.kind(t, scope)
+			ctx := as("u1")
+			suffix, _ := k.suffix(ctx)
+			k.Invalidate(ctx, "k")
+			k.sharedSet(ctx, suffix, []string{"k", "j"}, map[string]string{"k": "old", "j": "new"}, time.Minute)
+			found, rest := k.sharedGet(ctx, suffix, []string{"k", "j"})
+			if _, ok := found["k"]; ok || !slices.Equal(rest, []string{"k"}) {
+				t.Errorf("after an invalidation a late fill landed: found %v, rest %v", found, rest)
+			}
+			if found["j"].value != "new" {
+				t.Errorf("a key not invalidated did not fill: %v", found)
+			}
+		})
+	}
+}
