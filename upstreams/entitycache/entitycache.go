@@ -251,7 +251,7 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			if err == nil {
 				f.value, f.found = got[key]
 				if h, ok := fromL2[key]; ok && store {
-					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, min(ttl, time.Until(h.expires)))
+					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, min(ttl, h.expires.Sub(now())))
 				} else if f.found && store {
 					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, ttl)
 				}
