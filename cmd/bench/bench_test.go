@@ -67,7 +67,7 @@ func TestSnifferSeesErrors(t *testing.T) {
 
 func TestSummaryAndMarkdown(t *testing.T) {
 	s := scenarioResult{
-		Name: "reference", Connections: 64, ResponseBytes: 87193,
+		Name: "reference", Connections: 64, ResponseBytes: 87193, SideNames: defaultSides, Ratios: ratioRows(defaultRatios),
 		CallsPerOp: map[string]float64{"gateway": 16, "floor": 16},
 		WaveErrors: map[string]int64{"gateway": 1},
 		Runs: []runResult{
@@ -77,12 +77,12 @@ func TestSummaryAndMarkdown(t *testing.T) {
 		},
 	}
 	s.summarise()
-	if s.UsageRatio.RPS != 0.8 || s.UsageRatio.CPUPerReq != 1 {
-		t.Errorf("usage on/off ratio %+v", s.UsageRatio)
+	if u := s.ratio("usage on/off"); u.RPS != 0.8 || u.CPUPerReq != 1 {
+		t.Errorf("usage on/off ratio %+v", u)
 	}
-	g := s.Sides["gateway"]
-	if g.RPS != 10 || g.CPUPerReq != 2 || g.Errors != 3 || s.Ratio.RPS != 0.5 || s.Ratio.P99 != 1.5 || s.Ratio.CPUPerReq != 4 {
-		t.Fatalf("summary %+v, ratio %+v", g, s.Ratio)
+	g, gf := s.Sides["gateway"], s.ratio("gateway/floor")
+	if g.RPS != 10 || g.CPUPerReq != 2 || g.Errors != 3 || gf.RPS != 0.5 || gf.P99 != 1.5 || gf.CPUPerReq != 4 || g.HitRatio != -1 {
+		t.Fatalf("summary %+v, ratio %+v", g, gf)
 	}
 	md := report{Scenarios: []scenarioResult{s}}.markdown()
 	for _, want := range []string{"| reference (c=64, 87.2 KB) | gateway | 10 |", "**gateway/floor** | **0.50**", "|  | gateway-no-usage | 12 |", "**usage on/off** | **0.80**"} {
