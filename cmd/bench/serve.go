@@ -64,26 +64,14 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 		return err
 	}
 	gctune.Apply(cfg.Runtime, gctune.CgroupLimit(), gctune.MachineMemory()) // as cmd/gateway does; both sides alike
+	cfg.SchemaUsage.Enabled = schemaUsage
+	cfg.Cache.Enabled = *entityCache
 	st := &stats{}
-	var h http.Handler
-	switch role {
-	case "gateway":
-		cfg.SchemaUsage.Enabled = schemaUsage
-		cfg.Cache.Enabled = *entityCache
-		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader), gateway.WithRequestMiddleware(st.countKeys))
-		if err != nil {
-			return err
-		}
-		defer gw.Close()
-		h = gw.Handler()
-	default:
-		clients, err := upstreams.New(cfg.WithDefaults().Upstreams)
-		if err != nil {
-			return err
-		}
-		defer clients.Close()
-		h = floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+	h, closeSide, err := sideHandler(role, cfg, st)
+	if err != nil {
+		return err
 	}
+	defer closeSide()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -114,6 +102,24 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 		return err
 	}
 	return nil
+}
+
+// sideHandler assembles one side over cfg's upstreams, without the stats wrapper: the gateway
+// ("gateway": gateway.New over cfg, exactly as cmd/gateway does, plus the benchmark's sign-in and the
+// keys st counts) or the floor (any other role). release frees what it holds.
+func sideHandler(role string, cfg gateway.Config, st *stats) (h http.Handler, release func(), err error) {
+	if role == "gateway" {
+		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader), gateway.WithRequestMiddleware(st.countKeys))
+		if err != nil {
+			return nil, nil, err
+		}
+		return gw.Handler(), func() { _ = gw.Close() }, nil
+	}
+	clients, err := upstreams.New(cfg.WithDefaults().Upstreams)
+	if err != nil {
+		return nil, nil, err
+	}
+	return floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil), func() { _ = clients.Close() }, nil
 }
 
 // signInFromHeader signs the caller in as the user the X-Bench-User header names: the benchmark's
