@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,20 @@ func TestParseOptions(t *testing.T) {
 	o.scenarioSet = "nope"
 	if _, err := scenarios(o); err == nil {
 		t.Fatal("an unknown scenario was accepted")
+	}
+	if _, err := parseOptions([]string{"-zipf", "1"}, os.Stderr); err == nil {
+		t.Fatal("a Zipf exponent of 1 was accepted")
+	}
+	o, err = parseOptions([]string{"-scenarios", "reference,cached", "-cached-users", "700", "-seed", "9"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err = scenarios(o)
+	if err != nil || len(sc) != 2 || sc[1].Workload == nil || sc[1].Workload.Users != 700 || sc[1].Workload.Seed != 9 ||
+		!slices.Equal(sc[1].Sides, cachedSides) || !slices.Equal(sidesOf(sc), []string{sideGateway, sideNoUsage, sideFloor, sideCached}) {
+		t.Fatalf("scenarios %+v, %v", sc, err)
+	}
+	if g := byData(sc); len(g) != 2 || g[0][0].Name != "reference" || g[1][0].Data.Users != 700 {
+		t.Fatalf("groups by data set %+v", g)
 	}
 }

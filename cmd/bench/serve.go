@@ -157,14 +157,18 @@ type statsReport struct {
 	UpstreamKeys int64 `json:"upstream_keys"`
 }
 
+// report returns the counts so far.
+func (s *stats) report() statsReport {
+	return statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
+		Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load(), Abandoned: s.abandoned.Load(),
+		CacheKeys: s.cacheKeys.Load(), UpstreamKeys: s.upstreamKeys.Load()}
+}
+
 func (s *stats) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/_bench/stats" {
-			rep := statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
-				Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load(), Abandoned: s.abandoned.Load(),
-				CacheKeys: s.cacheKeys.Load(), UpstreamKeys: s.upstreamKeys.Load()}
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(rep)
+			_ = json.NewEncoder(w).Encode(s.report())
 			return
 		}
 		if r.URL.Path != "/graphql" {
