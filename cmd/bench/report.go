@@ -88,12 +88,12 @@ type runResult struct {
 
 // summary is a side's figures over its runs (or, in Ratio, gateway over floor).
 type summary struct {
-	RPS          float64   `json:"requests_per_second"`
-	P50          float64   `json:"p50_ms"`
-	P90          float64   `json:"p90_ms"`
-	P99          float64   `json:"p99_ms"`
-	Errors       int64     `json:"errors"`
-	CallsPerOp   float64   `json:"upstream_calls_per_op"`
+	RPS        float64 `json:"requests_per_second"`
+	P50        float64 `json:"p50_ms"`
+	P90        float64 `json:"p90_ms"`
+	P99        float64 `json:"p99_ms"`
+	Errors     int64   `json:"errors"`
+	CallsPerOp float64 `json:"upstream_calls_per_op"`
 	// HitRatio is the share of look-up keys the entity cache answered (-1: the side counts no keys).
 	HitRatio     float64   `json:"cache_hit_ratio"`
 	CPUPerReq    float64   `json:"cpu_ms_per_request"`
