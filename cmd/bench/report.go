@@ -86,7 +86,7 @@ type runResult struct {
 	UpstreamKeys  int64   `json:"upstream_keys"`
 }
 
-// summary is a side's figures over its runs (or, in Ratio, gateway over floor).
+// summary is a side's figures over its runs (or, in a ratio row, one side's over another's).
 type summary struct {
 	RPS        float64 `json:"requests_per_second"`
 	P50        float64 `json:"p50_ms"`
