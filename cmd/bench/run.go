@@ -68,10 +68,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.scenarioSet, "scenarios", "reference,small,mutation,reference-256,cached", "scenarios to run, comma-separated (reference, small, mutation, reference-256, cached)")
 	fs.Uint64Var(&o.seed, "seed", 1, "cached scenario: seed of its request sequence")
 	fs.Float64Var(&o.zipfS, "zipf", 1.1, "cached scenario: Zipf exponent (> 1) of the popularity of users and products")
-	fs.IntVar(&o.sequence, "sequence", 50000, "cached scenario: length of the request sequence wrk cycles through")
+	fs.IntVar(&o.sequence, "sequence", 100000, "cached scenario: length of the request sequence wrk cycles through")
 	fs.IntVar(&o.checks, "checks", 300, "cached scenario: distinct requests whose answers are compared across the sides before it runs")
-	fs.IntVar(&o.cachedData.Users, "cached-users", 2000, "cached scenario: users in its data set (its own sample services)")
-	fs.IntVar(&o.cachedData.Products, "cached-products", 500, "cached scenario: products in its data set")
+	fs.IntVar(&o.cachedData.Users, "cached-users", 5000, "cached scenario: users in its data set (its own sample services)")
+	fs.IntVar(&o.cachedData.Products, "cached-products", 1000, "cached scenario: products in its data set")
 	fs.IntVar(&o.cachedData.ReviewsPerUser, "cached-reviews-per-user", 2, "cached scenario: reviews per user in its data set")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway over the whole benchmark to this file")
 	if err := fs.Parse(args); err != nil {
