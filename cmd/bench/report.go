@@ -189,8 +189,9 @@ func (r report) markdown() string {
 		r.CPUs, r.Duration, r.Rounds, r.Latency, r.Data, runtime.Version())
 	b.WriteString("| scenario | side | req/s | p50 ms | p90 ms | p99 ms | errors | upstream calls/op | cache hit ratio | CPU ms/req | peak RSS MB | RSS after runs MB |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
-	cached := false
+	cached, single := false, false
 	for _, s := range r.Scenarios {
+		single = single || s.Workload == nil
 		label := fmt.Sprintf("%s (c=%d, %.1f KB)", s.Name, s.Connections, float64(s.ResponseBytes)/1000)
 		if s.Workload != nil {
 			cached = true
@@ -227,7 +228,9 @@ func (r report) markdown() string {
 		}
 	}
 	b.WriteString("\nErrors count non-2xx answers, socket errors and answers with GraphQL errors, in the timed runs and in the wave that measures upstream calls per operation (JSON: per run).\n")
-	b.WriteString("\nThe gateway-no-usage side is the gateway with schema_usage.enabled: false; the usage on/off row is what field usage accounting costs (target: 1.00 within noise).\n")
+	if single {
+		b.WriteString("\nThe gateway-no-usage side is the gateway with schema_usage.enabled: false; the usage on/off row is what field usage accounting costs (target: 1.00 within noise).\n")
+	}
 	if cached {
 		b.WriteString("\nThe cached scenario cycles through a seeded sequence of requests (JSON: workload): product pages (55%) and user profiles (35%) of Zipf-popular products and users, and the top products (10%). Its sides are the gateway with the entity cache on (gateway-cached), the same gateway with it off, and the floor, which has no cache: cached/floor compares the cache with a perfect uncached gateway. Its upstream calls/op are the timed runs' calls over the requests served; the cache hit ratio is the share of look-up keys the cache answered (the gateway's call traces).\n")
 	}
