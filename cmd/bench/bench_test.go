@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -123,5 +124,23 @@ func TestParseOptions(t *testing.T) {
 	}
 	if g := byData(sc); len(g) != 2 || g[0][0].Name != "reference" || g[1][0].Data.Users != 700 {
 		t.Fatalf("groups by data set %+v", g)
+	}
+}
+
+// TestDataLineNamesEveryDataSet: the report's data line names the data set of every scenario that ran
+// (the cached scenario has its own), not only the single-operation scenarios'.
+func TestDataLineNamesEveryDataSet(t *testing.T) {
+	o, err := parseOptions([]string{"-scenarios", "reference,cached,small"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("users=90 products=35 reviews-per-user=2 (reference, small); users=%d products=%d reviews-per-user=%d (cached)",
+		o.cachedData.Users, o.cachedData.Products, o.cachedData.ReviewsPerUser)
+	if got := dataLine(sc); got != want {
+		t.Fatalf("data line %q, want %q", got, want)
 	}
 }

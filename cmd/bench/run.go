@@ -212,8 +212,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep := report{
 		Started: time.Now().UTC(), Duration: o.duration.String(), Rounds: o.rounds, Latency: o.latency.String(),
-		Data: fmt.Sprintf("users=%d products=%d reviews-per-user=%d", o.users, o.products, o.reviews),
-		CPUs: cpuCount(),
+		Data: dataLine(scens), CPUs: cpuCount(),
 	}
 	// Each data set is an environment of its own (sample services and sides), started when its first
 	// scenario runs and stopped after its last, so that only one is up at a time.
@@ -250,6 +249,22 @@ type dataSet struct {
 	Users          int `json:"users"`
 	Products       int `json:"products"`
 	ReviewsPerUser int `json:"reviews_per_user"`
+}
+
+// dataLine names the data sets of the scenarios, each followed by the scenarios over it, e.g.
+// "users=90 products=35 reviews-per-user=2 (reference, small); users=5000 … (cached)".
+func dataLine(scens []scenario) string {
+	var parts []string
+	for _, group := range byData(scens) {
+		names := make([]string, len(group))
+		for i, sc := range group {
+			names[i] = sc.Name
+		}
+		d := group[0].Data
+		parts = append(parts, fmt.Sprintf("users=%d products=%d reviews-per-user=%d (%s)",
+			d.Users, d.Products, d.ReviewsPerUser, strings.Join(names, ", ")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // byData groups the scenarios by data set, in the order the data sets first appear.
