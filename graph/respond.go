@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"mime"
@@ -13,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/internal/bufpool"
 )
 
 // The response media types of GraphQL over HTTP.
@@ -85,46 +85,47 @@ func setContentType(w http.ResponseWriter, media string) {
 }
 
 // writeResponse writes resp as JSON to w. The data, already encoded by the executor, is written as it
-// is, straight to w: it is neither decoded, compacted nor copied again.
-func writeResponse(w io.Writer, resp *graphql.Response) {
-	var head bytes.Buffer
-	head.WriteByte('{')
+// is, straight to w: it is neither decoded, compacted nor copied again. The members around it are
+// built in a buffer of bufs (nil: allocated).
+func writeResponse(w io.Writer, resp *graphql.Response, bufs *bufpool.Pool) {
+	head := bufs.Get(256)
+	head = append(head, '{')
 	sep := false
 	if len(resp.Errors) > 0 {
-		head.WriteString(`"errors":`)
-		writeJSON(&head, resp.Errors)
+		head = append(head, `"errors":`...)
+		head = appendJSON(head, resp.Errors)
 		sep = true
 	}
 	if resp.Data != nil {
 		if sep {
-			head.WriteByte(',')
+			head = append(head, ',')
 		}
-		head.WriteString(`"data":`)
-		_, _ = w.Write(head.Bytes())
+		head = append(head, `"data":`...)
+		_, _ = w.Write(head)
 		_, _ = w.Write(resp.Data)
-		head.Reset()
+		head = head[:0]
 		sep = true
 	}
 	if len(resp.Extensions) > 0 {
 		if sep {
-			head.WriteByte(',')
+			head = append(head, ',')
 		}
-		head.WriteString(`"extensions":`)
-		writeJSON(&head, resp.Extensions)
+		head = append(head, `"extensions":`...)
+		head = appendJSON(head, resp.Extensions)
 	}
-	head.WriteByte('}')
-	_, _ = w.Write(head.Bytes())
+	head = append(head, '}')
+	_, _ = w.Write(head)
+	bufs.Put(head)
 }
 
-// writeJSON appends v's JSON encoding; a value that cannot be encoded (never the case for the errors
+// appendJSON appends v's JSON encoding; a value that cannot be encoded (never the case for the errors
 // and extensions the gateway builds) is written as null rather than breaking the response.
-func writeJSON(w *bytes.Buffer, v any) {
-	b, err := json.Marshal(v)
+func appendJSON(b []byte, v any) []byte {
+	enc, err := json.Marshal(v)
 	if err != nil {
-		w.WriteString("null")
-		return
+		return append(b, "null"...)
 	}
-	w.Write(b)
+	return append(b, enc...)
 }
 
 // writeError answers a request refused before execution with status and err, in media.
@@ -134,5 +135,5 @@ func writeError(w http.ResponseWriter, media string, status int, err *gqlerror.E
 	}
 	setContentType(w, media)
 	w.WriteHeader(status)
-	writeResponse(w, &graphql.Response{Errors: gqlerror.List{err}})
+	writeResponse(w, &graphql.Response{Errors: gqlerror.List{err}}, nil)
 }
