@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -111,7 +112,7 @@ func writeResponse(w io.Writer, resp *graphql.Response, bufs *bufpool.Pool) {
 			head = append(head, ',')
 		}
 		head = append(head, `"extensions":`...)
-		head = appendJSON(head, resp.Extensions)
+		head = appendExtensions(head, resp.Extensions)
 	}
 	head = append(head, '}')
 	_, _ = w.Write(head)
@@ -126,6 +127,62 @@ func appendJSON(b []byte, v any) []byte {
 		return append(b, "null"...)
 	}
 	return append(b, enc...)
+}
+
+// appendExtensions appends m's JSON encoding, byte for byte what json.Marshal makes of it (keys
+// sorted), without its reflection for the values the extensions hold on every response: nested
+// objects, integers, booleans and nulls; any other value, and a key that would need escaping, is
+// encoded by json.Marshal.
+func appendExtensions(b []byte, m map[string]any) []byte {
+	var arr [8]string
+	keys := arr[:0]
+	for k := range m {
+		if !plainKey(k) {
+			return appendJSON(b, m)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		switch v := m[k].(type) {
+		case map[string]any:
+			if v == nil {
+				b = append(b, "null"...)
+			} else {
+				b = appendExtensions(b, v)
+			}
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case bool:
+			b = strconv.AppendBool(b, v)
+		case nil:
+			b = append(b, "null"...)
+		default:
+			b = appendJSON(b, v)
+		}
+	}
+	return append(b, '}')
+}
+
+// plainKey reports whether json.Marshal writes k between quotes as it is: printable ASCII, none of
+// the characters it escapes.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // writeError answers a request refused before execution with status and err, in media.
