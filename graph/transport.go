@@ -221,7 +221,8 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	if err != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, doc), gqlerror.List{err})
 	}
-	oc, errs := h.exec.CreateOperationContext(withDocument(ctx, params.Query, doc), params)
+	st.query, st.doc = params.Query, doc // handed to the executor (handedOver)
+	oc, errs := h.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		return h.refuse(ctx, req, st, oc, errs)
 	}
