@@ -125,6 +125,12 @@ func TestParseOptions(t *testing.T) {
 	if g := byData(sc); len(g) != 2 || g[0][0].Name != "reference" || g[1][0].Data.Users != 700 {
 		t.Fatalf("groups by data set %+v", g)
 	}
+	if _, err := parseOptions([]string{"-memory-limit", "-2"}, os.Stderr); err == nil {
+		t.Fatal("a -memory-limit under -1 was accepted")
+	}
+	if o, err := parseOptions([]string{"-memory-limit", "125829120"}, os.Stderr); err != nil || o.memoryLimit != 125829120 {
+		t.Fatalf("-memory-limit: %+v, %v", o, err)
+	}
 }
 
 // TestDataLineNamesEveryDataSet: the report's data line names the data set of every scenario that ran

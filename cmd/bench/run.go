@@ -45,6 +45,8 @@ type options struct {
 	sequence    int
 	checks      int
 	cachedData  dataSet
+	// memoryLimit is runtime.memory_limit_bytes of both sides (0: the config's default).
+	memoryLimit int64
 }
 
 // data is the data set of the single-operation scenarios.
@@ -74,8 +76,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cachedData.Products, "cached-products", 1000, "cached scenario: products in its data set")
 	fs.IntVar(&o.cachedData.ReviewsPerUser, "cached-reviews-per-user", 2, "cached scenario: reviews per user in its data set")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway over the whole benchmark to this file")
+	fs.Int64Var(&o.memoryLimit, "memory-limit", 0, "runtime.memory_limit_bytes of both sides, gateway and floor (0: the config's default, -1: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.memoryLimit < -1 {
+		return o, errors.New("-memory-limit must be -1 (none), 0 (the default) or a number of bytes")
 	}
 	if o.duration < time.Second || o.rounds < 1 || o.conns < 1 || o.highConns < 1 {
 		return o, errors.New("-duration must be at least 1s, -rounds and the connections at least 1")
@@ -212,7 +218,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep := report{
 		Started: time.Now().UTC(), Duration: o.duration.String(), Rounds: o.rounds, Latency: o.latency.String(),
-		Data: dataLine(scens), CPUs: cpuCount(),
+		Data: dataLine(scens), MemoryLimit: o.memoryLimit, CPUs: cpuCount(),
 	}
 	// Each data set is an environment of its own (sample services and sides), started when its first
 	// scenario runs and stopped after its last, so that only one is up at a time.
@@ -335,7 +341,7 @@ func startEnv(ctx context.Context, o options, tmp string, data dataSet, sideName
 		case sideCached: // the gateway as it is, with the entity cache on
 			role, args = "gateway", []string{"-cache"}
 		}
-		args = append([]string{role, "-services", ready}, args...)
+		args = append([]string{role, "-services", ready, "-memory-limit", strconv.FormatInt(o.memoryLimit, 10)}, args...)
 		if name == sideGateway && o.profile != "" && data == o.data() {
 			args = append(args, "-cpuprofile", o.profile)
 		}
