@@ -12,6 +12,7 @@ import (
 
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/faults"
+	"github.com/trellisgw/trellis/internal/opgen"
 )
 
 const routeGetOrdersByID = "/trellis.orders.v1.OrderService/GetOrders"
@@ -309,5 +310,26 @@ func TestNodesFailedTypeDegradesItsElements(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, dataOf(t, resp)); diff != "" {
 		t.Errorf("data (-want +got):\n%s", diff)
+	}
+}
+
+// TestNodesFailedTypeSameOnBothExecutors: the partial answer of nodes with one type's service failing
+// is the same from the engine and from gqlgen's executor (engine.ElementErrors), data and errors by
+// path and code.
+func TestNodesFailedTypeSameOnBothExecutors(t *testing.T) {
+	e := newDiffEnv(t)
+	e.setFault(t, []string{demo.Products}, faults.Fault{ErrorRate: 1})
+	ids := []string{globalID("User", "3"), globalID("Product", "p7"), globalID("Order", "o1"), globalID("Product", "p2")}
+	op := opgen.Operation{
+		Query:     `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Product { name } } n: node(id: "` + ids[1] + `") { id } }`,
+		Variables: map[string]any{"ids": ids},
+	}
+	caller := diffCaller{name: "admin 3", header: bearer(t, "3", "admin")}
+	oracle, engine := e.send(t, e.oracle, caller, op), e.send(t, e.engine, caller, op)
+	if d := compareOutcomes(oracle, engine, exactData); d != "" {
+		t.Errorf("engine differs from the oracle:\n%s\noracle: %s\nengine: %s", d, oracle.Raw, engine.Raw)
+	}
+	if got := errorsByPath(engine.Errors); len(got) != 3 || got["nodes.1"] == "" || got["nodes.3"] == "" || got["n"] == "" {
+		t.Errorf("errors by path %v, want nodes.1, nodes.3 and n", got)
 	}
 }
