@@ -108,4 +108,10 @@ func TestParseOptions(t *testing.T) {
 	if _, err := scenarios(o); err == nil {
 		t.Fatal("an unknown scenario was accepted")
 	}
+	if _, err := parseOptions([]string{"-memory-limit", "-2"}, os.Stderr); err == nil {
+		t.Fatal("a -memory-limit under -1 was accepted")
+	}
+	if o, err := parseOptions([]string{"-memory-limit", "125829120"}, os.Stderr); err != nil || o.memoryLimit != 125829120 {
+		t.Fatalf("-memory-limit: %+v, %v", o, err)
+	}
 }

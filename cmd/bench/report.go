@@ -19,13 +19,15 @@ var sideNames = []string{"gateway", sideNoUsage, "floor"}
 
 // report is the whole benchmark's result, written as JSON and as a markdown table.
 type report struct {
-	Started   time.Time        `json:"started"`
-	Duration  string           `json:"run_duration"`
-	Rounds    int              `json:"rounds"`
-	Latency   string           `json:"upstream_latency"`
-	Data      string           `json:"data"`
-	CPUs      int              `json:"cpus"`
-	Scenarios []scenarioResult `json:"scenarios"`
+	Started  time.Time `json:"started"`
+	Duration string    `json:"run_duration"`
+	Rounds   int       `json:"rounds"`
+	Latency  string    `json:"upstream_latency"`
+	Data     string    `json:"data"`
+	CPUs     int       `json:"cpus"`
+	// MemoryLimit is -memory-limit: runtime.memory_limit_bytes of both sides (0: the default).
+	MemoryLimit int64            `json:"memory_limit_bytes,omitempty"`
+	Scenarios   []scenarioResult `json:"scenarios"`
 }
 
 // scenarioResult is one scenario's runs and their summary per side.
@@ -137,6 +139,9 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "# Trellis benchmark, %s\n\n", r.Started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "%d CPUs (shared with wrk and the sample services), %s per run, %d alternations, upstream latency %s per call, data %s, %s.\n\n",
 		r.CPUs, r.Duration, r.Rounds, r.Latency, r.Data, runtime.Version())
+	if r.MemoryLimit != 0 {
+		fmt.Fprintf(&b, "Both sides with runtime.memory_limit_bytes %d (-memory-limit).\n\n", r.MemoryLimit)
+	}
 	b.WriteString("| scenario | side | req/s | p50 ms | p90 ms | p99 ms | errors | upstream calls/op | CPU ms/req | peak RSS MB | RSS after runs MB |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, s := range r.Scenarios {

@@ -39,6 +39,8 @@ type options struct {
 	reviews     int
 	scenarioSet string
 	profile     string
+	// memoryLimit is runtime.memory_limit_bytes of both sides (0: the config's default).
+	memoryLimit int64
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -58,8 +60,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.reviews, "reviews-per-user", 2, "reviews per user in the data set")
 	fs.StringVar(&o.scenarioSet, "scenarios", "reference,small,mutation,reference-256", "scenarios to run, comma-separated")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway over the whole benchmark to this file")
+	fs.Int64Var(&o.memoryLimit, "memory-limit", 0, "runtime.memory_limit_bytes of both sides, gateway and floor (0: the config's default, -1: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.memoryLimit < -1 {
+		return o, errors.New("-memory-limit must be -1 (none), 0 (the default) or a number of bytes")
 	}
 	if o.duration < time.Second || o.rounds < 1 || o.conns < 1 || o.highConns < 1 {
 		return o, errors.New("-duration must be at least 1s, -rounds and the connections at least 1")
@@ -152,7 +158,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if name == sideNoUsage { // the gateway as it is, but for field usage accounting
 			role, args = "gateway", []string{"-schema-usage=false"}
 		}
-		args = append([]string{role, "-services", ready}, args...)
+		args = append([]string{role, "-services", ready, "-memory-limit", strconv.FormatInt(o.memoryLimit, 10)}, args...)
 		if name == "gateway" && o.profile != "" {
 			args = append(args, "-cpuprofile", o.profile)
 		}
@@ -170,8 +176,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	rep := report{
 		Started: time.Now().UTC(), Duration: o.duration.String(), Rounds: o.rounds, Latency: o.latency.String(),
-		Data: fmt.Sprintf("users=%d products=%d reviews-per-user=%d", o.users, o.products, o.reviews),
-		CPUs: cpuCount(),
+		Data:        fmt.Sprintf("users=%d products=%d reviews-per-user=%d", o.users, o.products, o.reviews),
+		MemoryLimit: o.memoryLimit,
+		CPUs:        cpuCount(),
 	}
 	m := &measurer{o: o, adm: adm, script: script, tmp: tmp}
 	for _, sc := range scens {

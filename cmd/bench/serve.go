@@ -50,6 +50,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	svcJSON := fs.String("services", "", "the ready line of demo-services (JSON)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serving time to this file")
 	schemaUsage := fs.Bool("schema-usage", true, "gateway: count field usage (schema_usage.enabled)")
+	memoryLimit := fs.Int64("memory-limit", 0, "runtime.memory_limit_bytes (0: the config's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +61,10 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	cfg, err := gatewayConfig(svcs)
 	if err != nil {
 		return err
+	}
+	cfg.Runtime.MemoryLimitBytes = *memoryLimit
+	if err := cfg.Runtime.Validate(); err != nil {
+		return fmt.Errorf("-memory-limit: %w", err)
 	}
 	gctune.Apply(cfg.Runtime, gctune.CgroupLimit(), gctune.MachineMemory()) // as cmd/gateway does; both sides alike
 	st := &stats{}
