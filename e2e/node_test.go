@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trellisgw/trellis/demo"
+	"github.com/trellisgw/trellis/demo/faults"
+	"github.com/trellisgw/trellis/internal/opgen"
 )
 
 const routeGetOrdersByID = "/trellis.orders.v1.OrderService/GetOrders"
@@ -273,5 +275,61 @@ func TestIDArgumentsTakeGlobalAndRawIDs(t *testing.T) {
 				t.Errorf("data %s, errors %+v; want %s", resp.Data, resp.Errors, tt.want)
 			}
 		})
+	}
+}
+
+// TestNodesFailedTypeDegradesItsElements: with the products service failing, nodes over users and
+// products serves the users and nulls only the products' elements, each with an error at its own
+// path; node of a product is null with its error. Before, one failed type nulled the whole list.
+func TestNodesFailedTypeDegradesItsElements(t *testing.T) {
+	e := newEnv(t)
+	if err := e.cluster.SetFault(demo.Products, -1, faults.Fault{ErrorRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{globalID("User", "3"), globalID("Product", "p7"), globalID("User", "1"), globalID("Product", "p2"), "garbage"}
+	resp := e.queryWith(t, bearer(t, "9999", "admin"), `query($ids: [ID!]!, $one: ID!) {
+		nodes(ids: $ids) { id ... on User { username } }
+		alias: nodes(ids: $ids) { id }
+		node(id: $one) { id }
+	}`, map[string]any{"ids": ids, "one": globalID("Product", "p7")})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.Status, resp.Raw)
+	}
+	assertNoLeak(t, resp.Raw)
+	const code = "UPSTREAM_UNAVAILABLE"
+	wantErrs := map[string]string{"nodes.1": code, "nodes.3": code, "alias.1": code, "alias.3": code, "node": code}
+	if diff := cmp.Diff(wantErrs, errorsByPath(resp.Errors)); diff != "" {
+		t.Errorf("errors by path (-want +got):\n%s", diff)
+	}
+	u3, _ := e.index.User("3")
+	u1, _ := e.index.User("1")
+	want := obj{
+		"nodes": []any{obj{"id": ids[0], "username": u3.Username}, nil, obj{"id": ids[2], "username": u1.Username}, nil, nil},
+		"alias": []any{obj{"id": ids[0]}, nil, obj{"id": ids[2]}, nil, nil},
+		"node":  nil,
+	}
+	if diff := cmp.Diff(want, dataOf(t, resp)); diff != "" {
+		t.Errorf("data (-want +got):\n%s", diff)
+	}
+}
+
+// TestNodesFailedTypeSameOnBothExecutors: the partial answer of nodes with one type's service failing
+// is the same from the engine and from gqlgen's executor (engine.ElementErrors), data and errors by
+// path and code.
+func TestNodesFailedTypeSameOnBothExecutors(t *testing.T) {
+	e := newDiffEnv(t)
+	e.setFault(t, []string{demo.Products}, faults.Fault{ErrorRate: 1})
+	ids := []string{globalID("User", "3"), globalID("Product", "p7"), globalID("Order", "o1"), globalID("Product", "p2")}
+	op := opgen.Operation{
+		Query:     `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Product { name } } n: node(id: "` + ids[1] + `") { id } }`,
+		Variables: map[string]any{"ids": ids},
+	}
+	caller := diffCaller{name: "admin 3", header: bearer(t, "3", "admin")}
+	oracle, engine := e.send(t, e.oracle, caller, op), e.send(t, e.engine, caller, op)
+	if d := compareOutcomes(oracle, engine, exactData); d != "" {
+		t.Errorf("engine differs from the oracle:\n%s\noracle: %s\nengine: %s", d, oracle.Raw, engine.Raw)
+	}
+	if got := errorsByPath(engine.Errors); len(got) != 3 || got["nodes.1"] == "" || got["nodes.3"] == "" || got["n"] == "" {
+		t.Errorf("errors by path %v, want nodes.1, nodes.3 and n", got)
 	}
 }

@@ -27,7 +27,7 @@ func WithReferenceExecutor() Option { return func(o *options) { o.reference = tr
 func executor(schema graphql.ExecutableSchema, batches *loaders.Set, authz *auth.Rules, costs *cost.Extension,
 	tel *telemetry.Telemetry, exts []graphql.HandlerExtension, planCacheSize int, buffers *bufpool.Pool, o options,
 ) (graphql.ExecutableSchema, []graphql.HandlerExtension, error) {
-	exts = append(exts, costs, authz)
+	exts = append(exts, costs, authz, engine.ElementErrors{}) // the last: failed list elements for gqlgen's executor
 	if o.reference {
 		return schema, append(exts, batches.Memo()), nil
 	}

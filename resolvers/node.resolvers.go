@@ -9,6 +9,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/trellisgw/trellis/graph/errcode"
 	"github.com/trellisgw/trellis/graph/model"
 )
@@ -16,13 +17,17 @@ import (
 // Node resolves Query.node: the object with a global id, batched with the level's other look-ups.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	nodes, err := r.lookUpNodes(ctx, []string{id})
+	if be, ok := err.(graphql.BatchErrorList); ok && len(be) == 1 {
+		return nil, be[0] // the one id's look-up failed
+	}
 	if err != nil {
 		return nil, err
 	}
 	return nodes[0], nil
 }
 
-// Nodes resolves Query.nodes: the objects with global ids, one look-up per type among them.
+// Nodes resolves Query.nodes: the objects with global ids, one look-up per type among them. A failed
+// look-up nulls only the elements it was for, each with its error (a graphql.BatchErrorList).
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	if len(ids) > maxNodes {
 		return nil, errcode.BadInput("ids", "ids must hold at most "+strconv.Itoa(maxNodes)+" ids")

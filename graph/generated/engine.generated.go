@@ -809,6 +809,10 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().TopProducts(ctx, fc.Args["first"].(*int))
+				var elemErrs11 []error
+				if be, ok := err.(graphql.BatchErrors); ok && len(res) > 0 && len(be.Errors()) == len(res) {
+					elemErrs11, err = be.Errors(), nil
+				}
 				for range parents {
 					r.Next()
 					if err != nil {
@@ -819,8 +823,12 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Null()
 					} else {
 						r.List(len(res))
-						for i11 := range res {
-							r.Object(engineTypeProduct, &res[i11])
+						for i12 := range res {
+							if elemErrs11 != nil && elemErrs11[i12] != nil {
+								r.Error(elemErrs11[i12])
+								continue
+							}
+							r.Object(engineTypeProduct, &res[i12])
 						}
 					}
 				}
@@ -869,25 +877,25 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 					if res == nil {
 						r.Null()
 					} else {
-						switch x12 := res.(type) {
+						switch x13 := res.(type) {
 						case *upstreams.User:
-							r.Object(engineTypeUser, x12)
+							r.Object(engineTypeUser, x13)
 						case upstreams.User:
-							r.Object(engineTypeUser, &x12)
+							r.Object(engineTypeUser, &x13)
 						case *upstreams.Review:
-							r.Object(engineTypeReview, x12)
+							r.Object(engineTypeReview, x13)
 						case upstreams.Review:
-							r.Object(engineTypeReview, &x12)
+							r.Object(engineTypeReview, &x13)
 						case *upstreams.Product:
-							r.Object(engineTypeProduct, x12)
+							r.Object(engineTypeProduct, x13)
 						case upstreams.Product:
-							r.Object(engineTypeProduct, &x12)
+							r.Object(engineTypeProduct, &x13)
 						case *upstreams.Order:
-							r.Object(engineTypeOrder, x12)
+							r.Object(engineTypeOrder, x13)
 						case upstreams.Order:
-							r.Object(engineTypeOrder, &x12)
+							r.Object(engineTypeOrder, &x13)
 						default:
-							r.Error(fmt.Errorf("unexpected type %T for Node", x12))
+							r.Error(fmt.Errorf("unexpected type %T for Node", x13))
 						}
 					}
 				}
@@ -903,6 +911,10 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+				var elemErrs14 []error
+				if be, ok := err.(graphql.BatchErrors); ok && len(res) > 0 && len(be.Errors()) == len(res) {
+					elemErrs14, err = be.Errors(), nil
+				}
 				for range parents {
 					r.Next()
 					if err != nil {
@@ -910,29 +922,33 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						continue
 					}
 					r.List(len(res))
-					for i13 := range res {
-						if res[i13] == nil {
+					for i15 := range res {
+						if elemErrs14 != nil && elemErrs14[i15] != nil {
+							r.Error(elemErrs14[i15])
+							continue
+						}
+						if res[i15] == nil {
 							r.Null()
 						} else {
-							switch x14 := res[i13].(type) {
+							switch x16 := res[i15].(type) {
 							case *upstreams.User:
-								r.Object(engineTypeUser, x14)
+								r.Object(engineTypeUser, x16)
 							case upstreams.User:
-								r.Object(engineTypeUser, &x14)
+								r.Object(engineTypeUser, &x16)
 							case *upstreams.Review:
-								r.Object(engineTypeReview, x14)
+								r.Object(engineTypeReview, x16)
 							case upstreams.Review:
-								r.Object(engineTypeReview, &x14)
+								r.Object(engineTypeReview, &x16)
 							case *upstreams.Product:
-								r.Object(engineTypeProduct, x14)
+								r.Object(engineTypeProduct, x16)
 							case upstreams.Product:
-								r.Object(engineTypeProduct, &x14)
+								r.Object(engineTypeProduct, &x16)
 							case *upstreams.Order:
-								r.Object(engineTypeOrder, x14)
+								r.Object(engineTypeOrder, x16)
 							case upstreams.Order:
-								r.Object(engineTypeOrder, &x14)
+								r.Object(engineTypeOrder, &x16)
 							default:
-								r.Error(fmt.Errorf("unexpected type %T for Node", x14))
+								r.Error(fmt.Errorf("unexpected type %T for Node", x16))
 							}
 						}
 					}
@@ -949,6 +965,10 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				fc := struct{ Args map[string]any }{args}
 				_ = fc
 				res, err := e.Resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["first"].(*int))
+				var elemErrs17 []error
+				if be, ok := err.(graphql.BatchErrors); ok && len(res) > 0 && len(be.Errors()) == len(res) {
+					elemErrs17, err = be.Errors(), nil
+				}
 				for range parents {
 					r.Next()
 					if err != nil {
@@ -956,21 +976,25 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						continue
 					}
 					r.List(len(res))
-					for i15 := range res {
-						if res[i15] == nil {
+					for i18 := range res {
+						if elemErrs17 != nil && elemErrs17[i18] != nil {
+							r.Error(elemErrs17[i18])
+							continue
+						}
+						if res[i18] == nil {
 							r.Null()
 						} else {
-							switch x16 := res[i15].(type) {
+							switch x19 := res[i18].(type) {
 							case *upstreams.User:
-								r.Object(engineTypeUser, x16)
+								r.Object(engineTypeUser, x19)
 							case upstreams.User:
-								r.Object(engineTypeUser, &x16)
+								r.Object(engineTypeUser, &x19)
 							case *upstreams.Product:
-								r.Object(engineTypeProduct, x16)
+								r.Object(engineTypeProduct, x19)
 							case upstreams.Product:
-								r.Object(engineTypeProduct, &x16)
+								r.Object(engineTypeProduct, &x19)
 							default:
-								r.Error(fmt.Errorf("unexpected type %T for SearchResult", x16))
+								r.Error(fmt.Errorf("unexpected type %T for SearchResult", x19))
 							}
 						}
 					}
@@ -1006,14 +1030,14 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Error(errs[i])
 						continue
 					}
-					s17 := r.LeafStart()
+					s20 := r.LeafStart()
 					func(w *engine.Writer) bool {
 						ctx := w.Context()
 						_ = ctx
 						w.String(string(res[i]))
 						return false
 					}(r.Leaf())
-					r.EndLeaf(s17)
+					r.EndLeaf(s20)
 				}
 				return nil
 			},
@@ -1136,14 +1160,14 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Error(errs[i])
 						continue
 					}
-					s18 := r.LeafStart()
+					s21 := r.LeafStart()
 					func(w *engine.Writer) bool {
 						ctx := w.Context()
 						_ = ctx
 						w.String(string(res[i]))
 						return false
 					}(r.Leaf())
-					r.EndLeaf(s18)
+					r.EndLeaf(s21)
 				}
 				return nil
 			},
@@ -1222,8 +1246,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 						r.Null()
 					} else {
 						r.List(len(res[i]))
-						for i19 := range res[i] {
-							r.Object(engineTypeReview, &res[i][i19])
+						for i22 := range res[i] {
+							r.Object(engineTypeReview, &res[i][i22])
 						}
 					}
 				}
@@ -1276,8 +1300,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.UserConnection)
 				v := o.Edges
 				r.List(len(v))
-				for i20 := range v {
-					r.Object(engineTypeUserEdge, &v[i20])
+				for i23 := range v {
+					r.Object(engineTypeUserEdge, &v[i23])
 				}
 			},
 		},
@@ -1286,8 +1310,8 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				o := obj.(*model.UserConnection)
 				v := o.Nodes
 				r.List(len(v))
-				for i21 := range v {
-					r.Object(engineTypeUser, &v[i21])
+				for i24 := range v {
+					r.Object(engineTypeUser, &v[i24])
 				}
 			},
 		},

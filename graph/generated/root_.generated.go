@@ -902,7 +902,8 @@ extend type Query {
   node(id: ID!): Node
   """
   The objects with these global ids (at most 100), in order: null for each id that is unknown or not a
-  global id of this gateway. Costs one look-up per type among the ids. Orders as in ` + "`" + `node` + "`" + `.
+  global id of this gateway. Costs one look-up per type among the ids. Orders as in ` + "`" + `node` + "`" + `. When the
+  look-up of one type fails, only its elements are null, each with its error at its own path.
   """
   nodes(ids: [ID!]!): [Node]! @listSize(slicingArguments: ["ids"])
 }

@@ -237,6 +237,24 @@ func collect[V any](futs []*future[V]) ([]V, error) {
 	return out, nil
 }
 
+// collectEach is collect that keeps going: the values of futs, and their errors (nil when none
+// failed; a failed future's value is the zero value).
+func collectEach[V any](futs []*future[V]) ([]V, []error) {
+	out := make([]V, len(futs))
+	var errs []error
+	for i, f := range futs {
+		if f.err != nil {
+			if errs == nil {
+				errs = make([]error, len(futs))
+			}
+			errs[i] = f.err
+			continue
+		}
+		out[i] = f.val
+	}
+	return out, errs
+}
+
 // loadDirect is load without levels; op.mu is held and released.
 func (k *kind[V]) loadDirect(ctx context.Context, op *Op, m *memo[V], keys []string, futs []*future[V]) ([]V, error) {
 	own := &round{done: make(chan struct{})}

@@ -67,6 +67,9 @@ type gen struct {
 	ids     map[string]int
 	b       strings.Builder
 	tmp     int
+	// elemErrs names the variable holding per-element errors for the next list emitted (see
+	// elementErrors), "" when there are none.
+	elemErrs string
 }
 
 func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.b, format+"\n", args...) }
@@ -181,6 +184,7 @@ func (g *gen) resolve(o *codegen.Object, f *codegen.Field) {
 		// The root has one object, but the engine hands every occurrence of a root field with the same
 		// arguments (aliases) to one call: the resolver runs once, its value goes to each.
 		g.p("\t\t\t\tres, err := e.Resolvers.%s().%s(%s)", o.Name, f.GoFieldName, f.CallArgs())
+		g.elementErrors(f.TypeReference, "\t\t\t\t")
 		g.p("\t\t\t\tfor range parents {")
 		g.p("\t\t\t\t\tr.Next()")
 		g.p("\t\t\t\t\tif err != nil {")
@@ -221,6 +225,7 @@ func (g *gen) resolve(o *codegen.Object, f *codegen.Field) {
 	} else {
 		g.p("\t\t\t\tfor _, obj := range objs {")
 		g.p("\t\t\t\t\tres, err := e.Resolvers.%s().%s(%s)", o.Name, f.GoFieldName, f.CallArgs())
+		g.elementErrors(f.TypeReference, "\t\t\t\t\t")
 		g.p("\t\t\t\t\tr.Next()")
 		g.p("\t\t\t\t\tif err != nil {")
 		g.p("\t\t\t\t\t\tr.Error(err)")
@@ -291,10 +296,35 @@ func (g *gen) leaf(v string, tr *config.TypeReference, ind string) {
 
 func (g *gen) list(v string, tr *config.TypeReference, ind string) {
 	i := g.name("i")
+	errs := g.elemErrs
+	g.elemErrs = "" // the resolver's list only, not the lists inside it
 	g.p("%sr.List(len(%s))", ind, v)
 	g.p("%sfor %s := range %s {", ind, i, v)
+	if errs != "" {
+		g.p("%s\tif %s != nil && %s[%s] != nil {", ind, errs, errs, i)
+		g.p("%s\t\tr.Error(%s[%s])", ind, errs, i)
+		g.p("%s\t\tcontinue", ind)
+		g.p("%s\t}", ind)
+	}
 	g.emit(v+"["+i+"]", tr.Elem(), ind+"\t", true)
 	g.p("%s}", ind)
+}
+
+// elementErrors writes, after a resolver call giving res and err, the handling of per-element
+// errors when the field is a list: a resolver may answer its list with some elements failed by
+// returning the list and a graphql.BatchErrors as long as it, holding each failed element's error
+// (nil for the others). Those elements are errors at their own paths; the rest of the list is served.
+// (engine.ElementErrors gives gqlgen's executor the same semantics.)
+func (g *gen) elementErrors(tr *config.TypeReference, ind string) {
+	if !tr.IsSlice() || tr.IsPtrToSlice() {
+		return
+	}
+	errs := g.name("elemErrs")
+	g.p("%svar %s []error", ind, errs)
+	g.p("%sif be, ok := err.(graphql.BatchErrors); ok && len(res) > 0 && len(be.Errors()) == len(res) {", ind)
+	g.p("%s\t%s, err = be.Errors(), nil", ind, errs)
+	g.p("%s}", ind)
+	g.elemErrs = errs
 }
 
 // object gives an object, interface or union value.
