@@ -120,45 +120,52 @@ func TestRedisCacheInvalidationAcrossGateways(t *testing.T) {
 	}
 }
 
-// TestRedisCachePausedIsMisses: with Redis hung (SIGSTOP), every request is still answered, without
-// an error, and far more of them than if each had waited for Redis's timeout; once Redis resumes,
-// the shared level serves again.
-func TestRedisCachePausedIsMisses(t *testing.T) {
-	rs := startRedis(t)
-	const timeout = 100 * time.Millisecond
-	tweak := sharedCache(rs.addr, "ec3:", timeout)
-	e := newEnv(t, tweak)
-	if r := e.query(t, "", `{ user(id: "1") { name } }`, nil); len(r.Errors) > 0 {
-		t.Fatal(r.Errors)
+// TestRedisCacheDownIsMisses: with Redis paused (SIGSTOP: connections hang, every call would wait for
+// its timeout) or stopped (connections refused), entity look-ups are misses answered by the upstreams:
+// no client error, and requests are not each held for the Redis timeout (the back-off keeps them off
+// Redis); the failures are counted.
+func TestRedisCacheDownIsMisses(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		down func(*redisServer) error
+	}{
+		{"paused", func(rs *redisServer) error { return rs.cmd.Process.Signal(syscall.SIGSTOP) }},
+		{"stopped", func(rs *redisServer) error { rs.Stop(); return nil }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := startRedis(t)
+			t.Cleanup(func() { _ = rs.cmd.Process.Signal(syscall.SIGCONT) })
+			const timeout = 100 * time.Millisecond
+			e := newEnv(t, sharedCache(rs.addr, "ec3:", timeout))
+			if r := e.query(t, "", `{ user(id: "1") { name } }`, nil); len(r.Errors) > 0 {
+				t.Fatal(r.Errors)
+			}
+			errs := counterWhere(t, "trellis.cache.errors", map[string]string{"op": "get"})
+			if err := tt.down(rs); err != nil {
+				t.Fatal(err)
+			}
+			const window = 2 * time.Second
+			start := time.Now()
+			n := 0
+			for time.Since(start) < window {
+				n++
+				id := fmt.Sprint(2 + n%40) // keys not in process: each asks Redis unless it backs off
+				r := e.query(t, "", `query($id: ID!) { user(id: $id) { name } }`, map[string]any{"id": id})
+				if r.Status != 200 || len(r.Errors) > 0 {
+					t.Fatalf("request %d with Redis %s: status %d, %+v", n, tt.name, r.Status, r.Errors)
+				}
+			}
+			elapsed := time.Since(start)
+			// Had each request waited for the timeout, at most elapsed/timeout of them would have run.
+			if most := int(elapsed / timeout); n < 5*most {
+				t.Errorf("%d requests in %s with Redis %s; paying the %s timeout each allows %d: they were not kept off Redis", n, elapsed.Round(time.Millisecond), tt.name, timeout, most)
+			}
+			if got := counterWhere(t, "trellis.cache.errors", map[string]string{"op": "get"}) - errs; got == 0 {
+				t.Errorf("trellis.cache.errors{op=get} did not count the %s Redis", tt.name)
+			}
+			t.Logf("%d requests in %s with Redis %s (timeout %s)", n, elapsed.Round(time.Millisecond), tt.name, timeout)
+		})
 	}
-	errs := counterWhere(t, "trellis.cache.errors", map[string]string{"op": "get"})
-	if err := rs.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	const pause = 2 * time.Second
-	start := time.Now()
-	n := 0
-	for time.Since(start) < pause {
-		n++
-		id := fmt.Sprint(2 + n%40) // keys not in process: each asks Redis unless it backs off
-		r := e.query(t, "", `query($id: ID!) { user(id: $id) { name } }`, map[string]any{"id": id})
-		if r.Status != 200 || len(r.Errors) > 0 {
-			_ = rs.cmd.Process.Signal(syscall.SIGCONT)
-			t.Fatalf("request %d with Redis paused: status %d, %+v", n, r.Status, r.Errors)
-		}
-	}
-	elapsed := time.Since(start)
-	if err := rs.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	// Had each request waited for the timeout, at most elapsed/timeout of them would have run.
-	if most := int(elapsed / timeout); n < 5*most {
-		t.Errorf("%d requests in %s with Redis paused; paying the %s timeout each allows %d: they were not kept off Redis", n, elapsed.Round(time.Millisecond), timeout, most)
-	}
-	if got := counterWhere(t, "trellis.cache.errors", map[string]string{"op": "get"}) - errs; got == 0 {
-		t.Error("trellis.cache.errors{op=get} did not count the paused Redis")
-	}
-	t.Logf("%d requests in %s with Redis paused (timeout %s)", n, elapsed.Round(time.Millisecond), timeout)
 }
 
 // TestPrivateDataNeverCrossesCallersOverRedis is TestPrivateDataNeverCrossesCallers through two
