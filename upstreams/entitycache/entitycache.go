@@ -13,10 +13,12 @@ package entitycache
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -48,6 +50,10 @@ type Policy struct {
 	MaxEntries int
 	// MaxBytes bounds the kind's estimated bytes (> 0).
 	MaxBytes int64
+	// KeepStale is how long an entry that carries a validator (an upstream ETag or a strong
+	// Last-Modified) is kept past its TTL, within the same bounds, so that its next look-up revalidates
+	// it with a conditional request instead of fetching it again; 0 = not kept.
+	KeepStale time.Duration
 }
 
 // CallerFunc returns the key of the request's caller (e.g. "user:7"), or "" for an anonymous one.
@@ -60,15 +66,25 @@ type Kind[V any] struct {
 	name, upstream, route string
 	policy                Policy
 	caller                CallerFunc
-	mem                   *cache.Memory[V]
+	mem                   *cache.Memory[stored[V]]
 
 	mu      sync.Mutex // guards flights
 	flights map[string]*flight[V]
 	epoch   atomic.Uint64 // bumped by every invalidation: a fetch begun before one stores nothing
 	waiting atomic.Int64  // Loads waiting on another's flight (tests wait for it)
 
-	shared metric.Int64Counter
-	attrs  metric.MeasurementOption
+	shared       metric.Int64Counter
+	revalidated  metric.Int64Counter
+	attrs        metric.MeasurementOption
+	notModified  metric.MeasurementOption
+	modified     metric.MeasurementOption
+}
+
+// stored is one entry: the value, until when it is fresh, and what revalidates it once stale.
+type stored[V any] struct {
+	value      V
+	freshUntil time.Time
+	validators Validators
 }
 
 // flight is one key's upstream look-up in flight, which other requests may join.
@@ -93,9 +109,15 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 	if p.Scope == Private && caller == nil {
 		return nil, fmt.Errorf("entity cache %s: a private kind needs a caller function", name)
 	}
+	if p.KeepStale < 0 {
+		return nil, fmt.Errorf("entity cache %s: keep stale must be >= 0, got %s", name, p.KeepStale)
+	}
 	mem, err := cache.NewMemory(name, cache.Config{Size: p.MaxEntries, TTL: p.TTL},
-		cache.WithMaxBytes(p.MaxBytes, func(key string, v V) int64 { return int64(len(key)) + sizeOf(v) + entryOverhead }),
-		cache.WithClock[V](func() time.Time { return now() }))
+		cache.WithMaxBytes(p.MaxBytes, func(key string, e stored[V]) int64 {
+			return int64(len(key)) + sizeOf(e.value) + entryOverhead + e.validators.size()
+		}),
+		cache.WithFresh(func(e stored[V]) bool { return now().Before(e.freshUntil) }),
+		cache.WithClock[stored[V]](func() time.Time { return now() }))
 	if err != nil {
 		return nil, fmt.Errorf("entity cache: %w", err)
 	}
@@ -104,6 +126,10 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 	meter := otel.Meter("github.com/trellisgw/trellis/upstreams/entitycache")
 	k.shared, _ = meter.Int64Counter("trellis.cache.shared_flights",
 		metric.WithDescription("Entity cache misses answered by another request's upstream call in flight (single flight)."))
+	k.revalidated, _ = meter.Int64Counter("trellis.cache.revalidations",
+		metric.WithDescription("Stale entity cache entries revalidated with a conditional upstream request, by result: not_modified (a 304 refreshed them) or modified (a 200 replaced them)."))
+	k.notModified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "not_modified"))
+	k.modified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "modified"))
 	return k, nil
 }
 
@@ -133,6 +159,7 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	out := make(map[string]V, len(keys))
 	var owned []string
 	var ownedFlights []*flight[V]
+	var stale map[string]stored[V] // owned keys held stale with a validator
 	joined := map[string]*flight[V]{}
 	hits := 0
 	seen := make(map[string]struct{}, len(keys))
@@ -147,10 +174,18 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 			joined[key] = f
 			continue
 		}
-		if v, ok := k.mem.Get(ctx, ck); ok {
-			out[key] = v
-			hits++
-			continue
+		if e, ok := k.mem.Get(ctx, ck); ok {
+			if now().Before(e.freshUntil) {
+				out[key] = e.value
+				hits++
+				continue
+			}
+			if e.validators.valid() {
+				if stale == nil {
+					stale = map[string]stored[V]{}
+				}
+				stale[key] = e
+			}
 		}
 		f := &flight[V]{done: make(chan struct{})}
 		k.flights[ck] = f
@@ -167,7 +202,7 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	}
 	var err error
 	if len(owned) > 0 {
-		err = k.fetchOwned(ctx, suffix, owned, ownedFlights, fetch, out)
+		err = k.fetchOwned(ctx, suffix, owned, ownedFlights, stale, fetch, out)
 	}
 	var retry []string
 	k.waiting.Add(int64(len(joined)))
@@ -205,10 +240,22 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 }
 
 // fetchOwned makes the one upstream call for the keys this Load owns, stores what it found unless an
-// invalidation happened meanwhile, and completes their flights (also when fetch panics).
-func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
+// invalidation happened meanwhile, and completes their flights (also when fetch panics). When every
+// key is held stale with a validator (stale), the call is conditional (see revalidation): a 304
+// refreshes the stale entries without a body, a 200 replaces them.
+func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], stale map[string]stored[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
 	epoch := k.epoch.Load()
 	fresh := &freshness{}
+	batch := keys
+	revalidating := false
+	if len(stale) == len(keys) {
+		var c conditional
+		batch, c.ifNoneMatch, c.ifModifiedSince = revalidation(keys, stale)
+		if c.ifNoneMatch != "" || !c.ifModifiedSince.IsZero() {
+			fresh.cond, revalidating = &c, true
+		}
+	}
+	notModified := false
 	var got map[string]V
 	defer func() {
 		p := recover()
@@ -216,19 +263,33 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			err = fmt.Errorf("entity cache %s: look-up panicked: %v", k.name, p)
 		}
 		canceled := err != nil && ctx.Err() != nil
-		ttl := ttlFor(k.policy, fresh.f) // the upstream's own Cache-Control wins when stricter
-		store := err == nil && k.epoch.Load() == epoch && ttl > 0
+		var vals Validators
+		if err == nil && !notModified {
+			vals = fresh.validators(slices.Clone(batch))
+		}
+		at := now()
 		k.mu.Lock()
 		for i, key := range keys {
 			f := flights[i]
 			f.err, f.canceled = err, canceled
+			ck := entryKey(key) + suffix
 			if err == nil {
-				f.value, f.found = got[key]
-				if f.found && store {
-					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, ttl)
+				v := vals
+				if notModified {
+					f.value, f.found, v = stale[key].value, true, stale[key].validators
+				} else {
+					f.value, f.found = got[key]
+				}
+				// The upstream's own Cache-Control (a 304's too) wins when stricter.
+				ttl, keep, store := lifetimes(k.policy, fresh.f, v.valid())
+				switch {
+				case f.found && store && k.epoch.Load() == epoch:
+					k.mem.AddTTL(ctx, ck, stored[V]{value: f.value, freshUntil: at.Add(ttl), validators: v}, ttl+keep)
+				case revalidating && k.epoch.Load() == epoch:
+					k.mem.Delete(ctx, ck) // gone upstream, or no longer storable: the stale copy must not outlive it
 				}
 			}
-			delete(k.flights, entryKey(key)+suffix)
+			delete(k.flights, ck)
 			close(f.done)
 		}
 		k.mu.Unlock()
@@ -236,16 +297,73 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 			panic(p)
 		}
 	}()
-	got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), keys)
+	got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch)
 	if err != nil {
 		return err
 	}
+	if revalidating {
+		fresh.mu.Lock()
+		answers, nm := fresh.answers, fresh.notModified
+		fresh.mu.Unlock()
+		switch {
+		case nm && answers == 1:
+			notModified = true
+			k.revalidated.Add(ctx, int64(len(keys)), k.notModified)
+		case answers > 1:
+			// A look-up split in chunks: only its first call carried the conditions (Conditional),
+			// so its answer, 304 or not, says nothing of the other chunks; no 304 is trusted and a
+			// 304 chunk brought no body, so ask again without conditions (rare: over MaxBatch keys).
+			fresh = &freshness{}
+			if got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch); err != nil {
+				return err
+			}
+			k.revalidated.Add(ctx, int64(len(keys)), k.modified)
+		default:
+			k.revalidated.Add(ctx, int64(len(keys)), k.modified)
+		}
+	}
 	for _, key := range keys {
-		if v, ok := got[key]; ok {
+		if notModified {
+			out[key] = stale[key].value
+		} else if v, ok := got[key]; ok {
 			out[key] = v
 		}
 	}
 	return nil
+}
+
+// revalidation chooses the conditional request that asks whether the stale entries of keys (every
+// one carrying a validator) changed, and the keys it asks for (batch, keys reordered or keys itself).
+//
+// A batch look-up's target URI is its key list, and an entity tag names one representation of one
+// URI (RFC 9110 §8.8.3): If-None-Match is sent only when keys are exactly the batch one answer's ETag
+// covers (the entries share that answer's Batch), and the call then asks for that batch in its order,
+// so that the URI is the one the tag came from. For any other set the oldest strong Last-Modified of
+// the entries goes as If-Modified-Since (RFC 9110 §13.1.3): a 304 says no entity of the set changed
+// after that date; every entry was current when fetched, which was after its own Last-Modified and so
+// after the oldest one, hence every entry is still current. A weak Last-Modified (the answer's Date
+// less than a second after it, RFC 9110 §8.8.2.2) was not kept: a change in the same second would go
+// unseen. When both apply both are sent; the server then ignores If-Modified-Since (RFC 9110 §13.2.2).
+// Without either, nothing is sent and the call is a plain fetch.
+func revalidation[V any](keys []string, stale map[string]stored[V]) (batch []string, etag string, since time.Time) {
+	first := stale[keys[0]].validators
+	sameBatch := first.ETag != "" && len(first.Batch) == len(keys)
+	for _, key := range keys {
+		v := stale[key].validators
+		if sameBatch && (v.ETag != first.ETag || len(v.Batch) != len(first.Batch) || unsafe.SliceData(v.Batch) != unsafe.SliceData(first.Batch)) {
+			sameBatch = false
+		}
+		switch {
+		case v.LastModified.IsZero():
+			since = time.Time{}
+		case key == keys[0] || (!since.IsZero() && v.LastModified.Before(since)):
+			since = v.LastModified
+		}
+	}
+	if sameBatch {
+		return first.Batch, first.ETag, since
+	}
+	return keys, "", since
 }
 
 // suffix returns what follows the key in the request's cache keys: "" for a public kind, the caller's
