@@ -343,7 +343,8 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 // after that date; every entry was current when fetched, which was after its own Last-Modified and so
 // after the oldest one, hence every entry is still current. A weak Last-Modified (the answer's Date
 // less than a second after it, RFC 9110 §8.8.2.2) was not kept: a change in the same second would go
-// unseen. When both apply both are sent; the server then ignores If-Modified-Since (RFC 9110 §13.2.2).
+// unseen. When the tag applies only If-None-Match is sent: a server ignores If-Modified-Since beside it
+// (RFC 9110 §13.2.2).
 // Without either, nothing is sent and the call is a plain fetch.
 func revalidation[V any](keys []string, stale map[string]stored[V]) (batch []string, etag string, since time.Time) {
 	first := stale[keys[0]].validators
