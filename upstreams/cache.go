@@ -46,6 +46,11 @@ type CacheConfig struct {
 	// DefaultMaxAge is the TTL of a kind that neither the schema nor Kinds gives one; 0s = such a kind
 	// is not cached. Default 0s.
 	DefaultMaxAge time.Duration `yaml:"default_max_age"`
+	// KeepStale is how long an entry whose upstream answer carried a validator (a REST ETag or a strong
+	// Last-Modified) is kept past its TTL, within max_entries and max_bytes, so that its next look-up
+	// revalidates it (a conditional GET; a 304 refreshes it without a body); 0s = not kept, stale
+	// entries are fetched again. Default 5m.
+	KeepStale time.Duration `yaml:"keep_stale"`
 	// Kinds overrides the schema's hints per kind (keys: Kinds).
 	Kinds map[string]KindConfig `yaml:"kinds,omitempty"`
 }
@@ -72,6 +77,7 @@ type Hint struct {
 const (
 	DefaultCacheMaxEntries = 10000
 	DefaultCacheMaxBytes   = 8 << 20
+	DefaultCacheKeepStale  = 5 * time.Minute
 )
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -81,6 +87,9 @@ func (c CacheConfig) WithDefaults() CacheConfig {
 	}
 	if c.MaxBytes == 0 {
 		c.MaxBytes = DefaultCacheMaxBytes
+	}
+	if c.KeepStale == 0 {
+		c.KeepStale = DefaultCacheKeepStale
 	}
 	return c
 }
@@ -96,6 +105,9 @@ func (c CacheConfig) Validate() error {
 	}
 	if c.DefaultMaxAge < 0 {
 		errs = append(errs, fmt.Errorf("default_max_age: must be >= 0 (0s = kinds without a hint are not cached), got %s", c.DefaultMaxAge))
+	}
+	if c.KeepStale < 0 {
+		errs = append(errs, fmt.Errorf("keep_stale: must be >= 0, got %s", c.KeepStale))
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Kinds)) {
 		k := c.Kinds[name]
@@ -116,7 +128,7 @@ func (c CacheConfig) Validate() error {
 // Policy returns how kind is cached given the schema's hint: the override of Kinds first, then the
 // hint, then DefaultMaxAge. A TTL of 0 means the kind is not cached.
 func (c CacheConfig) Policy(kind string, hint Hint) entitycache.Policy {
-	p := entitycache.Policy{TTL: hint.MaxAge, Scope: entitycache.Public, MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes}
+	p := entitycache.Policy{TTL: hint.MaxAge, Scope: entitycache.Public, MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes, KeepStale: c.KeepStale}
 	if hint.Private {
 		p.Scope = entitycache.Private
 	}

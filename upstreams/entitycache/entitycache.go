@@ -73,11 +73,11 @@ type Kind[V any] struct {
 	epoch   atomic.Uint64 // bumped by every invalidation: a fetch begun before one stores nothing
 	waiting atomic.Int64  // Loads waiting on another's flight (tests wait for it)
 
-	shared       metric.Int64Counter
-	revalidated  metric.Int64Counter
-	attrs        metric.MeasurementOption
-	notModified  metric.MeasurementOption
-	modified     metric.MeasurementOption
+	shared      metric.Int64Counter
+	revalidated metric.Int64Counter
+	attrs       metric.MeasurementOption
+	notModified metric.MeasurementOption
+	modified    metric.MeasurementOption
 }
 
 // stored is one entry: the value, until when it is fresh, and what revalidates it once stale.
