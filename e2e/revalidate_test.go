@@ -63,7 +63,7 @@ func TestRevalidationAfterTTL(t *testing.T) {
 
 	var data struct {
 		TopProducts []struct {
-			UPC     string `json:"upc"`
+			UPC string `json:"upc"`
 		} `json:"topProducts"`
 	}
 	if err := json.Unmarshal(first.Data, &data); err != nil || len(data.TopProducts) == 0 {
