@@ -115,15 +115,89 @@ func TestSchemaUsagePerClientVersion(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"client_name":"shop-ios","client_version":"2.0.0"`) {
 		t.Errorf("the access log does not name the client app:\n%s", e.logs.String())
 	}
-	// The schema has no deprecated element today: the deprecations answer lists none.
-	resp, err := http.Get(e.admin.URL + "/admin/schema/deprecations")
+}
+
+// TestDeprecatedField follows the schema's one deprecated element, User.accountId (the raw id of
+// before global ids), through what its users see: codegen tools read the deprecation by
+// introspection, an operation that still selects it gets its value and, with
+// schema_usage.deprecation_warnings, a warning in extensions.deprecations, and operators see in
+// GET /admin/schema/deprecations which client versions still use it, so they know when it can go.
+func TestDeprecatedField(t *testing.T) {
+	e := newEnv(t, func(c *gateway.Config) { c.SchemaUsage.DeprecationWarnings = true })
+	const reason = "Use `id`, an opaque global id that `node(id:)` and `user(id:)` take."
+
+	var intro struct {
+		Type struct {
+			Fields []struct {
+				Name              string
+				IsDeprecated      bool
+				DeprecationReason *string
+			}
+			Visible []struct{ Name string }
+		} `json:"__type"`
+	}
+	r := e.query(t, "", `{ __type(name: "User") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } visible: fields { name } } }`, nil)
+	r.decode(t, &intro)
+	found := false
+	for _, f := range intro.Type.Fields {
+		if f.Name == "accountId" {
+			found = true
+			if !f.IsDeprecated || f.DeprecationReason == nil || *f.DeprecationReason != reason {
+				t.Errorf("introspection of User.accountId: %+v", f)
+			}
+		} else if f.IsDeprecated {
+			t.Errorf("User.%s is deprecated too", f.Name)
+		}
+	}
+	if !found {
+		t.Fatalf("User.accountId not in introspection: %s", r.Raw)
+	}
+	for _, f := range intro.Type.Visible {
+		if f.Name == "accountId" {
+			t.Errorf("fields without includeDeprecated lists accountId")
+		}
+	}
+
+	old, current := appHeaders("shop-android", "3.1.0"), appHeaders("shop-android", "4.0.0")
+	resp := e.queryWith(t, old, `query Profile { user(id: "2") { accountId id name } }`, nil)
+	var got struct {
+		User struct{ AccountID, ID, Name string }
+	}
+	resp.decode(t, &got)
+	if got.User.AccountID != "2" || got.User.ID != globalID("User", "2") {
+		t.Errorf("accountId %q, id %q: want the raw id 2 and the global id", got.User.AccountID, got.User.ID)
+	}
+	var ext struct {
+		Extensions map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(resp.Raw, &ext); err != nil {
+		t.Fatal(err)
+	}
+	warn := ext.Extensions["deprecations"]
+	if want := `[{"coordinate":"User.accountId","reason":` + strconv.Quote(reason) + `}]`; string(warn) != want {
+		t.Errorf("extensions.deprecations = %s, want %s", warn, want)
+	}
+	resp = e.queryWith(t, current, `query Profile { user(id: "2") { id name } }`, nil)
+	if bytes.Contains(resp.Raw, []byte(`"deprecations"`)) || len(resp.Errors) > 0 {
+		t.Errorf("an operation without deprecated fields: %s", resp.Raw)
+	}
+
+	httpResp, err := http.Get(e.admin.URL + "/admin/schema/deprecations")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer httpResp.Body.Close()
 	var dep usage.Answer
-	if err := json.NewDecoder(resp.Body).Decode(&dep); err != nil || resp.StatusCode != http.StatusOK || len(dep.Coordinates) != 0 {
-		t.Errorf("GET /admin/schema/deprecations: %d %v %+v", resp.StatusCode, err, dep)
+	if err := json.NewDecoder(httpResp.Body).Decode(&dep); err != nil || httpResp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /admin/schema/deprecations: %d %v", httpResp.StatusCode, err)
+	}
+	if len(dep.Coordinates) != 1 {
+		t.Fatalf("deprecations: %+v, want User.accountId only", dep.Coordinates)
+	}
+	c := dep.Coordinates[0]
+	if c.Coordinate != "User.accountId" || !c.Deprecated || c.DeprecationReason != reason || c.Count != 1 ||
+		strings.Join(clientsOf(c), "|") != "shop-android 3.1.0 Profile 1" {
+		t.Errorf("deprecations: %+v, want User.accountId used once by shop-android 3.1.0", c)
 	}
 }
 

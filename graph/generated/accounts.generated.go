@@ -113,6 +113,29 @@ func (ec *executionContext) resolveBatch_User_id(ctx context.Context, field grap
 	)
 }
 
+func (ec *executionContext) _User_accountId(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
+}
+
 func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *upstreams.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -519,6 +542,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_id(ctx, field, obj)
 				})
+		case "accountId":
+			out.Values[i] = ec._User_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "username":
 			out.Values[i] = ec._User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

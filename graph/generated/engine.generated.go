@@ -1148,6 +1148,16 @@ func EngineSchema(es graphql.ExecutableSchema) *engine.Schema {
 				return nil
 			},
 		},
+		"accountId": {
+			Write: func(w *engine.Writer, obj any) bool {
+				ctx := w.Context()
+				_ = ctx
+				o := obj.(*upstreams.User)
+				v := o.ID
+				w.String(string(v))
+				return false
+			},
+		},
 		"username": {
 			Write: func(w *engine.Writer, obj any) bool {
 				ctx := w.Context()

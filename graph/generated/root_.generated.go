@@ -553,7 +553,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
-	case "User.id":
+	case "User.id", "User.accountId":
 		if e.ComplexityRoot.User.ID == nil {
 			break
 		}
@@ -728,6 +728,10 @@ type User implements Node @cacheControl(maxAge: 60) {
   The user's global id (see Node); ` + "`" + `Query.user` + "`" + ` takes it.
   """
   id: ID!
+  """
+  The accounts service's own id of the user, as ` + "`" + `id` + "`" + ` was before global ids.
+  """
+  accountId: ID! @deprecated(reason: "Use ` + "`" + `id` + "`" + `, an opaque global id that ` + "`" + `node(id:)` + "`" + ` and ` + "`" + `user(id:)` + "`" + ` take.")
   """
   The user's unique handle.
   """
@@ -1420,6 +1424,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_User_id(ctx, field)
+	case "accountId":
+		return ec.fieldContext_User_accountId(ctx, field)
 	case "username":
 		return ec.fieldContext_User_username(ctx, field)
 	case "name":
