@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
@@ -309,6 +310,9 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 		case nm && answers == 1:
 			notModified = true
 			k.revalidated.Add(ctx, int64(len(keys)), k.notModified)
+			// The upstream call's own span has its 304; the request's says which kind it refreshed.
+			trace.SpanFromContext(ctx).AddEvent("trellis.cache.revalidated", trace.WithAttributes(
+				attribute.String("cache", k.name), attribute.Int("keys", len(keys)), attribute.String("result", "not_modified")))
 		case answers > 1:
 			// A look-up split in chunks: only its first call carried the conditions (Conditional),
 			// so its answer, 304 or not, says nothing of the other chunks; no 304 is trusted and a

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // TestRevalidationChoice: If-None-Match only for exactly the batch one answer's tag covers (sent in
@@ -150,5 +152,40 @@ func TestRevalidateFlow(t *testing.T) {
 			t.Fatalf("%s: asked %v (%v), want %q answered %d", st.name, asked[calls:], status[calls:], st.asked, st.status)
 		}
 		calls++
+	}
+}
+
+// TestRevalidationSpanEvent: a 304 revalidation leaves an event on the request's span naming the
+// kind and how many keys it refreshed.
+func TestRevalidationSpanEvent(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	t.Cleanup(func() { now = time.Now })
+	k := newKind(t, Policy{TTL: 10 * time.Second, KeepStale: time.Minute}, nil)
+	o := &origin{version: map[string]int{"a": 1, "b": 1}, modified: clock.Add(-time.Hour)}
+	if _, err := k.Load(context.Background(), []string{"a", "b"}, o.fetch); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	clock = clock.Add(11 * time.Second)
+	mu.Unlock()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, span := tp.Tracer("test").Start(context.Background(), "request")
+	if _, err := k.Load(ctx, []string{"a", "b"}, o.fetch); err != nil {
+		t.Fatal(err)
+	}
+	span.End()
+	var got []string
+	for _, ev := range rec.Ended()[0].Events() {
+		for _, a := range ev.Attributes {
+			got = append(got, ev.Name+" "+string(a.Key)+"="+a.Value.Emit())
+		}
+	}
+	want := []string{"trellis.cache.revalidated cache=test_by_id", "trellis.cache.revalidated keys=2", "trellis.cache.revalidated result=not_modified"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("span events (-want +got):\n%s", diff)
 	}
 }
