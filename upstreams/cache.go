@@ -64,6 +64,10 @@ type KindConfig struct {
 	Scope string `yaml:"scope"`
 	// Disabled turns caching of the kind off.
 	Disabled bool `yaml:"disabled"`
+	// StaleWhileRevalidate lets an entry past its TTL be served at once, for this long, while one
+	// background refresh of it runs; 0s = only as long as the upstream's stale-while-revalidate
+	// directive grants (with both, the smaller; must-revalidate or no-cache upstream withdraw it).
+	StaleWhileRevalidate time.Duration `yaml:"stale_while_revalidate"`
 }
 
 // Hint is what the schema says about caching one kind: its maxAge and scope (the @cacheControl
@@ -115,6 +119,9 @@ func (c CacheConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("kinds.%s: unknown kind; want one of %s", name, strings.Join(Kinds, ", ")))
 			continue
 		}
+		if k.StaleWhileRevalidate < 0 {
+			errs = append(errs, fmt.Errorf("kinds.%s.stale_while_revalidate: must be >= 0, got %s", name, k.StaleWhileRevalidate))
+		}
 		if k.MaxAge < 0 {
 			errs = append(errs, fmt.Errorf("kinds.%s.max_age: must be >= 0 (0s = the schema's hint), got %s", name, k.MaxAge))
 		}
@@ -142,6 +149,7 @@ func (c CacheConfig) Policy(kind string, hint Hint) entitycache.Policy {
 	if o.Scope != "" {
 		p.Scope = entitycache.Scope(o.Scope)
 	}
+	p.StaleWhileRevalidate = o.StaleWhileRevalidate
 	if !c.Enabled || o.Disabled {
 		p.TTL = 0
 	}
@@ -249,10 +257,18 @@ type caches struct {
 }
 
 // newCaches builds the entity cache of every kind from cfg and the schema's hints.
-func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.CallerFunc) (*caches, error) {
+// timeout(upstream) bounds each kind's background refreshes: its upstream's call timeout.
+func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.CallerFunc, timeout func(upstream string) time.Duration) (*caches, error) {
 	c := &caches{}
 	var errs []error
-	pol := func(kind string) entitycache.Policy { return cfg.Policy(kind, hints[kind]) }
+	upstreamOf := map[string]string{KindUsersByID: "accounts", KindUsersPage: "accounts", KindProductsByUPC: "products",
+		KindProductsPage: "products", KindTopProducts: "products", KindStockByUPC: "inventory",
+		KindReviewsByProduct: "reviews", KindReviewsByAuthor: "reviews", KindOrdersByID: "orders", KindOrdersByBuyer: "orders"}
+	pol := func(kind string) entitycache.Policy {
+		p := cfg.Policy(kind, hints[kind])
+		p.RefreshTimeout = timeout(upstreamOf[kind])
+		return p
+	}
 	add := func(err error) { errs = append(errs, err) }
 	var err error
 	c.users, err = entitycache.NewKind(KindUsersByID, "accounts", "GET /users", pol(KindUsersByID), caller, User.size)

@@ -241,9 +241,9 @@ func TestCacheConfig(t *testing.T) {
 	}{
 		{"defaults", upstreams.CacheConfig{}, nil},
 		{"bad values", upstreams.CacheConfig{MaxEntries: -1, MaxBytes: -1, DefaultMaxAge: -time.Second, KeepStale: -time.Second,
-			Kinds: map[string]upstreams.KindConfig{"users": {}, upstreams.KindUsersByID: {MaxAge: -1, Scope: "shared"}}},
+			Kinds: map[string]upstreams.KindConfig{"users": {}, upstreams.KindUsersByID: {MaxAge: -1, Scope: "shared", StaleWhileRevalidate: -1}}},
 			[]string{"max_entries: must be > 0", "max_bytes: must be > 0", "default_max_age: must be >= 0", "keep_stale: must be >= 0",
-				"kinds.users: unknown kind", "kinds.users_by_id.max_age: must be >= 0", `kinds.users_by_id.scope: "shared" is not public or private`}},
+				"kinds.users: unknown kind", "kinds.users_by_id.stale_while_revalidate: must be >= 0", "kinds.users_by_id.max_age: must be >= 0", `kinds.users_by_id.scope: "shared" is not public or private`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,12 @@ type Policy struct {
 	// Last-Modified) is kept past its TTL, within the same bounds, so that its next look-up revalidates
 	// it with a conditional request instead of fetching it again; 0 = not kept.
 	KeepStale time.Duration
+	// StaleWhileRevalidate is how long past its TTL an entry may still be served at once while one
+	// background refresh of it runs (RFC 5861); 0 = only when the upstream's stale-while-revalidate
+	// grants it (see lifetimes).
+	StaleWhileRevalidate time.Duration
+	// RefreshTimeout bounds a background refresh (the upstream's call timeout); 0 = 2s.
+	RefreshTimeout time.Duration
 }
 
 // CallerFunc returns the key of the request's caller (e.g. "user:7"), or "" for an anonymous one.
@@ -74,8 +80,15 @@ type Kind[V any] struct {
 	epoch   atomic.Uint64 // bumped by every invalidation: a fetch begun before one stores nothing
 	waiting atomic.Int64  // Loads waiting on another's flight (tests wait for it)
 
+	refreshing map[string]struct{} // cache keys with a background refresh running; guarded by mu
+	closed     bool                // Close was called: no more refreshes; guarded by mu
+	closing    context.Context     // done at Close: background refreshes end
+	stop       context.CancelFunc
+	refreshes  sync.WaitGroup
+
 	shared      metric.Int64Counter
 	revalidated metric.Int64Counter
+	staleServes metric.Int64Counter
 	attrs       metric.MeasurementOption
 	notModified metric.MeasurementOption
 	modified    metric.MeasurementOption
@@ -86,6 +99,7 @@ type stored[V any] struct {
 	value      V
 	freshUntil time.Time
 	validators Validators
+	swrUntil   time.Time // servable stale (with a background refresh) until then
 }
 
 // flight is one key's upstream look-up in flight, which other requests may join.
@@ -123,10 +137,13 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 		return nil, fmt.Errorf("entity cache: %w", err)
 	}
 	k := &Kind[V]{name: name, upstream: upstream, route: route, policy: p, caller: caller, mem: mem,
-		flights: map[string]*flight[V]{}, attrs: metric.WithAttributes(attribute.String("cache", name))}
+		flights: map[string]*flight[V]{}, refreshing: map[string]struct{}{}, attrs: metric.WithAttributes(attribute.String("cache", name))}
+	k.closing, k.stop = context.WithCancel(context.Background())
 	meter := otel.Meter("github.com/trellisgw/trellis/upstreams/entitycache")
 	k.shared, _ = meter.Int64Counter("trellis.cache.shared_flights",
 		metric.WithDescription("Entity cache misses answered by another request's upstream call in flight (single flight)."))
+	k.staleServes, _ = meter.Int64Counter("trellis.cache.stale_serves",
+		metric.WithDescription("Stale entity cache entries served at once while a background refresh runs (stale-while-revalidate)."))
 	k.revalidated, _ = meter.Int64Counter("trellis.cache.revalidations",
 		metric.WithDescription("Stale entity cache entries revalidated with a conditional upstream request, by result: not_modified (a 304 refreshed them) or modified (a 200 replaced them)."))
 	k.notModified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "not_modified"))
@@ -161,6 +178,8 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	var owned []string
 	var ownedFlights []*flight[V]
 	var stale map[string]stored[V] // owned keys held stale with a validator
+	var refresh []string           // keys served stale, to refresh in the background
+	var refreshStale map[string]stored[V]
 	joined := map[string]*flight[V]{}
 	hits := 0
 	seen := make(map[string]struct{}, len(keys))
@@ -176,9 +195,26 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 			continue
 		}
 		if e, ok := k.mem.Get(ctx, ck); ok {
-			if now().Before(e.freshUntil) {
+			t := now()
+			if t.Before(e.freshUntil) {
 				out[key] = e.value
 				hits++
+				continue
+			}
+			if t.Before(e.swrUntil) && !k.closed {
+				out[key] = e.value
+				hits++ // served from the cache: the plan's cacheHit
+				k.staleServes.Add(ctx, 1, k.attrs)
+				if _, running := k.refreshing[ck]; !running {
+					k.refreshing[ck] = struct{}{}
+					refresh = append(refresh, key)
+					if e.validators.valid() {
+						if refreshStale == nil {
+							refreshStale = map[string]stored[V]{}
+						}
+						refreshStale[key] = e
+					}
+				}
 				continue
 			}
 			if e.validators.valid() {
@@ -192,6 +228,10 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		k.flights[ck] = f
 		owned = append(owned, key)
 		ownedFlights = append(ownedFlights, f)
+	}
+	if len(refresh) > 0 {
+		k.refreshes.Add(1) // under mu, before Close can wait
+		go k.refresh(ctx, suffix, refresh, refreshStale, fetch)
 	}
 	k.mu.Unlock()
 	if hits+len(joined) > 0 {
@@ -271,7 +311,10 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 		at := now()
 		k.mu.Lock()
 		for i, key := range keys {
-			f := flights[i]
+			f := &flight[V]{} // a background refresh has no flights: nobody waits on it
+			if flights != nil {
+				f = flights[i]
+			}
 			f.err, f.canceled = err, canceled
 			ck := entryKey(key) + suffix
 			if err == nil {
@@ -282,16 +325,18 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 					f.value, f.found = got[key]
 				}
 				// The upstream's own Cache-Control (a 304's too) wins when stricter.
-				ttl, keep, store := lifetimes(k.policy, fresh.f, v.valid())
+				ttl, swr, keep, store := lifetimes(k.policy, fresh.f, v.valid())
 				switch {
 				case f.found && store && k.epoch.Load() == epoch:
-					k.mem.AddTTL(ctx, ck, stored[V]{value: f.value, freshUntil: at.Add(ttl), validators: v}, ttl+keep)
+					k.mem.AddTTL(ctx, ck, stored[V]{value: f.value, freshUntil: at.Add(ttl), swrUntil: at.Add(ttl + swr), validators: v}, ttl+max(keep, swr))
 				case revalidating && k.epoch.Load() == epoch:
 					k.mem.Delete(ctx, ck) // gone upstream, or no longer storable: the stale copy must not outlive it
 				}
 			}
-			delete(k.flights, ck)
-			close(f.done)
+			if flights != nil {
+				delete(k.flights, ck)
+				close(f.done)
+			}
 		}
 		k.mu.Unlock()
 		if p != nil {
@@ -371,6 +416,34 @@ func revalidation[V any](keys []string, stale map[string]stored[V]) (batch []str
 	return keys, "", since
 }
 
+// refresh runs the one background refresh of keys, served stale by a Load (stale-while-revalidate):
+// conditional when they can be revalidated, as a look-up in the request's path would be. It is
+// detached from the request's cancellation (the answer already left) but keeps its values (caller,
+// identity headers), is bounded by RefreshTimeout, ends at Close, and records nothing in the
+// request's call trace.
+func (k *Kind[V]) refresh(reqCtx context.Context, suffix string, keys []string, stale map[string]stored[V], fetch func(context.Context, []string) (map[string]V, error)) {
+	defer k.refreshes.Done()
+	timeout := k.policy.RefreshTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(calltrace.NewContext(context.WithoutCancel(reqCtx), nil), timeout)
+	defer cancel()
+	stop := context.AfterFunc(k.closing, cancel)
+	defer stop()
+	defer func() {
+		k.mu.Lock()
+		for _, key := range keys {
+			delete(k.refreshing, entryKey(key)+suffix)
+		}
+		k.mu.Unlock()
+	}()
+	if len(stale) != len(keys) {
+		stale = nil // some cannot be revalidated: one plain call for all
+	}
+	_ = k.fetchOwned(ctx, suffix, keys, nil, stale, fetch, map[string]V{}) // a failure keeps the stale entries until they expire
+}
+
 // suffix returns what follows the key in the request's cache keys: "" for a public kind, the caller's
 // key for a private one; ok is false for a private kind without a caller.
 func (k *Kind[V]) suffix(ctx context.Context) (string, bool) {
@@ -422,10 +495,15 @@ func (k *Kind[V]) Len() int {
 	return k.mem.Len()
 }
 
-// Close releases the kind's cache.
+// Close ends the background refreshes, waits for them, and releases the kind's cache.
 func (k *Kind[V]) Close() error {
 	if k == nil {
 		return nil
 	}
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
+	k.stop()
+	k.refreshes.Wait()
 	return k.mem.Close()
 }

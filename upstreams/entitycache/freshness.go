@@ -25,8 +25,7 @@ type Freshness struct {
 	MaxAge    time.Duration
 	HasMaxAge bool
 	// StaleWhileRevalidate is how long past its freshness the answer may be served while it is
-	// revalidated in the background (RFC 5861), when HasSWR. Parsed and combined, not yet acted on:
-	// the cache revalidates stale entries in the request's path.
+	// revalidated in the background (RFC 5861), when HasSWR.
 	StaleWhileRevalidate time.Duration
 	HasSWR               bool
 }
@@ -182,12 +181,17 @@ func Answered(ctx context.Context, status int, header http.Header) {
 }
 
 // lifetimes says how an answer with freshness f (with a validator or not) is kept by a kind with
-// policy p: fresh for fresh, then kept for keep more to be revalidated; store is false when it must
-// not be kept at all (no-store, a private answer for a public kind, nothing fresh and nothing to
-// revalidate with).
-func lifetimes(p Policy, f Freshness, validated bool) (fresh, keep time.Duration, store bool) {
+// policy p: fresh for fresh, then servable stale while one background refresh runs for swr more, and
+// kept for keep more (past fresh) to be revalidated; store is false when it must not be kept at all
+// (no-store, a private answer for a public kind, nothing fresh and nothing to revalidate with).
+//
+// swr is the kind's stale_while_revalidate, or the upstream's stale-while-revalidate (RFC 5861) when
+// the kind sets none; with both the smaller wins (the upstream's semantics win when stricter).
+// must-revalidate, s-maxage (proxy-revalidate for a shared cache) and no-cache withdraw it: such an
+// answer is never served stale (RFC 9111 §5.2.2.2).
+func lifetimes(p Policy, f Freshness, validated bool) (fresh, swr, keep time.Duration, store bool) {
 	if f.NoStore || (f.Private && p.Scope == Public) {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	fresh = p.TTL
 	if f.HasMaxAge && f.MaxAge < fresh {
@@ -196,10 +200,16 @@ func lifetimes(p Policy, f Freshness, validated bool) (fresh, keep time.Duration
 	if f.NoCache {
 		fresh = 0 // stored stale at once: every use revalidates
 	}
+	if fresh > 0 && !f.NoCache && !f.MustRevalidate {
+		swr = p.StaleWhileRevalidate
+		if f.HasSWR && (swr == 0 || f.StaleWhileRevalidate < swr) {
+			swr = f.StaleWhileRevalidate
+		}
+	}
 	if validated {
 		keep = p.KeepStale
 	}
-	return fresh, keep, fresh > 0 || keep > 0
+	return fresh, swr, keep, fresh > 0 || keep > 0
 }
 
 // Validators are what a stored answer is revalidated with (RFC 9110 §8.8): the ETag of the one
