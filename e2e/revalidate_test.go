@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/upstreams"
@@ -95,4 +97,35 @@ func TestRevalidationAfterTTL(t *testing.T) {
 		t.Errorf("after the change: no 304 at all (%v); the unchanged batches should still be", per)
 	}
 	_ = calls
+}
+
+// TestStaleWhileRevalidate: with users_by_id's stale_while_revalidate, a look-up past the TTL is
+// answered at once with the stale user while one background refresh, conditional, makes the only
+// upstream call (a 304 from accounts); asking again meanwhile costs nothing more.
+func TestStaleWhileRevalidate(t *testing.T) {
+	const ttl = time.Second
+	e := newEnv(t, cached, func(c *gateway.Config) {
+		c.Cache.Kinds = map[string]upstreams.KindConfig{upstreams.KindUsersByID: {MaxAge: ttl, StaleWhileRevalidate: time.Minute}}
+	})
+	const q = `{ a: user(id: "1") { name } b: user(id: "2") { name } }`
+	first := e.query(t, "", q, nil)
+	if len(first.Errors) > 0 {
+		t.Fatal(first.Errors)
+	}
+	time.Sleep(ttl + 100*time.Millisecond)
+	e.cluster.ResetCalls()
+	second := e.query(t, "", q, nil)
+	if string(second.Data) != string(first.Data) {
+		t.Fatalf("stale answer %s, want %s", second.Data, first.Data)
+	}
+	for e.cluster.NotModified()[demo.Accounts][routeUsers] == 0 {
+		time.Sleep(10 * time.Millisecond) // the background refresh; the test's deadline bounds the wait
+	}
+	third := e.query(t, "", q, nil)
+	if string(third.Data) != string(first.Data) {
+		t.Fatalf("third answer %s", third.Data)
+	}
+	if got := dataCalls(e.cluster.Calls()); !cmp.Equal(got, map[string]map[string]int{demo.Accounts: {routeUsers: 1}}) {
+		t.Errorf("calls %v, want one GET /users (the background refresh)", got)
+	}
 }
