@@ -174,13 +174,14 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		return fetch(ctx, keys) // private without a caller: never cached
 	}
 	start := time.Now()
-	t := now()
 	out := make(map[string]V, len(keys))
-	var owned, bgKeys []string
-	var ownedFlights, bgFlights []*flight[V]
-	stale, bgStale := map[string]entry[V]{}, map[string]entry[V]{}
+	var owned []string
+	var ownedFlights []*flight[V]
+	var stale map[string]stored[V] // owned keys held stale with a validator
+	var refresh []string           // keys served stale, to refresh in the background
+	var refreshStale map[string]stored[V]
 	joined := map[string]*flight[V]{}
-	hits, staleServed := 0, 0
+	hits := 0
 	seen := make(map[string]struct{}, len(keys))
 	k.mu.Lock()
 	for _, key := range keys {
@@ -189,43 +190,50 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		}
 		seen[key] = struct{}{}
 		ck := entryKey(key) + suffix
-		e, inMem := k.mem.Get(ctx, ck)
-		if inMem && t.Before(e.fresh) {
-			out[key] = e.value
-			hits++
-			continue
-		}
-		f, inFlight := k.flights[ck]
-		if inMem && t.Before(e.swr) { // stale-while-revalidate: served now, one refresh per key behind
-			out[key] = e.value
-			staleServed++
-			if !inFlight && !k.bg.closed {
-				f = &flight[V]{done: make(chan struct{})}
-				k.flights[ck] = f
-				bgKeys, bgFlights, bgStale[key] = append(bgKeys, key), append(bgFlights, f), e
-			}
-			continue
-		}
-		if inFlight {
+		if f, ok := k.flights[ck]; ok {
 			joined[key] = f
 			continue
 		}
-		f = &flight[V]{done: make(chan struct{})}
+		if e, ok := k.mem.Get(ctx, ck); ok {
+			t := now()
+			if t.Before(e.freshUntil) {
+				out[key] = e.value
+				hits++
+				continue
+			}
+			if t.Before(e.swrUntil) && !k.closed {
+				out[key] = e.value
+				hits++ // served from the cache: the plan's cacheHit
+				k.staleServes.Add(ctx, 1, k.attrs)
+				if _, running := k.refreshing[ck]; !running {
+					k.refreshing[ck] = struct{}{}
+					refresh = append(refresh, key)
+					if e.validators.valid() {
+						if refreshStale == nil {
+							refreshStale = map[string]stored[V]{}
+						}
+						refreshStale[key] = e
+					}
+				}
+				continue
+			}
+			if e.validators.valid() {
+				if stale == nil {
+					stale = map[string]stored[V]{}
+				}
+				stale[key] = e
+			}
+		}
+		f := &flight[V]{done: make(chan struct{})}
 		k.flights[ck] = f
 		owned = append(owned, key)
 		ownedFlights = append(ownedFlights, f)
-		if inMem {
-			stale[key] = e // past its freshness, kept for its validator: revalidated
-		}
 	}
-	if len(bgKeys) > 0 {
-		k.refreshInBackground(ctx, suffix, bgKeys, bgFlights, bgStale, fetch)
+	if len(refresh) > 0 {
+		k.refreshes.Add(1) // under mu, before Close can wait
+		go k.refresh(ctx, suffix, refresh, refreshStale, fetch)
 	}
 	k.mu.Unlock()
-	hits += staleServed
-	if staleServed > 0 {
-		k.m.staleServes.Add(ctx, int64(staleServed), k.attrs)
-	}
 	if hits+len(joined) > 0 {
 		calltrace.Record(ctx, calltrace.Call{Upstream: k.upstream, Route: k.route, BatchSize: hits + len(joined),
 			Attempt: 1, Start: start, Duration: time.Since(start), CacheHit: true})
@@ -270,6 +278,170 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		}
 	}
 	return out, nil
+}
+
+// fetchOwned makes the one upstream call for the keys this Load owns, stores what it found unless an
+// invalidation happened meanwhile, and completes their flights (also when fetch panics). When every
+// key is held stale with a validator (stale), the call is conditional (see revalidation): a 304
+// refreshes the stale entries without a body, a 200 replaces them.
+func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], stale map[string]stored[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
+	epoch := k.epoch.Load()
+	fresh := &freshness{}
+	batch := keys
+	revalidating := false
+	if len(stale) == len(keys) {
+		var c conditional
+		batch, c.ifNoneMatch, c.ifModifiedSince = revalidation(keys, stale)
+		if c.ifNoneMatch != "" || !c.ifModifiedSince.IsZero() {
+			fresh.cond, revalidating = &c, true
+		}
+	}
+	notModified := false
+	var got map[string]V
+	defer func() {
+		p := recover()
+		if p != nil {
+			err = fmt.Errorf("entity cache %s: look-up panicked: %v", k.name, p)
+		}
+		canceled := err != nil && ctx.Err() != nil
+		var vals Validators
+		if err == nil && !notModified {
+			vals = fresh.validators(slices.Clone(batch))
+		}
+		at := now()
+		k.mu.Lock()
+		for i, key := range keys {
+			f := &flight[V]{} // a background refresh has no flights: nobody waits on it
+			if flights != nil {
+				f = flights[i]
+			}
+			f.err, f.canceled = err, canceled
+			ck := entryKey(key) + suffix
+			if err == nil {
+				v := vals
+				if notModified {
+					f.value, f.found, v = stale[key].value, true, stale[key].validators
+				} else {
+					f.value, f.found = got[key]
+				}
+				// The upstream's own Cache-Control (a 304's too) wins when stricter.
+				ttl, swr, keep, store := lifetimes(k.policy, fresh.f, v.valid())
+				switch {
+				case f.found && store && k.epoch.Load() == epoch:
+					k.mem.AddTTL(ctx, ck, stored[V]{value: f.value, freshUntil: at.Add(ttl), swrUntil: at.Add(ttl + swr), validators: v}, ttl+max(keep, swr))
+				case revalidating && k.epoch.Load() == epoch:
+					k.mem.Delete(ctx, ck) // gone upstream, or no longer storable: the stale copy must not outlive it
+				}
+			}
+			if flights != nil {
+				delete(k.flights, ck)
+				close(f.done)
+			}
+		}
+		k.mu.Unlock()
+		if p != nil {
+			panic(p)
+		}
+	}()
+	got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch)
+	if err != nil {
+		return err
+	}
+	if revalidating {
+		fresh.mu.Lock()
+		answers, nm := fresh.answers, fresh.notModified
+		fresh.mu.Unlock()
+		switch {
+		case nm && answers == 1:
+			notModified = true
+			k.revalidated.Add(ctx, int64(len(keys)), k.notModified)
+			// The upstream call's own span has its 304; the request's says which kind it refreshed.
+			trace.SpanFromContext(ctx).AddEvent("trellis.cache.revalidated", trace.WithAttributes(
+				attribute.String("cache", k.name), attribute.Int("keys", len(keys)), attribute.String("result", "not_modified")))
+		case answers > 1:
+			// A look-up split in chunks: only its first call carried the conditions (Conditional),
+			// so its answer, 304 or not, says nothing of the other chunks; no 304 is trusted and a
+			// 304 chunk brought no body, so ask again without conditions (rare: over MaxBatch keys).
+			fresh = &freshness{}
+			if got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch); err != nil {
+				return err
+			}
+			k.revalidated.Add(ctx, int64(len(keys)), k.modified)
+		default:
+			k.revalidated.Add(ctx, int64(len(keys)), k.modified)
+		}
+	}
+	for _, key := range keys {
+		if notModified {
+			out[key] = stale[key].value
+		} else if v, ok := got[key]; ok {
+			out[key] = v
+		}
+	}
+	return nil
+}
+
+// revalidation chooses the conditional request that asks whether the stale entries of keys (every
+// one carrying a validator) changed, and the keys it asks for (batch, keys reordered or keys itself).
+//
+// A batch look-up's target URI is its key list, and an entity tag names one representation of one
+// URI (RFC 9110 §8.8.3): If-None-Match is sent only when keys are exactly the batch one answer's ETag
+// covers (the entries share that answer's Batch), and the call then asks for that batch in its order,
+// so that the URI is the one the tag came from. For any other set the oldest strong Last-Modified of
+// the entries goes as If-Modified-Since (RFC 9110 §13.1.3): a 304 says no entity of the set changed
+// after that date; every entry was current when fetched, which was after its own Last-Modified and so
+// after the oldest one, hence every entry is still current. A weak Last-Modified (the answer's Date
+// less than a second after it, RFC 9110 §8.8.2.2) was not kept: a change in the same second would go
+// unseen. When the tag applies only If-None-Match is sent: a server ignores If-Modified-Since beside it
+// (RFC 9110 §13.2.2).
+// Without either, nothing is sent and the call is a plain fetch.
+func revalidation[V any](keys []string, stale map[string]stored[V]) (batch []string, etag string, since time.Time) {
+	first := stale[keys[0]].validators
+	sameBatch := first.ETag != "" && len(first.Batch) == len(keys)
+	for _, key := range keys {
+		v := stale[key].validators
+		if sameBatch && (v.ETag != first.ETag || len(v.Batch) != len(first.Batch) || unsafe.SliceData(v.Batch) != unsafe.SliceData(first.Batch)) {
+			sameBatch = false
+		}
+		switch {
+		case v.LastModified.IsZero():
+			since = time.Time{}
+		case key == keys[0] || (!since.IsZero() && v.LastModified.Before(since)):
+			since = v.LastModified
+		}
+	}
+	if sameBatch {
+		return first.Batch, first.ETag, since
+	}
+	return keys, "", since
+}
+
+// refresh runs the one background refresh of keys, served stale by a Load (stale-while-revalidate):
+// conditional when they can be revalidated, as a look-up in the request's path would be. It is
+// detached from the request's cancellation (the answer already left) but keeps its values (caller,
+// identity headers), is bounded by RefreshTimeout, ends at Close, and records nothing in the
+// request's call trace.
+func (k *Kind[V]) refresh(reqCtx context.Context, suffix string, keys []string, stale map[string]stored[V], fetch func(context.Context, []string) (map[string]V, error)) {
+	defer k.refreshes.Done()
+	timeout := k.policy.RefreshTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(calltrace.NewContext(context.WithoutCancel(reqCtx), nil), timeout)
+	defer cancel()
+	stop := context.AfterFunc(k.closing, cancel)
+	defer stop()
+	defer func() {
+		k.mu.Lock()
+		for _, key := range keys {
+			delete(k.refreshing, entryKey(key)+suffix)
+		}
+		k.mu.Unlock()
+	}()
+	if len(stale) != len(keys) {
+		stale = nil // some cannot be revalidated: one plain call for all
+	}
+	_ = k.fetchOwned(ctx, suffix, keys, nil, stale, fetch, map[string]V{}) // a failure keeps the stale entries until they expire
 }
 
 // suffix returns what follows the key in the request's cache keys: "" for a public kind, the caller's
