@@ -81,12 +81,12 @@ fuzz:
 		done; \
 	done
 
-## fuzz-short: the HTTP surface's fuzz targets (request decoding, the whole handler, the limits, variable coercion), in turn,
+## fuzz-short: the HTTP surface's fuzz targets (request decoding and its one-pass path, the whole handler, the limits, variable coercion), in turn,
 ## FUZZ_SHORT_EXECS inputs each (a few seconds each). A count, not a duration: go1.26's fuzz coordinator
 ## can fail a duration-bounded run with a spurious "context deadline exceeded" at the deadline
 ## (golang/go#75804, fixed in go1.27), which found nothing and would fail make test.
 .PHONY: fuzz-short
-FUZZ_SHORT := FuzzDecodeBody FuzzDecodeQueryString FuzzGraphQLHandler FuzzLimits FuzzCoerceVariables
+FUZZ_SHORT := FuzzDecodeBody FuzzDecodeOperationOnePass FuzzDecodeQueryString FuzzGraphQLHandler FuzzLimits FuzzCoerceVariables
 FUZZ_SHORT_EXECS ?= 30000
 fuzz-short:
 	@for f in $(FUZZ_SHORT); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_SHORT_EXECS)x ./graph || exit 1; done

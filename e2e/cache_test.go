@@ -184,6 +184,12 @@ func TestAdminPurge(t *testing.T) {
 // that caller may see, whatever was cached before by whom.
 func TestPrivateDataNeverCrossesCallers(t *testing.T) {
 	e := newEnv(t, cached)
+	privateDataNeverCrosses(t, e, e.server.URL)
+}
+
+// privateDataNeverCrosses runs TestPrivateDataNeverCrossesCallers's operations, each through one of
+// the gateways at urls (instances of e's deployment) picked at random.
+func privateDataNeverCrosses(t *testing.T, e *env, urls ...string) {
 	rng := rand.New(rand.NewPCG(13, 13))
 	users := []string{"1", "2", "3", "4"}
 	const admin = "99"
@@ -211,7 +217,7 @@ func TestPrivateDataNeverCrossesCallers(t *testing.T) {
 			caller = admin
 		}
 		target := users[rng.IntN(len(users))]
-		resp := e.queryWith(t, hdrs[caller], q, map[string]any{"id": target})
+		resp := e.queryAt(t, urls[rng.IntN(len(urls))], hdrs[caller], q, map[string]any{"id": target})
 		var got answer
 		resp.decode(t, &got)
 		if got.Me == nil || got.Me.ID != globalID("User", caller) {

@@ -199,11 +199,17 @@ func (e *env) query(t *testing.T, as, query string, vars map[string]any) respons
 // queryWith posts a GraphQL request with the headers hdr and decodes the response.
 func (e *env) queryWith(t *testing.T, hdr http.Header, query string, vars map[string]any) response {
 	t.Helper()
+	return e.queryAt(t, e.server.URL, hdr, query, vars)
+}
+
+// queryAt is queryWith against the gateway at url (e.g. a second instance, env.secondGateway).
+func (e *env) queryAt(t *testing.T, url string, hdr http.Header, query string, vars map[string]any) response {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, e.server.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

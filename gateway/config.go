@@ -220,6 +220,7 @@ func nameKeys(root *yaml.Node, err error, files []secretFile) error {
 var movedKeys = map[string]string{
 	"telemetry.analytics.admin_token": "server.admin_token",
 	"rate_limit.usage.admin_token":    "server.admin_token",
+	"rate_limit.redis.on_error":       "rate_limit.on_redis_error",
 }
 
 // keyAt returns the dotted path of the mapping key written at line, or "": the deepest such key, so

@@ -55,6 +55,8 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 		{"upstreams of the old shape", "upstreams: {accounts: {url: x}}\n", []string{"upstreams.accounts.url (line 1): unknown key"}},
 		{"an admin token of the old places", "telemetry: {analytics: {admin_token: x}}\nrate_limit:\n  usage:\n    admin_token_file: /t\n",
 			[]string{"telemetry.analytics.admin_token (line 1): moved to server.admin_token", "rate_limit.usage.admin_token_file (line 4): moved to server.admin_token_file"}},
+		{"rate_limit's on_error of the old place", "rate_limit:\n  redis: {on_error: deny}\n",
+			[]string{"rate_limit.redis.on_error (line 2): moved to rate_limit.on_redis_error"}},
 		{"wrong type", "server:\n  max_body_bytes: lots\n", []string{"server.max_body_bytes (line 2)", "lots"}},
 		{"bad duration", "server:\n  request_timeout: soon\n", []string{"server.request_timeout (line 2)", "soon"}},
 		{"not a mapping", "- a\n- b\n", []string{"cannot unmarshal"}},

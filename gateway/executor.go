@@ -9,6 +9,7 @@ import (
 	"github.com/trellisgw/trellis/graph/cost"
 	"github.com/trellisgw/trellis/graph/engine"
 	"github.com/trellisgw/trellis/graph/generated"
+	"github.com/trellisgw/trellis/internal/bufpool"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
 )
@@ -24,7 +25,7 @@ func WithReferenceExecutor() Option { return func(o *options) { o.reference = tr
 // either way: their operation-level work (pricing, charging, extensions.cost) runs for every operation,
 // their field interceptors only where gqlgen's executor runs (introspection, the reference).
 func executor(schema graphql.ExecutableSchema, batches *loaders.Set, authz *auth.Rules, costs *cost.Extension,
-	tel *telemetry.Telemetry, exts []graphql.HandlerExtension, planCacheSize int, o options,
+	tel *telemetry.Telemetry, exts []graphql.HandlerExtension, planCacheSize int, buffers *bufpool.Pool, o options,
 ) (graphql.ExecutableSchema, []graphql.HandlerExtension, error) {
 	exts = append(exts, costs, authz)
 	if o.reference {
@@ -32,7 +33,7 @@ func executor(schema graphql.ExecutableSchema, batches *loaders.Set, authz *auth
 	}
 	// One plan per cached document (and per values of its @skip/@include variables, rarely more).
 	opts := []engine.Option{engine.WithBatching(batches), engine.WithGuard(authz), engine.WithFieldObserver(costs),
-		engine.WithPlanCacheSize(planCacheSize)}
+		engine.WithPlanCacheSize(planCacheSize), engine.WithBuffers(buffers)}
 	if !o.bare {
 		if t := tel.FieldTracer(); t != nil {
 			opts = append(opts, engine.WithTracer(t))

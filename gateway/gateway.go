@@ -23,6 +23,7 @@ import (
 	"github.com/trellisgw/trellis/graph/persisted"
 	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/graph/usage"
+	"github.com/trellisgw/trellis/internal/bufpool"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/telemetry"
@@ -170,7 +171,8 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return authn.Middleware(next) // first: nothing runs for a request with bad credentials
 	}
 	costs := cost.NewExtension(cfg.Cost, costOpts...)
-	exec, exts, err := executor(schema, batches, authz, costs, tel, append(exts, usageExt...), cfg.Server.DocumentCache.Size, o)
+	buffers := &bufpool.Pool{} // response data: taken by the engine, handed back by the handler once written
+	exec, exts, err := executor(schema, batches, authz, costs, tel, append(exts, usageExt...), cfg.Server.DocumentCache.Size, buffers, o)
 	if err != nil {
 		_ = clients.Close()
 		_ = docs.Close()
@@ -199,6 +201,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Ready:           g.ready,
 		Logger:          o.logger,
 		Persisted:       pq,
+		Buffers:         buffers,
 		HideSuggestions: !mode.FieldSuggestions,
 		// Every response's Cache-Control, from the operation's fields and the schema's hints.
 		CacheControl: responseCacheControl(responder),

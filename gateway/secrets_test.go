@@ -17,7 +17,7 @@ import (
 func TestSecretKeys(t *testing.T) {
 	c := DefaultConfig()
 	want := []string{
-		"auth.jwt.hs256_secret", "persisted_queries.redis.password", "rate_limit.redis.password",
+		"auth.jwt.hs256_secret", "cache.redis.password", "persisted_queries.redis.password", "rate_limit.redis.password",
 		"schema_usage.redis.password", "server.admin_token",
 	}
 	if diff := cmp.Diff(SecretKeys(&c), want); diff != "" {

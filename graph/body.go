@@ -79,6 +79,16 @@ func decodeOperation(body []byte) (operation, *gqlerror.Error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return operation{}, badInput("the request body is not a JSON object")
 	}
+	if op, ok := decodeTyped(body); ok {
+		return op, nil
+	}
+	// Something is wrong with the body: decode it member by member, for the error naming the first
+	// member (in the order below) of the wrong type.
+	return decodeMembers(body)
+}
+
+// decodeMembers is decodeOperation member by member, each kept raw first to check its type.
+func decodeMembers(body []byte) (operation, *gqlerror.Error) {
 	var p requestParams
 	if err := json.Unmarshal(body, &p); err != nil {
 		return operation{}, badInput("the request body is not valid JSON")
@@ -104,6 +114,56 @@ func decodeOperation(body []byte) (operation, *gqlerror.Error) {
 		}
 	}
 	return op, nil
+}
+
+// anyParams is requestParams decoded in one pass: each member as any (numbers kept as json.Number), so
+// that a repeated member's last value replaces the others', null included, as with requestParams.
+type anyParams struct {
+	Query         any `json:"query"`
+	OperationName any `json:"operationName"`
+	Variables     any `json:"variables"`
+	Extensions    any `json:"extensions"`
+	DocumentID    any `json:"documentId"`
+}
+
+// decodeTyped decodes a well-formed request object in one pass; ok is false when body is not valid
+// JSON, has trailing data or a member of the wrong type, and decodeOperation then finds which error
+// to answer. Its result is the member-by-member decoding's (FuzzDecodeOperationOnePass).
+func decodeTyped(body []byte) (op operation, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var p anyParams
+	if err := dec.Decode(&p); err != nil {
+		return operation{}, false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return operation{}, false
+	}
+	var okQ, okN, okV, okE, okD bool
+	op.Query, okQ = stringMember(p.Query)
+	op.OperationName, okN = stringMember(p.OperationName)
+	op.Variables, okV = objectMember(p.Variables)
+	op.Extensions, okE = objectMember(p.Extensions)
+	op.DocumentID, okD = stringMember(p.DocumentID)
+	return op, okQ && okN && okV && okE && okD
+}
+
+// stringMember is v when it is a string or absent (nil).
+func stringMember(v any) (string, bool) {
+	if v == nil {
+		return "", true
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// objectMember is v when it is an object or absent (nil).
+func objectMember(v any) (map[string]any, bool) {
+	if v == nil {
+		return nil, true
+	}
+	m, ok := v.(map[string]any)
+	return m, ok
 }
 
 // decodeMember decodes raw into v (numbers kept as json.Number, as gqlgen's coercion expects), or

@@ -125,28 +125,16 @@ func withoutSuggestions(fn core.RuleFunc) core.RuleFunc {
 }
 
 // handedOver is the executor's query cache: it returns the document the transport loaded for this
-// request (withDocument), and keeps nothing itself.
+// request (opState.query and doc, set before CreateOperationContext), and keeps nothing itself.
 type handedOver struct{}
-
-type loadedKey struct{}
-
-type loaded struct {
-	query string
-	doc   *ast.QueryDocument
-}
-
-// withDocument hands doc, loaded from query, to the executor's CreateOperationContext.
-func withDocument(ctx context.Context, query string, doc *ast.QueryDocument) context.Context {
-	return context.WithValue(ctx, loadedKey{}, loaded{query: query, doc: doc})
-}
 
 // Get implements graphql.Cache.
 func (handedOver) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
-	l, ok := ctx.Value(loadedKey{}).(loaded)
-	if !ok || l.query != query {
+	st, ok := ctx.Value(opStateKey{}).(*opState)
+	if !ok || st.doc == nil || st.query != query {
 		return nil, false
 	}
-	return l.doc, true
+	return st.doc, true
 }
 
 // Add implements graphql.Cache: documents.load keeps what is worth keeping.

@@ -39,3 +39,24 @@ func TestDocumentsCacheSmallValidQueriesOnly(t *testing.T) {
 		t.Error("an invalid query's document was cached")
 	}
 }
+
+// TestHandedOver: the executor's query cache answers the document the transport loaded for this
+// operation, and only for its query text.
+func TestHandedOver(t *testing.T) {
+	doc := &ast.QueryDocument{}
+	st := &opState{}
+	ctx := withOpState(context.Background(), st)
+	if _, ok := (handedOver{}).Get(ctx, "{a}"); ok {
+		t.Fatal("a document before the transport loaded one")
+	}
+	st.query, st.doc = "{a}", doc
+	if got, ok := (handedOver{}).Get(ctx, "{a}"); !ok || got != doc {
+		t.Fatalf("Get = %v, %v; want the loaded document", got, ok)
+	}
+	if _, ok := (handedOver{}).Get(ctx, "{b}"); ok {
+		t.Fatal("the document of another query text")
+	}
+	if _, ok := (handedOver{}).Get(context.Background(), "{a}"); ok {
+		t.Fatal("a document without an operation's state")
+	}
+}

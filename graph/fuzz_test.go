@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +164,33 @@ func FuzzLimits(f *testing.F) {
 					t.Fatalf("count %d out of bounds for %q", n, query)
 				}
 			}
+		}
+	})
+}
+
+// FuzzDecodeOperationOnePass: where the one-pass decoding accepts a body, the member-by-member
+// decoding accepts it too and decodes the same operation (repeated members, nulls, numbers).
+func FuzzDecodeOperationOnePass(f *testing.F) {
+	for _, s := range []string{
+		`{"query":"{a}","variables":{"n":1.50,"m":[1,{"x":null}]}}`,
+		`{"query":"a","query":null}`, `{"query":null,"query":"b"}`,
+		`{"variables":{"a":1},"variables":{"b":2}}`, `{"variables":{"a":1},"variables":null}`,
+		`{"Query":"x","VARIABLES":{}}`, `{"query":"a"} `, `{"query":"a"}{}`, `{"extensions":{"persistedQuery":{"version":1}}}`,
+		`{"operationName":5}`, `{"documentId":"d","other":[1,2]}`, "{\"query\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeTyped(body)
+		if !ok {
+			return
+		}
+		slow, err := decodeMembers(body)
+		if err != nil {
+			t.Fatalf("one pass accepted %q, member by member refused it: %s", body, err.Message)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: one pass %#v, member by member %#v", body, fast, slow)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/trellisgw/trellis/graph/graphiql"
+	"github.com/trellisgw/trellis/internal/bufpool"
 	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 )
@@ -40,6 +41,10 @@ type Deps struct {
 	// CacheControl returns the Cache-Control of a query's successful response (from the schema's
 	// @cacheControl hints, graph/cachecontrol). Nil means "no-store" for every response.
 	CacheControl func(ctx context.Context, oc *graphql.OperationContext) string
+	// Buffers is the pool the executor takes response data buffers from (engine.WithBuffers): each
+	// response's data is handed back to it once written, and must not be kept by anything else. Nil
+	// means none: nothing is handed back.
+	Buffers *bufpool.Pool
 	// HideSuggestions leaves "Did you mean …?" out of validation errors (production mode; package
 	// gateway resolves the mode). Default false: suggestions shown.
 	HideSuggestions bool
@@ -79,7 +84,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetRecoverFunc(recoverPanic(log))
 
 	ins := newInstruments()
-	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins, cacheControl: d.CacheControl}
+	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins, buffers: d.Buffers, cacheControl: d.CacheControl}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}

@@ -38,6 +38,10 @@ func (requestRules) Validate(graphql.ExecutableSchema) error { return nil }
 type opState struct {
 	method      string
 	getMutation bool // set by requestRules: the operation is a mutation sent over GET
+	// query and doc hand the document the transport loaded from query to the executor's
+	// CreateOperationContext (handedOver); doc is nil until then.
+	query string
+	doc   *ast.QueryDocument
 }
 
 type opStateKey struct{}

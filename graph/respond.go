@@ -1,11 +1,11 @@
 package graph
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/internal/bufpool"
 )
 
 // The response media types of GraphQL over HTTP.
@@ -85,46 +86,103 @@ func setContentType(w http.ResponseWriter, media string) {
 }
 
 // writeResponse writes resp as JSON to w. The data, already encoded by the executor, is written as it
-// is, straight to w: it is neither decoded, compacted nor copied again.
-func writeResponse(w io.Writer, resp *graphql.Response) {
-	var head bytes.Buffer
-	head.WriteByte('{')
+// is, straight to w: it is neither decoded, compacted nor copied again. The members around it are
+// built in a buffer of bufs (nil: allocated).
+func writeResponse(w io.Writer, resp *graphql.Response, bufs *bufpool.Pool) {
+	head := bufs.Get(256)
+	head = append(head, '{')
 	sep := false
 	if len(resp.Errors) > 0 {
-		head.WriteString(`"errors":`)
-		writeJSON(&head, resp.Errors)
+		head = append(head, `"errors":`...)
+		head = appendJSON(head, resp.Errors)
 		sep = true
 	}
 	if resp.Data != nil {
 		if sep {
-			head.WriteByte(',')
+			head = append(head, ',')
 		}
-		head.WriteString(`"data":`)
-		_, _ = w.Write(head.Bytes())
+		head = append(head, `"data":`...)
+		_, _ = w.Write(head)
 		_, _ = w.Write(resp.Data)
-		head.Reset()
+		head = head[:0]
 		sep = true
 	}
 	if len(resp.Extensions) > 0 {
 		if sep {
-			head.WriteByte(',')
+			head = append(head, ',')
 		}
-		head.WriteString(`"extensions":`)
-		writeJSON(&head, resp.Extensions)
+		head = append(head, `"extensions":`...)
+		head = appendExtensions(head, resp.Extensions)
 	}
-	head.WriteByte('}')
-	_, _ = w.Write(head.Bytes())
+	head = append(head, '}')
+	_, _ = w.Write(head)
+	bufs.Put(head)
 }
 
-// writeJSON appends v's JSON encoding; a value that cannot be encoded (never the case for the errors
+// appendJSON appends v's JSON encoding; a value that cannot be encoded (never the case for the errors
 // and extensions the gateway builds) is written as null rather than breaking the response.
-func writeJSON(w *bytes.Buffer, v any) {
-	b, err := json.Marshal(v)
+func appendJSON(b []byte, v any) []byte {
+	enc, err := json.Marshal(v)
 	if err != nil {
-		w.WriteString("null")
-		return
+		return append(b, "null"...)
 	}
-	w.Write(b)
+	return append(b, enc...)
+}
+
+// appendExtensions appends m's JSON encoding, byte for byte what json.Marshal makes of it (keys
+// sorted), without its reflection for the values the extensions hold on every response: nested
+// objects, integers, booleans and nulls; any other value, and a key that would need escaping, is
+// encoded by json.Marshal.
+func appendExtensions(b []byte, m map[string]any) []byte {
+	var arr [8]string
+	keys := arr[:0]
+	for k := range m {
+		if !plainKey(k) {
+			return appendJSON(b, m)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		switch v := m[k].(type) {
+		case map[string]any:
+			if v == nil {
+				b = append(b, "null"...)
+			} else {
+				b = appendExtensions(b, v)
+			}
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case bool:
+			b = strconv.AppendBool(b, v)
+		case nil:
+			b = append(b, "null"...)
+		default:
+			b = appendJSON(b, v)
+		}
+	}
+	return append(b, '}')
+}
+
+// plainKey reports whether json.Marshal writes k between quotes as it is: printable ASCII, none of
+// the characters it escapes.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // writeError answers a request refused before execution with status and err, in media.
@@ -134,5 +192,5 @@ func writeError(w http.ResponseWriter, media string, status int, err *gqlerror.E
 	}
 	setContentType(w, media)
 	w.WriteHeader(status)
-	writeResponse(w, &graphql.Response{Errors: gqlerror.List{err}})
+	writeResponse(w, &graphql.Response{Errors: gqlerror.List{err}}, nil)
 }

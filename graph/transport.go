@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/internal/bufpool"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 )
 
@@ -121,6 +122,8 @@ type executeHandler struct {
 	persisted PersistedQueries
 	log       *slog.Logger
 	ins       instruments
+	// buffers is Deps.Buffers: where a response's data goes once written.
+	buffers *bufpool.Pool
 	// cacheControl is Deps.CacheControl; nil: every response is no-store.
 	cacheControl func(ctx context.Context, oc *graphql.OperationContext) string
 }
@@ -144,7 +147,8 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", h.cacheHeader(ctx, &req.ops[0], resp, status))
 		setContentType(w, req.media)
 		w.WriteHeader(status)
-		writeResponse(w, resp)
+		writeResponse(w, resp, h.buffers)
+		h.buffers.Put(resp.Data) // written: the buffer the engine took goes back
 		return
 	}
 	// A batch: each operation runs in turn, with every limit applied to it; the answer is 200 with one
@@ -161,9 +165,12 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			_, _ = w.Write([]byte{','})
 		}
-		writeResponse(w, resp)
+		writeResponse(w, resp, h.buffers)
 	}
 	_, _ = w.Write([]byte{']'})
+	for _, resp := range resps {
+		h.buffers.Put(resp.Data)
+	}
 }
 
 // cacheHeader is the Cache-Control of one operation's response: no-store for errors (and refusals),
@@ -214,7 +221,8 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	if err != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, doc), gqlerror.List{err})
 	}
-	oc, errs := h.exec.CreateOperationContext(withDocument(ctx, params.Query, doc), params)
+	st.query, st.doc = params.Query, doc // handed to the executor (handedOver)
+	oc, errs := h.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		return h.refuse(ctx, req, st, oc, errs)
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trellisgw/trellis/cache"
+	"github.com/trellisgw/trellis/internal/configerr"
+
 	inventoryv1 "github.com/trellisgw/trellis/proto/inventory/v1"
 	ordersv1 "github.com/trellisgw/trellis/proto/orders/v1"
 	"github.com/trellisgw/trellis/upstreams/entitycache"
@@ -53,7 +56,20 @@ type CacheConfig struct {
 	KeepStale time.Duration `yaml:"keep_stale"`
 	// Kinds overrides the schema's hints per kind (keys: Kinds).
 	Kinds map[string]KindConfig `yaml:"kinds,omitempty"`
+	// Store is the second level: "memory" (none: each instance caches on its own, the default) or
+	// "redis" (a Redis shared by the instances, asked for what the in-process level misses, and the
+	// channel on which an invalidation through one instance reaches the others).
+	Store string `yaml:"store"`
+	// Redis locates the shared level when Store is "redis". Default key prefix "trellis:ec:",
+	// timeout 100ms.
+	Redis cache.RedisConfig `yaml:"redis"`
 }
+
+// The values of CacheConfig.Store.
+const (
+	CacheStoreMemory = "memory"
+	CacheStoreRedis  = "redis"
+)
 
 // KindConfig overrides one kind's caching.
 type KindConfig struct {
@@ -95,6 +111,15 @@ func (c CacheConfig) WithDefaults() CacheConfig {
 	if c.KeepStale == 0 {
 		c.KeepStale = DefaultCacheKeepStale
 	}
+	if c.Store == "" {
+		c.Store = CacheStoreMemory
+	}
+	if c.Redis.KeyPrefix == "" {
+		c.Redis.KeyPrefix = "trellis:ec:"
+	}
+	if c.Redis.Timeout == 0 {
+		c.Redis.Timeout = 100 * time.Millisecond
+	}
 	return c
 }
 
@@ -112,6 +137,13 @@ func (c CacheConfig) Validate() error {
 	}
 	if c.KeepStale < 0 {
 		errs = append(errs, fmt.Errorf("keep_stale: must be >= 0, got %s", c.KeepStale))
+	}
+	switch c.Store {
+	case CacheStoreMemory:
+	case CacheStoreRedis:
+		errs = append(errs, configerr.Prefix("redis", c.Redis.Validate()))
+	default:
+		errs = append(errs, fmt.Errorf("store: must be %q or %q, got %q", CacheStoreMemory, CacheStoreRedis, c.Store))
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Kinds)) {
 		k := c.Kinds[name]
@@ -254,6 +286,7 @@ type caches struct {
 	usersPage      *entitycache.Kind[Page[User]]
 	productsPage   *entitycache.Kind[Page[Product]]
 	topProducts    *entitycache.Kind[[]Product]
+	shared         *entitycache.Shared // the second level of every kind; nil without
 }
 
 // newCaches builds the entity cache of every kind from cfg and the schema's hints.
@@ -271,25 +304,32 @@ func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.Caller
 	}
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	c.users, err = entitycache.NewKind(KindUsersByID, "accounts", "GET /users", pol(KindUsersByID), caller, User.size)
+	var o []entitycache.Option
+	if cfg.Enabled && cfg.Store == CacheStoreRedis {
+		if c.shared, err = entitycache.NewShared(cfg.Redis, nil); err != nil {
+			return nil, configerr.Prefix("cache.redis", err)
+		}
+		o = append(o, entitycache.WithShared(c.shared))
+	}
+	c.users, err = entitycache.NewKind(KindUsersByID, "accounts", "GET /users", pol(KindUsersByID), caller, User.size, o...)
 	add(err)
-	c.products, err = entitycache.NewKind(KindProductsByUPC, "products", "GET /products", pol(KindProductsByUPC), caller, Product.size)
+	c.products, err = entitycache.NewKind(KindProductsByUPC, "products", "GET /products", pol(KindProductsByUPC), caller, Product.size, o...)
 	add(err)
-	c.stock, err = entitycache.NewKind(KindStockByUPC, "inventory", inventoryGetStock, pol(KindStockByUPC), caller, Stock.size)
+	c.stock, err = entitycache.NewKind(KindStockByUPC, "inventory", inventoryGetStock, pol(KindStockByUPC), caller, Stock.size, o...)
 	add(err)
-	c.reviewsProduct, err = entitycache.NewKind(KindReviewsByProduct, "reviews", "GET /reviews", pol(KindReviewsByProduct), caller, reviewsSize)
+	c.reviewsProduct, err = entitycache.NewKind(KindReviewsByProduct, "reviews", "GET /reviews", pol(KindReviewsByProduct), caller, reviewsSize, o...)
 	add(err)
-	c.reviewsAuthor, err = entitycache.NewKind(KindReviewsByAuthor, "reviews", "GET /reviews", pol(KindReviewsByAuthor), caller, reviewsSize)
+	c.reviewsAuthor, err = entitycache.NewKind(KindReviewsByAuthor, "reviews", "GET /reviews", pol(KindReviewsByAuthor), caller, reviewsSize, o...)
 	add(err)
-	c.ordersByID, err = entitycache.NewKind(KindOrdersByID, "orders", ordersGetOrders, pol(KindOrdersByID), caller, Order.size)
+	c.ordersByID, err = entitycache.NewKind(KindOrdersByID, "orders", ordersGetOrders, pol(KindOrdersByID), caller, Order.size, o...)
 	add(err)
-	c.ordersByBuyer, err = entitycache.NewKind(KindOrdersByBuyer, "orders", ordersListByBuyers, pol(KindOrdersByBuyer), caller, ordersSize)
+	c.ordersByBuyer, err = entitycache.NewKind(KindOrdersByBuyer, "orders", ordersListByBuyers, pol(KindOrdersByBuyer), caller, ordersSize, o...)
 	add(err)
-	c.usersPage, err = entitycache.NewKind(KindUsersPage, "accounts", "GET /users", pol(KindUsersPage), caller, func(p Page[User]) int64 { return sumSize(p.Items) })
+	c.usersPage, err = entitycache.NewKind(KindUsersPage, "accounts", "GET /users", pol(KindUsersPage), caller, func(p Page[User]) int64 { return sumSize(p.Items) }, o...)
 	add(err)
-	c.productsPage, err = entitycache.NewKind(KindProductsPage, "products", "GET /products", pol(KindProductsPage), caller, func(p Page[Product]) int64 { return sumSize(p.Items) })
+	c.productsPage, err = entitycache.NewKind(KindProductsPage, "products", "GET /products", pol(KindProductsPage), caller, func(p Page[Product]) int64 { return sumSize(p.Items) }, o...)
 	add(err)
-	c.topProducts, err = entitycache.NewKind(KindTopProducts, "products", "GET /products/top", pol(KindTopProducts), caller, sumSize[Product])
+	c.topProducts, err = entitycache.NewKind(KindTopProducts, "products", "GET /products/top", pol(KindTopProducts), caller, sumSize[Product], o...)
 	add(err)
 	if err := errors.Join(errs...); err != nil {
 		_ = c.close()
@@ -303,7 +343,7 @@ func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.Caller
 func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error {
 	type purger interface {
 		Invalidate(context.Context, ...string)
-		Purge()
+		Purge(context.Context)
 	}
 	all := map[string]purger{
 		KindUsersByID: c.caches.users, KindProductsByUPC: c.caches.products, KindStockByUPC: c.caches.stock,
@@ -312,8 +352,12 @@ func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error 
 		KindUsersPage: c.caches.usersPage, KindProductsPage: c.caches.productsPage, KindTopProducts: c.caches.topProducts,
 	}
 	if kind == "" {
+		if c.caches.shared != nil {
+			c.caches.shared.Purge(ctx) // every kind, every instance, in one pass over Redis
+			return nil
+		}
 		for _, p := range all {
-			p.Purge()
+			p.Purge(ctx)
 		}
 		return nil
 	}
@@ -322,7 +366,7 @@ func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error 
 		return fmt.Errorf("unknown entity kind %q; want one of %s", kind, strings.Join(Kinds, ", "))
 	}
 	if len(keys) == 0 {
-		p.Purge()
+		p.Purge(ctx)
 		return nil
 	}
 	p.Invalidate(ctx, keys...)
@@ -332,7 +376,7 @@ func (c *Clients) Purge(ctx context.Context, kind string, keys ...string) error 
 func (c *caches) close() error {
 	return errors.Join(c.users.Close(), c.products.Close(), c.stock.Close(), c.reviewsProduct.Close(),
 		c.reviewsAuthor.Close(), c.ordersByID.Close(), c.ordersByBuyer.Close(), c.usersPage.Close(),
-		c.productsPage.Close(), c.topProducts.Close())
+		c.productsPage.Close(), c.topProducts.Close(), c.shared.Close())
 }
 
 // Estimated sizes of cached values: their strings plus a fixed cost per struct.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
 	"github.com/trellisgw/trellis/internal/demoupstreams"
@@ -244,6 +245,10 @@ func TestCacheConfig(t *testing.T) {
 			Kinds: map[string]upstreams.KindConfig{"users": {}, upstreams.KindUsersByID: {MaxAge: -1, Scope: "shared", StaleWhileRevalidate: -1}}},
 			[]string{"max_entries: must be > 0", "max_bytes: must be > 0", "default_max_age: must be >= 0", "keep_stale: must be >= 0",
 				"kinds.users: unknown kind", "kinds.users_by_id.stale_while_revalidate: must be >= 0", "kinds.users_by_id.max_age: must be >= 0", `kinds.users_by_id.scope: "shared" is not public or private`}},
+		{"redis store without an address", upstreams.CacheConfig{Store: upstreams.CacheStoreRedis, Redis: cache.RedisConfig{DB: -1}},
+			[]string{"redis.addr: required", "redis.db: must be >= 0"}},
+		{"unknown store", upstreams.CacheConfig{Store: "disk"}, []string{`store: must be "memory" or "redis", got "disk"`}},
+		{"memory ignores redis", upstreams.CacheConfig{Store: upstreams.CacheStoreMemory, Redis: cache.RedisConfig{DB: -1}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

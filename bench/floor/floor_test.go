@@ -125,6 +125,12 @@ func TestSameBytesAndCalls(t *testing.T) {
 			{"reference with 3 users", floor.ReferenceQuery, map[string]any{"users": 3}},
 			{"small", floor.SmallQuery, map[string]any{"upc": "p7"}},
 			{"small, unknown product", floor.SmallQuery, map[string]any{"upc": "nope"}},
+			{"product page", floor.ProductPageQuery, map[string]any{"upc": "p1"}},
+			{"product page, unknown product", floor.ProductPageQuery, map[string]any{"upc": "nope"}},
+			{"user profile", floor.UserProfileQuery, map[string]any{"id": "3"}},
+			{"user profile, unknown user", floor.UserProfileQuery, map[string]any{"id": "nope"}},
+			{"top products", floor.TopProductsQuery, map[string]any{"first": 5}},
+			{"top products, 10", floor.TopProductsQuery, map[string]any{"first": 10}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				gs, gb, gc := e.post(t, e.gateway, tc.query, tc.vars)

@@ -32,6 +32,9 @@ func New(c *upstreams.Clients, timeout time.Duration, maxBody int64, log *slog.L
 		ReferenceQuery:     h.reference,
 		SmallQuery:         h.small,
 		PlaceOrderMutation: h.placeOrder,
+		ProductPageQuery:   varsOnly(h.productPage),
+		UserProfileQuery:   varsOnly(h.userProfile),
+		TopProductsQuery:   varsOnly(h.topProducts),
 	}
 	return h
 }
@@ -162,6 +165,11 @@ func (h *Handler) placeOrder(ctx context.Context, r *http.Request, vars json.Raw
 	}
 	out.Data.PlaceOrder.Order = order{ID: globalID("Order", o.ID), Status: string(o.Status), Total: o.Total}
 	return &out, nil
+}
+
+// varsOnly adapts an operation that needs its variables only.
+func varsOnly(op func(context.Context, json.RawMessage) (any, error)) func(context.Context, *http.Request, json.RawMessage) (any, error) {
+	return func(ctx context.Context, _ *http.Request, vars json.RawMessage) (any, error) { return op(ctx, vars) }
 }
 
 func decodeVars(raw json.RawMessage, v any) error {

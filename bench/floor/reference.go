@@ -169,10 +169,7 @@ func topBranch(ctx context.Context, b *branch) ([]productDeep, error) {
 // reviews (one level), the reviews' authors, the authors' reviews, their products, and those products'
 // stock.
 func (b *branch) fetchDeepProducts(ctx context.Context, upcs []string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return b.fetchStock(gctx, upcs) })
-	g.Go(func() error { return b.fetchReviewsByProduct(gctx, upcs) })
-	if err := g.Wait(); err != nil {
+	if err := b.fetchStockAndReviews(ctx, upcs); err != nil {
 		return err
 	}
 	var authors []string
@@ -208,6 +205,14 @@ func (b *branch) fetchDeepProducts(ctx context.Context, upcs []string) error {
 		}
 	}
 	return b.fetchStock(ctx, known)
+}
+
+// fetchStockAndReviews fetches the stock and the reviews of products concurrently: one level.
+func (b *branch) fetchStockAndReviews(ctx context.Context, upcs []string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.fetchStock(gctx, upcs) })
+	g.Go(func() error { return b.fetchReviewsByProduct(gctx, upcs) })
+	return g.Wait()
 }
 
 // productsOfAuthors returns the UPCs reviewed in the first reviews of each author, once each.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -67,7 +69,7 @@ func TestSnifferSeesErrors(t *testing.T) {
 
 func TestSummaryAndMarkdown(t *testing.T) {
 	s := scenarioResult{
-		Name: "reference", Connections: 64, ResponseBytes: 87193,
+		Name: "reference", Connections: 64, ResponseBytes: 87193, SideNames: defaultSides, Ratios: ratioRows(defaultRatios),
 		CallsPerOp: map[string]float64{"gateway": 16, "floor": 16},
 		WaveErrors: map[string]int64{"gateway": 1},
 		Runs: []runResult{
@@ -77,12 +79,12 @@ func TestSummaryAndMarkdown(t *testing.T) {
 		},
 	}
 	s.summarise()
-	if s.UsageRatio.RPS != 0.8 || s.UsageRatio.CPUPerReq != 1 {
-		t.Errorf("usage on/off ratio %+v", s.UsageRatio)
+	if u := s.ratio("usage on/off"); u.RPS != 0.8 || u.CPUPerReq != 1 {
+		t.Errorf("usage on/off ratio %+v", u)
 	}
-	g := s.Sides["gateway"]
-	if g.RPS != 10 || g.CPUPerReq != 2 || g.Errors != 3 || s.Ratio.RPS != 0.5 || s.Ratio.P99 != 1.5 || s.Ratio.CPUPerReq != 4 {
-		t.Fatalf("summary %+v, ratio %+v", g, s.Ratio)
+	g, gf := s.Sides["gateway"], s.ratio("gateway/floor")
+	if g.RPS != 10 || g.CPUPerReq != 2 || g.Errors != 3 || gf.RPS != 0.5 || gf.P99 != 1.5 || gf.CPUPerReq != 4 || g.HitRatio != -1 {
+		t.Fatalf("summary %+v, ratio %+v", g, gf)
 	}
 	md := report{Scenarios: []scenarioResult{s}}.markdown()
 	for _, want := range []string{"| reference (c=64, 87.2 KB) | gateway | 10 |", "**gateway/floor** | **0.50**", "|  | gateway-no-usage | 12 |", "**usage on/off** | **0.80**"} {
@@ -107,5 +109,44 @@ func TestParseOptions(t *testing.T) {
 	o.scenarioSet = "nope"
 	if _, err := scenarios(o); err == nil {
 		t.Fatal("an unknown scenario was accepted")
+	}
+	if _, err := parseOptions([]string{"-zipf", "1"}, os.Stderr); err == nil {
+		t.Fatal("a Zipf exponent of 1 was accepted")
+	}
+	o, err = parseOptions([]string{"-scenarios", "reference,cached", "-cached-users", "700", "-seed", "9"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err = scenarios(o)
+	if err != nil || len(sc) != 2 || sc[1].Workload == nil || sc[1].Workload.Users != 700 || sc[1].Workload.Seed != 9 ||
+		!slices.Equal(sc[1].Sides, cachedSides) || !slices.Equal(sidesOf(sc), []string{sideGateway, sideNoUsage, sideFloor, sideCached}) {
+		t.Fatalf("scenarios %+v, %v", sc, err)
+	}
+	if g := byData(sc); len(g) != 2 || g[0][0].Name != "reference" || g[1][0].Data.Users != 700 {
+		t.Fatalf("groups by data set %+v", g)
+	}
+	if _, err := parseOptions([]string{"-memory-limit", "-2"}, os.Stderr); err == nil {
+		t.Fatal("a -memory-limit under -1 was accepted")
+	}
+	if o, err := parseOptions([]string{"-memory-limit", "125829120"}, os.Stderr); err != nil || o.memoryLimit != 125829120 {
+		t.Fatalf("-memory-limit: %+v, %v", o, err)
+	}
+}
+
+// TestDataLineNamesEveryDataSet: the report's data line names the data set of every scenario that ran
+// (the cached scenario has its own), not only the single-operation scenarios'.
+func TestDataLineNamesEveryDataSet(t *testing.T) {
+	o, err := parseOptions([]string{"-scenarios", "reference,cached,small"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("users=90 products=35 reviews-per-user=2 (reference, small); users=%d products=%d reviews-per-user=%d (cached)",
+		o.cachedData.Users, o.cachedData.Products, o.cachedData.ReviewsPerUser)
+	if got := dataLine(sc); got != want {
+		t.Fatalf("data line %q, want %q", got, want)
 	}
 }

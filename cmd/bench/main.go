@@ -9,6 +9,13 @@
 // the same duration and concurrency, alternating gateway and floor, per scenario. It writes a
 // markdown table and a JSON file to the results folder and prints the table.
 //
+// The cached scenario runs over sample services of its own, with a larger data set (-cached-users,
+// -cached-products), and three sides: the gateway with the entity cache on (`bench gateway -cache`),
+// the same gateway with it off, and the floor, which caches nothing. wrk cycles through a seeded
+// sequence of requests (-seed, -sequence): product pages and user profiles of Zipf-popular products and
+// users (-zipf), and the top products. Its report adds the cache hit ratio (the share of look-up keys
+// the cache answered, from the gateway's call traces) and the ratios cached/uncached and cached/floor.
+//
 // The roles `bench gateway` and `bench floor` serve one side each; they are run by `bench run`, not by
 // hand. The gateway role assembles the gateway exactly as cmd/gateway does (gateway.New over the same
 // config) plus one benchmark-only middleware that signs the caller in from the X-Bench-User header, so

@@ -21,6 +21,7 @@ import (
 	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/upstreams"
+	"github.com/trellisgw/trellis/upstreams/calltrace"
 )
 
 // services is the ready line of cmd/demo-services.
@@ -50,6 +51,8 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	svcJSON := fs.String("services", "", "the ready line of demo-services (JSON)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serving time to this file")
 	schemaUsage := fs.Bool("schema-usage", true, "gateway: count field usage (schema_usage.enabled)")
+	entityCache := fs.Bool("cache", false, "gateway: the entity cache on (cache.enabled)")
+	memoryLimit := fs.Int64("memory-limit", 0, "runtime.memory_limit_bytes (0: the config's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,26 +64,19 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	gctune.Apply(cfg.Runtime, gctune.CgroupLimit(), gctune.MachineMemory()) // as cmd/gateway does; both sides alike
-	st := &stats{}
-	var h http.Handler
-	switch role {
-	case "gateway":
-		cfg.SchemaUsage.Enabled = schemaUsage
-		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader))
-		if err != nil {
-			return err
-		}
-		defer gw.Close()
-		h = gw.Handler()
-	default:
-		clients, err := upstreams.New(cfg.WithDefaults().Upstreams)
-		if err != nil {
-			return err
-		}
-		defer clients.Close()
-		h = floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+	cfg.Runtime.MemoryLimitBytes = *memoryLimit
+	if err := cfg.Runtime.Validate(); err != nil {
+		return fmt.Errorf("-memory-limit: %w", err)
 	}
+	gctune.Apply(cfg.Runtime, gctune.CgroupLimit(), gctune.MachineMemory()) // as cmd/gateway does; both sides alike
+	cfg.SchemaUsage.Enabled = schemaUsage
+	cfg.Cache.Enabled = *entityCache
+	st := &stats{}
+	h, closeSide, err := sideHandler(role, cfg, st)
+	if err != nil {
+		return err
+	}
+	defer closeSide()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -113,6 +109,24 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	return nil
 }
 
+// sideHandler assembles one side over cfg's upstreams, without the stats wrapper: the gateway
+// ("gateway": gateway.New over cfg, exactly as cmd/gateway does, plus the benchmark's sign-in and the
+// keys st counts) or the floor (any other role). release frees what it holds.
+func sideHandler(role string, cfg gateway.Config, st *stats) (h http.Handler, release func(), err error) {
+	if role == "gateway" {
+		gw, err := gateway.New(cfg, gateway.WithRequestMiddleware(signInFromHeader), gateway.WithRequestMiddleware(st.countKeys))
+		if err != nil {
+			return nil, nil, err
+		}
+		return gw.Handler(), func() { _ = gw.Close() }, nil
+	}
+	clients, err := upstreams.New(cfg.WithDefaults().Upstreams)
+	if err != nil {
+		return nil, nil, err
+	}
+	return floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil), func() { _ = clients.Close() }, nil
+}
+
 // signInFromHeader signs the caller in as the user the X-Bench-User header names: the benchmark's
 // stand-in for authentication, in this binary only.
 func signInFromHeader(next http.Handler) http.Handler {
@@ -129,6 +143,7 @@ func signInFromHeader(next http.Handler) http.Handler {
 // responses that carried GraphQL errors. GET /_bench/stats answers them as JSON.
 type stats struct {
 	served, inflight, non2xx, gqlErrors, abandoned atomic.Int64
+	cacheKeys, upstreamKeys                        atomic.Int64
 }
 
 // statsReport is the JSON of GET /_bench/stats.
@@ -140,15 +155,25 @@ type statsReport struct {
 	// Abandoned counts requests whose client had gone when they finished (wrk closes its connections
 	// at the end of a run): their failures are not errors of the side.
 	Abandoned int64 `json:"abandoned"`
+	// CacheKeys counts the keys the gateway's entity cache answered (a hit, or a look-up joined to
+	// another request's call in flight); UpstreamKeys the keys its upstream calls carried (a call that
+	// is not a batch look-up, such as a page of users, counts as one key). The floor counts neither.
+	CacheKeys    int64 `json:"cache_keys"`
+	UpstreamKeys int64 `json:"upstream_keys"`
+}
+
+// report returns the counts so far.
+func (s *stats) report() statsReport {
+	return statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
+		Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load(), Abandoned: s.abandoned.Load(),
+		CacheKeys: s.cacheKeys.Load(), UpstreamKeys: s.upstreamKeys.Load()}
 }
 
 func (s *stats) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/_bench/stats" {
-			rep := statsReport{Served: s.served.Load(), Inflight: s.inflight.Load(),
-				Non2xx: s.non2xx.Load(), GQLErrors: s.gqlErrors.Load(), Abandoned: s.abandoned.Load()}
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(rep)
+			_ = json.NewEncoder(w).Encode(s.report())
 			return
 		}
 		if r.URL.Path != "/graphql" {
@@ -168,6 +193,30 @@ func (s *stats) wrap(next http.Handler) http.Handler {
 		}
 		s.served.Add(1)
 		s.inflight.Add(-1)
+	})
+}
+
+// countKeys adds up, once a request has run, the keys its upstream look-ups asked for: those the cache
+// answered and those sent upstream, read from the request's call trace (the gateway's telemetry puts
+// one in the context, outside this middleware).
+func (s *stats) countKeys(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		rec := calltrace.FromContext(r.Context())
+		if rec == nil {
+			return
+		}
+		var cached, sent int64
+		for _, c := range rec.Calls() {
+			switch {
+			case c.CacheHit:
+				cached += int64(c.BatchSize)
+			case c.Attempt == 1: // a retry carries the same keys again
+				sent += int64(max(c.BatchSize, 1))
+			}
+		}
+		s.cacheKeys.Add(cached)
+		s.upstreamKeys.Add(sent)
 	})
 }
 

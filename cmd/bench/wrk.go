@@ -19,7 +19,37 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-Bench-User"] = "3"
-done = function(summary, latency, requests)
+` + wrkDone
+
+// wrkSequenceScript posts the bodies in the file $BENCH_BODY, one a line, in turn (the cached
+// scenario's workload), as the benchmark's user, and prints wrk's summary as one JSON line. Each thread
+// formats every request once and starts at its own offset in the sequence, so that threads do not send
+// the same request at the same moment.
+const wrkSequenceScript = `local threads = 0
+setup = function(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local reqs, n, i = {}, 0, 0
+init = function(args)
+  local headers = {["Content-Type"] = "application/json", ["X-Bench-User"] = "3"}
+  for line in io.lines(os.getenv("BENCH_BODY")) do
+    if #line > 0 then
+      n = n + 1
+      reqs[n] = wrk.format("POST", nil, headers, line)
+    end
+  end
+  assert(n > 0, "no request bodies")
+  i = (tid * 7919) % n
+end
+request = function()
+  i = i % n + 1
+  return reqs[i]
+end
+` + wrkDone
+
+// wrkDone prints wrk's summary as one JSON line.
+const wrkDone = `done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
     summary.requests, summary.duration, summary.bytes, e.status, e.connect, e.read, e.write, e.timeout,

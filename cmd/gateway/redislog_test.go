@@ -100,7 +100,7 @@ func TestRunLogsRedisFailuresAsJSON(t *testing.T) {
   store: redis
   redis:
     addr: %q
-    on_error: local
+  on_redis_error: local
 `, down))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

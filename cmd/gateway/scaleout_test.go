@@ -2,18 +2,25 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/trellisgw/trellis/demo/admin"
+	"github.com/trellisgw/trellis/graph/auth"
 )
 
 // TestScaleOut runs the deployment operators run: two real gateway processes over one real Redis. They
-// share the rate-limit budget and the persisted queries, and when one is killed (SIGKILL, mid-load)
+// share the rate-limit budget, the persisted queries and the entity cache (entries and invalidations),
+// and when one is killed (SIGKILL, mid-load)
 // the other serves on without a failed request.
 func TestScaleOut(t *testing.T) {
 	if testing.Short() {
@@ -40,7 +47,12 @@ func TestScaleOut(t *testing.T) {
 persisted_queries:
   store: redis
   redis: {addr: %q, key_prefix: "%s:pq:", timeout: 2s}
-`, redisAddr, prefix, redisAddr, prefix))
+cache:
+  enabled: true
+  store: redis
+  redis: {addr: %q, key_prefix: "%s:ec:", timeout: 2s}
+  kinds: {stock_by_upc: {max_age: 1h}}
+`, redisAddr, prefix, redisAddr, prefix, redisAddr, prefix))
 	startGateway := func() (*process, string) {
 		p := start(t, gatewayBin, "-config", cfg)
 		m := listening.FindStringSubmatch(p.firstLine(t))
@@ -74,6 +86,72 @@ persisted_queries:
 		r := postJSON(t, hc, b, map[string]any{"extensions": ext})
 		if r["errors"] != nil || r["data"] == nil {
 			t.Fatalf("hash alone on B: %v", r)
+		}
+	})
+
+	t.Run("one entity cache", func(t *testing.T) {
+		ctx := context.Background()
+		ac := admin.NewClient(rdy.Admin, admin.WithHTTPClient(hc))
+		dataCalls := func() int {
+			t.Helper()
+			calls, err := ac.Calls(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, instances := range calls {
+				for _, in := range instances {
+					for route, c := range in.Calls {
+						if route != "GET /healthz" && !strings.HasPrefix(route, "/grpc.health.v1.Health/") {
+							n += c
+						}
+					}
+				}
+			}
+			return n
+		}
+		checkCrossQuery(t, hc, a)
+		if err := ac.ResetCalls(ctx); err != nil {
+			t.Fatal(err)
+		}
+		checkCrossQuery(t, hc, b)
+		if n := dataCalls(); n != 0 {
+			t.Errorf("B's first cross query cost %d upstream calls after A's: the entries are not shared", n)
+		}
+		// A review added through A is in B's answer at once (B held the reviews in process too).
+		const q = `{ topProducts(first: 1) { upc reviews(first: 100) { id } } }`
+		count := func(r map[string]any) (string, int) {
+			t.Helper()
+			d, _ := r["data"].(map[string]any)
+			top, _ := d["topProducts"].([]any)
+			if len(top) != 1 {
+				t.Fatalf("topProducts: %v", r)
+			}
+			p := top[0].(map[string]any)
+			rs, _ := p["reviews"].([]any)
+			return p["upc"].(string), len(rs)
+		}
+		postJSON(t, hc, b, map[string]any{"query": q})
+		upc, before := count(postJSON(t, hc, b, map[string]any{"query": q}))
+		tok, err := auth.MintHS256([]byte(auth.DevSecret), auth.TokenClaims{Subject: "1", TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(map[string]any{"query": fmt.Sprintf(`mutation { addReview(input: {productUpc: %q, body: "scale-out", rating: 4}) { review { id } } }`, upc)})
+		req, _ := http.NewRequest(http.MethodPost, a+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+			t.Fatalf("addReview through A: %d %s", resp.StatusCode, raw)
+		}
+		if _, after := count(postJSON(t, hc, b, map[string]any{"query": q})); after != before+1 {
+			t.Errorf("B after addReview through A: %d reviews, was %d", after, before)
 		}
 	})
 

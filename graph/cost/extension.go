@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -119,7 +120,7 @@ func (e *Extension) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 		return gerr
 	}
 	st.requested = res
-	e.requested.Record(ctx, int64(res.Cost), metric.WithAttributes(attribute.String("operation", string(oc.Operation.Operation))))
+	e.requested.Record(ctx, int64(res.Cost), operationAttr(oc.Operation.Operation))
 
 	limit := e.cfg.MaxCost
 	var client ratelimit.Client
@@ -281,6 +282,25 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 	}
 	resp.Extensions["cost"] = ext
 	return resp
+}
+
+// The operation attribute of trellis.cost.requested, one set per operation type, made once.
+var (
+	queryAttr        = metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Query))))
+	mutationAttr     = metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Mutation))))
+	subscriptionAttr = metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Subscription))))
+)
+
+func operationAttr(op ast.Operation) metric.MeasurementOption {
+	switch op {
+	case ast.Query:
+		return queryAttr
+	case ast.Mutation:
+		return mutationAttr
+	case ast.Subscription:
+		return subscriptionAttr
+	}
+	return metric.WithAttributes(attribute.String("operation", string(op)))
 }
 
 func stateOf(ctx context.Context) *opState {

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trellisgw/trellis/internal/bufpool"
 )
 
 // Engine executes operations level by level over the generated bindings (see the package doc).
@@ -21,6 +23,7 @@ type Engine struct {
 	observers     []FieldObserver
 	tracer        Tracer
 	planCacheSize int
+	buffers       *bufpool.Pool
 	plans         *lru.Cache[planKey, *plan]
 }
 

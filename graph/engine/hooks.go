@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trellisgw/trellis/internal/bufpool"
 )
 
 // The engine's seams: the parts that run beside it (batching, authorization, cost, tracing) implement
@@ -78,6 +80,11 @@ func WithTracer(t Tracer) Option { return func(e *Engine) { e.tracer = t } }
 
 // WithPlanCacheSize sets how many plans are kept (LRU); default 1000.
 func WithPlanCacheSize(n int) Option { return func(e *Engine) { e.planCacheSize = n } }
+
+// WithBuffers takes each response's data buffer from p: whoever writes the response may hand the
+// buffer (graphql.Response.Data) back to p once written, and nothing may read it afterwards. Default
+// nil: each response allocates its own.
+func WithBuffers(p *bufpool.Pool) Option { return func(e *Engine) { e.buffers = p } }
 
 // concurrent is the LevelRunner without batching: one goroutine per call but the last.
 type concurrent struct{}

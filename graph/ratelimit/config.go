@@ -8,7 +8,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/trellisgw/trellis/internal/secret"
+	"github.com/trellisgw/trellis/cache"
+	"github.com/trellisgw/trellis/internal/configerr"
 )
 
 // Config is the `rate_limit` section of the gateway's config file.
@@ -32,8 +33,14 @@ type Config struct {
 	// MaxClients bounds the buckets the memory store keeps; the least recently used is dropped (its
 	// client starts again with a full bucket). Default 100000.
 	MaxClients int `yaml:"max_clients"`
-	// Redis is the shared store.
-	Redis RedisConfig `yaml:"redis"`
+	// Redis locates the shared store when Store is "redis" (the gateway's one Redis config type).
+	// Default key prefix "trellis:rl:", timeout 100ms.
+	Redis cache.RedisConfig `yaml:"redis"`
+	// OnRedisError is what a failure of the shared store means for the operation being charged:
+	// "local" (fail open onto an in-process bucket, the default), "allow" (let the operation run
+	// uncharged) or "deny" (refuse with RATE_LIMITED). Whichever, Redis is then left alone for a
+	// while (cache.Backoff), the policy of every Redis user of the gateway.
+	OnRedisError string `yaml:"on_redis_error"`
 	// Usage is the metering of points and operations per client.
 	Usage UsageConfig `yaml:"usage"`
 }
@@ -44,23 +51,6 @@ type Plan struct {
 	Capacity int `yaml:"capacity"`
 	// RestoreRate is how many points flow back per second, up to Capacity.
 	RestoreRate int `yaml:"restore_rate"`
-}
-
-// RedisConfig locates the shared store.
-type RedisConfig struct {
-	// Addr is host:port of the Redis server; required when store is "redis".
-	Addr string `yaml:"addr"`
-	// Password authenticates to Redis; empty for none.
-	Password secret.Secret `yaml:"password"`
-	// DB is the Redis database number. Default 0.
-	DB int `yaml:"db"`
-	// KeyPrefix is put before every bucket key. Default "trellis:rl:".
-	KeyPrefix string `yaml:"key_prefix"`
-	// Timeout bounds each Redis call (dial, read, write). Default 100ms.
-	Timeout time.Duration `yaml:"timeout"`
-	// OnError is what happens when Redis fails: "local" (fail open onto an in-process bucket, the
-	// default), "allow" (let the operation run uncharged) or "deny" (refuse with RATE_LIMITED).
-	OnError string `yaml:"on_error"`
 }
 
 // UsageConfig configures metering.
@@ -74,7 +64,7 @@ type UsageConfig struct {
 	MaxClients int `yaml:"max_clients"`
 }
 
-// The values of RedisConfig.OnError.
+// The values of Config.OnRedisError.
 const (
 	OnErrorLocal = "local"
 	OnErrorAllow = "allow"
@@ -119,8 +109,8 @@ func (c Config) WithDefaults() Config {
 	if c.Redis.Timeout == 0 {
 		c.Redis.Timeout = 100 * time.Millisecond
 	}
-	if c.Redis.OnError == "" {
-		c.Redis.OnError = OnErrorLocal
+	if c.OnRedisError == "" {
+		c.OnRedisError = OnErrorLocal
 	}
 	if c.Usage.Interval == 0 {
 		c.Usage.Interval = time.Minute
@@ -171,16 +161,13 @@ func (c Config) Validate() error {
 	if c.MaxClients < 0 {
 		errs = append(errs, fmt.Errorf("max_clients: must be > 0 (0 = default), got %d", c.MaxClients))
 	}
-	if c.Store == StoreRedis && c.Redis.Addr == "" {
-		errs = append(errs, errors.New("redis.addr: required when store is \"redis\", e.g. 127.0.0.1:6379"))
+	if c.Store == StoreRedis {
+		errs = append(errs, configerr.Prefix("redis", c.Redis.Validate()))
 	}
-	if c.Redis.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("redis.timeout: must be > 0 (0 = default), got %s", c.Redis.Timeout))
-	}
-	switch c.Redis.OnError {
+	switch c.OnRedisError {
 	case OnErrorLocal, OnErrorAllow, OnErrorDeny:
 	default:
-		errs = append(errs, fmt.Errorf("redis.on_error: must be %q, %q or %q, got %q", OnErrorLocal, OnErrorAllow, OnErrorDeny, c.Redis.OnError))
+		errs = append(errs, fmt.Errorf("on_redis_error: must be %q, %q or %q, got %q", OnErrorLocal, OnErrorAllow, OnErrorDeny, c.OnRedisError))
 	}
 	if c.Usage.Interval < time.Second {
 		errs = append(errs, fmt.Errorf("usage.interval: must be >= 1s, got %s", c.Usage.Interval))

@@ -11,7 +11,7 @@
 //
 // Buckets live in process (MemoryStore, the default) or in Redis (RedisStore: one atomic Lua script
 // per decision, on Redis's clock, so that every gateway instance shares one budget per client). When
-// Redis fails, Config.Redis.OnError decides: "local" (the default) fails open onto an in-process
+// Redis fails, Config.OnRedisError decides: "local" (the default) fails open onto an in-process
 // bucket, "allow" lets every operation through, "deny" refuses with RATE_LIMITED; never a 5xx. The
 // trellis.ratelimit.decisions metric counts allowed, limited and fail_open decisions, and a log line
 // marks each change between Redis reachable and unreachable.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -31,7 +33,22 @@ type Limiter struct {
 	storeErrs metric.Int64Counter
 	points    metric.Int64Counter
 	ops       metric.Int64Counter
+
+	// countSets holds count's attribute sets per (plan, client kind, client id), all bounded by the
+	// config, so that an operation's metering builds none; about maxCountSets at most are kept (two
+	// first uses racing may both store).
+	countSets sync.Map // countKey → *countSet
+	countLen  atomic.Int32
 }
+
+// countKey identifies the attributes of count's metrics.
+type countKey struct{ plan, kind, client string }
+
+// countSet is count's attributes for one countKey, made once.
+type countSet struct{ points, ran metric.MeasurementOption }
+
+// maxCountSets bounds countSets: beyond it (never with a sane config) the sets are made per call.
+const maxCountSets = 1024
 
 // Status is a client's budget after a decision: what extensions.cost.throttleStatus and the RateLimit
 // header fields report.
@@ -56,7 +73,7 @@ type Reservation struct {
 	RetryAfter time.Duration
 	// Status is the budget after the charge.
 	Status Status
-	// Degraded reports that the shared store failed and Config.Redis.OnError decided.
+	// Degraded reports that the shared store failed and Config.OnRedisError decided.
 	Degraded bool
 
 	charged float64
@@ -124,7 +141,7 @@ func (l *Limiter) Charge(ctx context.Context, c Client, cost int) *Reservation {
 		}
 	}
 	if store == nil { // the shared store failed: the policy decides
-		switch l.cfg.Redis.OnError {
+		switch l.cfg.OnRedisError {
 		case OnErrorLocal:
 			store = l.local
 			b, _ = l.local.Take(ctx, c.Key, c.Plan, want)
@@ -180,8 +197,8 @@ func (l *Limiter) redisFailed(ctx context.Context, err error) {
 	}
 	l.storeErrs.Add(ctx, 1)
 	if l.backoff.Failed() {
-		l.log.LogAttrs(ctx, slog.LevelWarn, "ratelimit: redis unreachable, applying on_error policy",
-			slog.String("policy", l.cfg.Redis.OnError), slog.String("error", err.Error()))
+		l.log.LogAttrs(ctx, slog.LevelWarn, "ratelimit: redis unreachable, applying on_redis_error policy",
+			slog.String("policy", l.cfg.OnRedisError), slog.String("error", err.Error()))
 	}
 }
 
@@ -205,9 +222,27 @@ func (l *Limiter) Meter(ctx context.Context, actual int) {
 // count adds an operation that ran to the metering metrics. Attributes: plan, client kind and, for
 // API-key clients only, their client id (bounded by the configured keys; never a user id or address).
 func (l *Limiter) count(ctx context.Context, c Client, points int) {
-	plan, kind, client := attribute.String("plan", c.PlanName), attribute.String("client_kind", c.Kind), attribute.String("client", c.ClientID)
-	l.points.Add(ctx, int64(points), metric.WithAttributes(plan, kind, client))
-	l.ops.Add(ctx, 1, metric.WithAttributes(plan, kind, client, attribute.String("outcome", "ran")))
+	set := l.countSet(countKey{plan: c.PlanName, kind: c.Kind, client: c.ClientID})
+	l.points.Add(ctx, int64(points), set.points)
+	l.ops.Add(ctx, 1, set.ran)
+}
+
+// countSet returns the attributes of k, made on first use.
+func (l *Limiter) countSet(k countKey) *countSet {
+	if v, ok := l.countSets.Load(k); ok {
+		return v.(*countSet)
+	}
+	plan, kind, client := attribute.String("plan", k.plan), attribute.String("client_kind", k.kind), attribute.String("client", k.client)
+	set := &countSet{
+		points: metric.WithAttributeSet(attribute.NewSet(plan, kind, client)),
+		ran:    metric.WithAttributeSet(attribute.NewSet(plan, kind, client, attribute.String("outcome", "ran"))),
+	}
+	if l.countLen.Load() < maxCountSets {
+		if _, loaded := l.countSets.LoadOrStore(k, set); !loaded {
+			l.countLen.Add(1)
+		}
+	}
+	return set
 }
 
 // Close releases the Redis connections.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/graph/identity"
 )
 
@@ -135,12 +136,12 @@ func TestConfigValidate(t *testing.T) {
 	bad.Store = "disk"
 	bad.Plans = map[string]Plan{"Gold Plan": {Capacity: 0, RestoreRate: -1}}
 	bad.TrustedProxies = []string{"10.0.0.0/33"}
-	bad.Redis.OnError = "panic"
+	bad.OnRedisError = "panic"
 	err := bad.Validate()
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, key := range []string{"store:", "plans.Gold Plan:", "plans.Gold Plan.capacity", "plans.Gold Plan.restore_rate", "default_plan:", "anonymous_plan:", "trusted_proxies:", "redis.on_error:"} {
+	for _, key := range []string{"store:", "plans.Gold Plan:", "plans.Gold Plan.capacity", "plans.Gold Plan.restore_rate", "default_plan:", "anonymous_plan:", "trusted_proxies:", "on_redis_error:"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("no %q in:\n%v", key, err)
 		}
@@ -233,8 +234,8 @@ func redisAddr(t *testing.T) string {
 
 func TestRedisStore(t *testing.T) {
 	addr := redisAddr(t)
-	a := NewRedisStore(RedisConfig{Addr: addr, KeyPrefix: "unit:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":", Timeout: time.Second})
-	b := NewRedisStore(RedisConfig{Addr: addr, KeyPrefix: a.prefix, Timeout: time.Second})
+	a := NewRedisStore(cache.RedisConfig{Addr: addr, KeyPrefix: "unit:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":", Timeout: time.Second})
+	b := NewRedisStore(cache.RedisConfig{Addr: addr, KeyPrefix: a.prefix, Timeout: time.Second})
 	defer a.Close()
 	defer b.Close()
 	ctx := context.Background()
@@ -253,7 +254,7 @@ func TestRedisStore(t *testing.T) {
 	if got, err := a.Take(ctx, "k", p, 60); err != nil || !got.Allowed {
 		t.Fatalf("take 60 of ~70: %+v, %v", got, err)
 	}
-	dead := NewRedisStore(RedisConfig{Addr: "127.0.0.1:" + freePort(t), Timeout: 100 * time.Millisecond})
+	dead := NewRedisStore(cache.RedisConfig{Addr: "127.0.0.1:" + freePort(t), Timeout: 100 * time.Millisecond})
 	defer dead.Close()
 	if _, err := dead.Take(ctx, "k", p, 1); err == nil {
 		t.Error("no error from a Redis that is not there")

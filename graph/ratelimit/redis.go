@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/trellisgw/trellis/cache"
 )
 
 // bucketScript is one token-bucket decision, atomic in Redis and timed by Redis's clock, so that every
@@ -56,19 +58,8 @@ type RedisStore struct {
 }
 
 // NewRedisStore returns a store over cfg's Redis. It does no I/O; Close releases its connections.
-func NewRedisStore(cfg RedisConfig) *RedisStore {
-	c := redis.NewClient(&redis.Options{
-		Addr:         cfg.Addr,
-		Password:     string(cfg.Password),
-		DB:           cfg.DB,
-		DialTimeout:  cfg.Timeout,
-		ReadTimeout:  cfg.Timeout,
-		WriteTimeout: cfg.Timeout,
-		MaxRetries:   -1, // a decision is not worth a second wait: the failure policy applies instead
-		// go-redis dials 5 times, 100ms apart, by default: one quick attempt, then the policy.
-		DialerRetries:      1,
-		DialerRetryTimeout: cfg.Timeout,
-	})
+func NewRedisStore(cfg cache.RedisConfig) *RedisStore {
+	c := cfg.NewClient()
 	return &RedisStore{client: c, prefix: cfg.KeyPrefix, timeout: cfg.Timeout}
 }
 

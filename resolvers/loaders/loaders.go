@@ -92,8 +92,11 @@ func (s *Set) OrdersOfBuyers(ctx context.Context, ids []string) ([][]upstreams.O
 func Do[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
 	if op := fromContext(ctx); op != nil {
 		op.mu.Lock()
-		op.waitLocked()
+		r := op.waitLocked()
 		op.mu.Unlock()
+		if r != nil {
+			go op.send(r) // beside this call, which does not wait for it
+		}
 		defer func() {
 			op.mu.Lock()
 			op.running++

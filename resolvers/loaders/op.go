@@ -60,8 +60,9 @@ func (op *Op) RunLevel(ctx context.Context, calls []func(context.Context)) {
 		defer func() {
 			op.mu.Lock()
 			op.running--
-			op.maybeSendLocked()
+			r := op.takeRoundLocked()
 			op.mu.Unlock()
+			op.send(r) // the last call to return sends the round the others wait for
 		}()
 		c(ctx)
 	}
@@ -76,26 +77,34 @@ func (op *Op) RunLevel(ctx context.Context, calls []func(context.Context)) {
 	wg.Wait()
 }
 
-// waitLocked records that a running call waits; op.mu is held.
-func (op *Op) waitLocked() {
+// waitLocked records that a running call waits, and returns the round to send (takeRoundLocked);
+// op.mu is held.
+func (op *Op) waitLocked() *round {
 	op.running--
-	op.maybeSendLocked()
+	return op.takeRoundLocked()
 }
 
-// maybeSendLocked sends the open round when nothing runs any more; op.mu is held.
-func (op *Op) maybeSendLocked() {
+// takeRoundLocked returns the open round, replaced by a new one, when nothing runs any more and it
+// holds keys, else nil; op.mu is held. The caller sends it (send) once it has released op.mu: the
+// goroutine whose wait or return left nothing running sends the round itself, rather than a new
+// goroutine for it while it blocks.
+func (op *Op) takeRoundLocked() *round {
 	if op.running > 0 || len(op.open.sends) == 0 {
-		return
+		return nil
 	}
 	r := op.open
 	op.open = &round{done: make(chan struct{})}
 	op.wg.Add(1)
-	go op.send(r)
+	return r
 }
 
-// send runs a round's batches concurrently, then wakes its waiters (counted as running again first,
-// so that no later round goes out while one of them has yet to run).
+// send runs a round's batches concurrently (the first on the calling goroutine), then wakes its
+// waiters (counted as running again first, so that no later round goes out while one of them has yet
+// to run). A nil round is nothing to send.
 func (op *Op) send(r *round) {
+	if r == nil {
+		return
+	}
 	defer op.wg.Done()
 	var wg sync.WaitGroup
 	for _, s := range r.sends[1:] {
@@ -208,8 +217,9 @@ func awaitLocked[V any](op *Op, futs []*future[V]) {
 			return
 		}
 		r.waiters++
-		op.waitLocked()
+		next := op.waitLocked()
 		op.mu.Unlock()
+		op.send(next) // often r itself: this goroutine fetches what it waits for
 		<-r.done
 		op.mu.Lock()
 	}

@@ -13,6 +13,7 @@ package entitycache
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -86,6 +87,9 @@ type Kind[V any] struct {
 	stop       context.CancelFunc
 	refreshes  sync.WaitGroup
 
+	l2   *Shared // the second level; nil: in-process only
+	base string  // the prefix of the kind's keys in l2: <prefix><kind>:<shape>:<scope initial>:
+
 	shared      metric.Int64Counter
 	revalidated metric.Int64Counter
 	staleServes metric.Int64Counter
@@ -102,6 +106,15 @@ type stored[V any] struct {
 	swrUntil   time.Time // servable stale (with a background refresh) until then
 }
 
+// Option adjusts a Kind at construction.
+type Option func(*options)
+
+type options struct{ shared *Shared }
+
+// WithShared adds s as the kind's second level, asked for what the in-process level misses before the
+// upstream is (see Shared). A nil s adds nothing.
+func WithShared(s *Shared) Option { return func(o *options) { o.shared = s } }
+
 // flight is one key's upstream look-up in flight, which other requests may join.
 type flight[V any] struct {
 	done     chan struct{}
@@ -114,7 +127,7 @@ type flight[V any] struct {
 // NewKind returns the cache of the look-ups named name (e.g. "users_by_id", the `cache` attribute of
 // its metrics), answered by route of upstream (for call traces). sizeOf estimates an entry's bytes.
 // caller may be nil when the kind is public. A policy with TTL 0 returns nil: nothing is cached.
-func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, sizeOf func(V) int64) (*Kind[V], error) {
+func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, sizeOf func(V) int64, opts ...Option) (*Kind[V], error) {
 	if p.TTL <= 0 {
 		return nil, nil
 	}
@@ -148,6 +161,15 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 		metric.WithDescription("Stale entity cache entries revalidated with a conditional upstream request, by result: not_modified (a 304 refreshed them) or modified (a 200 replaced them)."))
 	k.notModified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "not_modified"))
 	k.modified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "modified"))
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.shared != nil {
+		// The scope is in the key: a public entry is a string, a private one a hash.
+		k.l2, k.base = o.shared, o.shared.prefix+name+":"+shapeOf(reflect.TypeFor[V]())+":"+string(p.Scope[0])+":"
+		o.shared.register(name, k)
+	}
 	return k, nil
 }
 
@@ -298,6 +320,7 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 	}
 	notModified := false
 	var got map[string]V
+	var fromL2 map[string]sharedHit[V]
 	defer func() {
 		p := recover()
 		if p != nil {
@@ -326,6 +349,11 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 				}
 				// The upstream's own Cache-Control (a 304's too) wins when stricter.
 				ttl, swr, keep, store := lifetimes(k.policy, fresh.f, v.valid())
+				if h, ok := fromL2[key]; ok {
+					v, swr, keep = Validators{}, 0, 0
+					ttl = min(ttl, h.expires.Sub(at))
+					store = store && ttl > 0
+				}
 				switch {
 				case f.found && store && k.epoch.Load() == epoch:
 					k.mem.AddTTL(ctx, ck, stored[V]{value: f.value, freshUntil: at.Add(ttl), swrUntil: at.Add(ttl + swr), validators: v}, ttl+max(keep, swr))
@@ -342,10 +370,31 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 		if p != nil {
 			panic(p)
 		}
+		// After the flights are done, so that their joiners need not wait for Redis.
+		if err == nil && !notModified && k.l2 != nil && len(batch) > 0 && k.epoch.Load() == epoch {
+			if ttl, _, _, store := lifetimes(k.policy, fresh.f, false); store && ttl > 0 {
+				k.sharedSet(ctx, suffix, batch, got, ttl)
+			}
+		}
 	}()
-	got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch)
-	if err != nil {
-		return err
+	if k.l2 != nil && !revalidating && flights != nil {
+		// The shared level first (one round trip) for a look-up in the request's path; what it
+		// holds is fresh and carries no validators. Revalidations and background refreshes go to
+		// the upstream: a conditional call is as cheap, and says whether the data changed.
+		fromL2, batch = k.sharedGet(ctx, suffix, keys)
+	}
+	got = map[string]V{}
+	for key, h := range fromL2 {
+		got[key] = h.value
+	}
+	if len(batch) > 0 {
+		fetched, ferr := fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch)
+		if ferr != nil {
+			return ferr
+		}
+		for key, v := range fetched {
+			got[key] = v
+		}
 	}
 	if revalidating {
 		fresh.mu.Lock()
@@ -468,21 +517,43 @@ func (k *Kind[V]) Invalidate(ctx context.Context, keys ...string) {
 	if k == nil {
 		return
 	}
+	k.dropLocal(keys)
+	if k.l2 != nil {
+		rk := make([]string, len(keys))
+		for i, key := range keys {
+			rk[i] = k.base + entryKey(key)
+		}
+		k.l2.invalidate(ctx, rk, k.policy.Scope == Private, message{Kind: k.name, Keys: keys})
+	}
+}
+
+// dropLocal drops the in-process entries of keys (every caller's) and keeps look-ups in flight from
+// storing.
+func (k *Kind[V]) dropLocal(keys []string) {
 	k.epoch.Add(1)
 	for _, key := range keys {
 		if k.policy.Scope == Public {
-			k.mem.Delete(ctx, entryKey(key))
+			k.mem.Delete(context.Background(), entryKey(key))
 			continue
 		}
 		k.mem.DeletePrefix(entryKey(key))
 	}
 }
 
-// Purge drops every entry. A nil Kind does nothing.
-func (k *Kind[V]) Purge() {
+// Purge drops every entry, in the shared level too (there by SCAN: an admin's purge, not a
+// request's). A nil Kind does nothing.
+func (k *Kind[V]) Purge(ctx context.Context) {
 	if k == nil {
 		return
 	}
+	k.purgeLocal()
+	if k.l2 != nil {
+		k.l2.purge(ctx, escapeGlob(k.base)+"*", message{Kind: k.name, All: true})
+	}
+}
+
+// purgeLocal drops every in-process entry and keeps look-ups in flight from storing.
+func (k *Kind[V]) purgeLocal() {
 	k.epoch.Add(1)
 	k.mem.Purge()
 }

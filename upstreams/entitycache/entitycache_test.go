@@ -108,7 +108,7 @@ func TestNilKindAndZeroTTLCacheNothing(t *testing.T) {
 		t.Errorf("nil kind: %d calls, want 2", n)
 	}
 	k.Invalidate(context.Background(), "a")
-	k.Purge()
+	k.Purge(context.Background())
 	if err := k.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- with (include "trellis.redisAddr" .) -}}
 {{- $addr := . -}}
-{{- range (list "rate_limit" "persisted_queries") -}}
+{{- range (list "rate_limit" "persisted_queries" "cache") -}}
 {{- include "trellis.setPath" (dict "root" $cfg "path" (printf "%s.store" .) "value" "redis") -}}
 {{- include "trellis.setPath" (dict "root" $cfg "path" (printf "%s.redis.addr" .) "value" $addr) -}}
 {{- end -}}
