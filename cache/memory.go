@@ -29,6 +29,7 @@ type Memory[V any] struct {
 
 	ttl   time.Duration
 	now   func() time.Time
+	fresh func(V) bool // nil: every live entry is a hit
 	hits  metric.Int64Counter
 	miss  metric.Int64Counter
 	evict metric.Int64Counter
@@ -50,6 +51,13 @@ type MemoryOption[V any] func(*Memory[V])
 // maxBytes alone is not kept. sizeOf should be cheap and approximate the memory the entry holds.
 func WithMaxBytes[V any](maxBytes int64, sizeOf func(key string, v V) int64) MemoryOption[V] {
 	return func(m *Memory[V]) { m.maxBytes, m.sizeOf = maxBytes, sizeOf }
+}
+
+// WithFresh makes a live entry for which fresh returns false count as a miss in trellis.cache.misses
+// (Get still returns it): a caller that keeps stale entries to revalidate them counts only fresh
+// ones as hits.
+func WithFresh[V any](fresh func(V) bool) MemoryOption[V] {
+	return func(m *Memory[V]) { m.fresh = fresh }
 }
 
 // WithClock makes the cache read the time from now instead of time.Now (tests).
@@ -112,6 +120,10 @@ func (m *Memory[V]) Get(ctx context.Context, key string) (V, bool) {
 		m.miss.Add(ctx, 1, m.attrs)
 		var zero V
 		return zero, false
+	}
+	if m.fresh != nil && !m.fresh(e.value) {
+		m.miss.Add(ctx, 1, m.attrs)
+		return e.value, true
 	}
 	m.hits.Add(ctx, 1, m.attrs)
 	return e.value, true

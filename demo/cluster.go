@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/trellisgw/trellis/demo/inventory"
 	"github.com/trellisgw/trellis/demo/orders"
 	"github.com/trellisgw/trellis/demo/products"
+	"github.com/trellisgw/trellis/demo/restkit"
 	"github.com/trellisgw/trellis/demo/reviews"
 	inventoryv1 "github.com/trellisgw/trellis/proto/inventory/v1"
 	ordersv1 "github.com/trellisgw/trellis/proto/orders/v1"
@@ -107,10 +109,15 @@ func (c *Cluster) builders(ix *data.Index, cacheControl map[string]string) map[s
 		}
 	}
 	inv, ord := inventory.NewServer(ix), orders.NewServer(ix)
+	// Accounts and products never change: their data is as old as the cluster. Reviews change with
+	// each one added. The ETag (a hash of the body) tells any change apart whatever its time.
+	started := time.Now()
+	static := func(*http.Request) time.Time { return started }
+	store := reviews.NewStore(ix)
 	return map[string]func(*faults.State) func() server{
-		Accounts: rest(Accounts, accounts.NewHandler(ix)),
-		Products: rest(Products, products.NewHandler(ix)),
-		Reviews:  rest(Reviews, reviews.NewHandler(reviews.NewStore(ix))),
+		Accounts: rest(Accounts, restkit.Validated(accounts.NewHandler(ix), static)),
+		Products: rest(Products, restkit.Validated(products.NewHandler(ix), static)),
+		Reviews:  rest(Reviews, restkit.Validated(reviews.NewHandler(store), func(*http.Request) time.Time { return store.LastModified() })),
 		Inventory: grpcOf([]string{Inventory, inventoryv1.InventoryService_ServiceDesc.ServiceName},
 			func(r grpc.ServiceRegistrar) { inventoryv1.RegisterInventoryServiceServer(r, inv) }),
 		Orders: grpcOf([]string{Orders, ordersv1.OrderService_ServiceDesc.ServiceName},
@@ -123,12 +130,29 @@ func withCacheControl(value string, h http.Handler) http.Handler {
 	if value == "" {
 		return h
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path != "/healthz" && r.URL.Path != "/openapi.json" {
-			w.Header().Set("Cache-Control", value)
-		}
-		h.ServeHTTP(w, r)
-	})
+	return &cacheControlled{value: value, next: h}
+}
+
+// cacheControlled is withCacheControl's handler; it names routes as the handler it wraps does, so
+// that calls are still counted by route (faults.Router).
+type cacheControlled struct {
+	value string
+	next  http.Handler
+}
+
+func (c *cacheControlled) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path != "/healthz" && r.URL.Path != "/openapi.json" {
+		w.Header().Set("Cache-Control", c.value)
+	}
+	c.next.ServeHTTP(w, r)
+}
+
+// Handler implements faults.Router when the wrapped handler does.
+func (c *cacheControlled) Handler(r *http.Request) (http.Handler, string) {
+	if rt, ok := c.next.(faults.Router); ok {
+		return rt.Handler(r)
+	}
+	return c.next, ""
 }
 
 // startAdmin serves the admin endpoint on addr.
@@ -179,6 +203,22 @@ func (c *Cluster) Calls() map[string]map[string]int {
 		sum := map[string]int{}
 		for _, in := range c.instances[svc] {
 			for route, n := range in.state.Calls() {
+				sum[route] += n
+			}
+		}
+		out[svc] = sum
+	}
+	return out
+}
+
+// NotModified returns, per service, the calls per route answered 304 Not Modified, summed over its
+// instances (each is in Calls too). Every service has an entry, empty when it sent none.
+func (c *Cluster) NotModified() map[string]map[string]int {
+	out := make(map[string]map[string]int, len(c.instances))
+	for _, svc := range Services() {
+		sum := map[string]int{}
+		for _, in := range c.instances[svc] {
+			for route, n := range in.state.NotModified() {
 				sum[route] += n
 			}
 		}

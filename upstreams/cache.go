@@ -49,6 +49,11 @@ type CacheConfig struct {
 	// DefaultMaxAge is the TTL of a kind that neither the schema nor Kinds gives one; 0s = such a kind
 	// is not cached. Default 0s.
 	DefaultMaxAge time.Duration `yaml:"default_max_age"`
+	// KeepStale is how long an entry whose upstream answer carried a validator (a REST ETag or a strong
+	// Last-Modified) is kept past its TTL, within max_entries and max_bytes, so that its next look-up
+	// revalidates it (a conditional GET; a 304 refreshes it without a body); 0s = not kept, stale
+	// entries are fetched again. Default 5m.
+	KeepStale time.Duration `yaml:"keep_stale"`
 	// Kinds overrides the schema's hints per kind (keys: Kinds).
 	Kinds map[string]KindConfig `yaml:"kinds,omitempty"`
 	// Store is the second level: "memory" (none: each instance caches on its own, the default) or
@@ -75,6 +80,10 @@ type KindConfig struct {
 	Scope string `yaml:"scope"`
 	// Disabled turns caching of the kind off.
 	Disabled bool `yaml:"disabled"`
+	// StaleWhileRevalidate lets an entry past its TTL be served at once, for this long, while one
+	// background refresh of it runs; 0s = only as long as the upstream's stale-while-revalidate
+	// directive grants (with both, the smaller; must-revalidate or no-cache upstream withdraw it).
+	StaleWhileRevalidate time.Duration `yaml:"stale_while_revalidate"`
 }
 
 // Hint is what the schema says about caching one kind: its maxAge and scope (the @cacheControl
@@ -88,6 +97,7 @@ type Hint struct {
 const (
 	DefaultCacheMaxEntries = 10000
 	DefaultCacheMaxBytes   = 8 << 20
+	DefaultCacheKeepStale  = 5 * time.Minute
 )
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -97,6 +107,9 @@ func (c CacheConfig) WithDefaults() CacheConfig {
 	}
 	if c.MaxBytes == 0 {
 		c.MaxBytes = DefaultCacheMaxBytes
+	}
+	if c.KeepStale == 0 {
+		c.KeepStale = DefaultCacheKeepStale
 	}
 	if c.Store == "" {
 		c.Store = CacheStoreMemory
@@ -122,6 +135,9 @@ func (c CacheConfig) Validate() error {
 	if c.DefaultMaxAge < 0 {
 		errs = append(errs, fmt.Errorf("default_max_age: must be >= 0 (0s = kinds without a hint are not cached), got %s", c.DefaultMaxAge))
 	}
+	if c.KeepStale < 0 {
+		errs = append(errs, fmt.Errorf("keep_stale: must be >= 0, got %s", c.KeepStale))
+	}
 	switch c.Store {
 	case CacheStoreMemory:
 	case CacheStoreRedis:
@@ -134,6 +150,9 @@ func (c CacheConfig) Validate() error {
 		if !slices.Contains(Kinds, name) {
 			errs = append(errs, fmt.Errorf("kinds.%s: unknown kind; want one of %s", name, strings.Join(Kinds, ", ")))
 			continue
+		}
+		if k.StaleWhileRevalidate < 0 {
+			errs = append(errs, fmt.Errorf("kinds.%s.stale_while_revalidate: must be >= 0, got %s", name, k.StaleWhileRevalidate))
 		}
 		if k.MaxAge < 0 {
 			errs = append(errs, fmt.Errorf("kinds.%s.max_age: must be >= 0 (0s = the schema's hint), got %s", name, k.MaxAge))
@@ -148,7 +167,7 @@ func (c CacheConfig) Validate() error {
 // Policy returns how kind is cached given the schema's hint: the override of Kinds first, then the
 // hint, then DefaultMaxAge. A TTL of 0 means the kind is not cached.
 func (c CacheConfig) Policy(kind string, hint Hint) entitycache.Policy {
-	p := entitycache.Policy{TTL: hint.MaxAge, Scope: entitycache.Public, MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes}
+	p := entitycache.Policy{TTL: hint.MaxAge, Scope: entitycache.Public, MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes, KeepStale: c.KeepStale}
 	if hint.Private {
 		p.Scope = entitycache.Private
 	}
@@ -162,6 +181,7 @@ func (c CacheConfig) Policy(kind string, hint Hint) entitycache.Policy {
 	if o.Scope != "" {
 		p.Scope = entitycache.Scope(o.Scope)
 	}
+	p.StaleWhileRevalidate = o.StaleWhileRevalidate
 	if !c.Enabled || o.Disabled {
 		p.TTL = 0
 	}
@@ -270,10 +290,18 @@ type caches struct {
 }
 
 // newCaches builds the entity cache of every kind from cfg and the schema's hints.
-func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.CallerFunc) (*caches, error) {
+// timeout(upstream) bounds each kind's background refreshes: its upstream's call timeout.
+func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.CallerFunc, timeout func(upstream string) time.Duration) (*caches, error) {
 	c := &caches{}
 	var errs []error
-	pol := func(kind string) entitycache.Policy { return cfg.Policy(kind, hints[kind]) }
+	upstreamOf := map[string]string{KindUsersByID: "accounts", KindUsersPage: "accounts", KindProductsByUPC: "products",
+		KindProductsPage: "products", KindTopProducts: "products", KindStockByUPC: "inventory",
+		KindReviewsByProduct: "reviews", KindReviewsByAuthor: "reviews", KindOrdersByID: "orders", KindOrdersByBuyer: "orders"}
+	pol := func(kind string) entitycache.Policy {
+		p := cfg.Policy(kind, hints[kind])
+		p.RefreshTimeout = timeout(upstreamOf[kind])
+		return p
+	}
 	add := func(err error) { errs = append(errs, err) }
 	var err error
 	var o []entitycache.Option

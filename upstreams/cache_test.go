@@ -241,10 +241,10 @@ func TestCacheConfig(t *testing.T) {
 		wantErr []string
 	}{
 		{"defaults", upstreams.CacheConfig{}, nil},
-		{"bad values", upstreams.CacheConfig{MaxEntries: -1, MaxBytes: -1, DefaultMaxAge: -time.Second,
-			Kinds: map[string]upstreams.KindConfig{"users": {}, upstreams.KindUsersByID: {MaxAge: -1, Scope: "shared"}}},
-			[]string{"max_entries: must be > 0", "max_bytes: must be > 0", "default_max_age: must be >= 0",
-				"kinds.users: unknown kind", "kinds.users_by_id.max_age: must be >= 0", `kinds.users_by_id.scope: "shared" is not public or private`}},
+		{"bad values", upstreams.CacheConfig{MaxEntries: -1, MaxBytes: -1, DefaultMaxAge: -time.Second, KeepStale: -time.Second,
+			Kinds: map[string]upstreams.KindConfig{"users": {}, upstreams.KindUsersByID: {MaxAge: -1, Scope: "shared", StaleWhileRevalidate: -1}}},
+			[]string{"max_entries: must be > 0", "max_bytes: must be > 0", "default_max_age: must be >= 0", "keep_stale: must be >= 0",
+				"kinds.users: unknown kind", "kinds.users_by_id.stale_while_revalidate: must be >= 0", "kinds.users_by_id.max_age: must be >= 0", `kinds.users_by_id.scope: "shared" is not public or private`}},
 		{"redis store without an address", upstreams.CacheConfig{Store: upstreams.CacheStoreRedis, Redis: cache.RedisConfig{DB: -1}},
 			[]string{"redis.addr: required", "redis.db: must be >= 0"}},
 		{"unknown store", upstreams.CacheConfig{Store: "disk"}, []string{`store: must be "memory" or "redis", got "disk"`}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/trellisgw/trellis/internal/configerr"
 	"github.com/trellisgw/trellis/upstreams/balancer"
@@ -68,7 +69,15 @@ func New(cfg Config, opts ...Option) (*Clients, error) {
 	if err := o.cache.Validate(); err != nil {
 		return nil, configerr.Prefix("cache", err)
 	}
-	cs, err := newCaches(o.cache, o.hints, o.caller)
+	cs, err := newCaches(o.cache, o.hints, o.caller, func(upstream string) time.Duration {
+		if r, ok := cfg.REST[upstream]; ok {
+			return r.Timeout
+		}
+		if g, ok := cfg.GRPC[upstream]; ok {
+			return g.Timeout
+		}
+		return cfg.Defaults.Timeout
+	})
 	if err != nil {
 		return nil, err
 	}

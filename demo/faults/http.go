@@ -22,7 +22,8 @@ func (s *State) Middleware(next http.Handler) http.Handler {
 	router, _ := next.(Router)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = s.continueHTTP(r)
-		s.Count(route(router, r))
+		rt := route(router, r)
+		s.Count(rt)
 		s.seeHTTP(r.Header)
 		latency, fail := s.decide()
 		if err := sleep(r.Context(), latency); err != nil {
@@ -35,9 +36,26 @@ func (s *State) Middleware(next http.Handler) http.Handler {
 			_, _ = w.Write([]byte(injectedBody))
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(&notModifiedCounter{ResponseWriter: w, count: func() { s.countNotModified(rt) }}, r)
 	})
 }
+
+// notModifiedCounter counts a 304 answer before it is sent.
+type notModifiedCounter struct {
+	http.ResponseWriter
+	count func()
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (n *notModifiedCounter) WriteHeader(code int) {
+	if code == http.StatusNotModified {
+		n.count()
+	}
+	n.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (n *notModifiedCounter) Unwrap() http.ResponseWriter { return n.ResponseWriter }
 
 // route names the route of r without serving it.
 func route(router Router, r *http.Request) string {

@@ -19,6 +19,8 @@ type State struct {
 
 	callsMu sync.RWMutex // guards the map; the counters themselves are atomic
 	calls   map[string]*atomic.Int64
+	// notModified counts, per route, the HTTP calls answered 304 Not Modified (also counted in calls).
+	notModified map[string]*atomic.Int64
 
 	traces traceLog // trace ids of the calls served, for tests of trace propagation
 
@@ -36,7 +38,7 @@ func WithRand(rand func() float64) Option {
 
 // NewState returns the state of a healthy instance with no calls counted.
 func NewState(opts ...Option) *State {
-	s := &State{calls: make(map[string]*atomic.Int64)}
+	s := &State{calls: make(map[string]*atomic.Int64), notModified: make(map[string]*atomic.Int64)}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -66,18 +68,23 @@ func (s *State) SetFault(f Fault) (Fault, error) {
 }
 
 // Count adds one call of route.
-func (s *State) Count(route string) {
+func (s *State) Count(route string) { s.add(s.calls, route) }
+
+// countNotModified adds one 304 answer of route.
+func (s *State) countNotModified(route string) { s.add(s.notModified, route) }
+
+func (s *State) add(m map[string]*atomic.Int64, route string) {
 	if route == "" {
 		route = Unmatched
 	}
 	s.callsMu.RLock()
-	c, ok := s.calls[route]
+	c, ok := m[route]
 	s.callsMu.RUnlock()
 	if !ok {
 		s.callsMu.Lock()
-		if c, ok = s.calls[route]; !ok {
+		if c, ok = m[route]; !ok {
 			c = new(atomic.Int64)
-			s.calls[route] = c
+			m[route] = c
 		}
 		s.callsMu.Unlock()
 	}
@@ -85,11 +92,17 @@ func (s *State) Count(route string) {
 }
 
 // Calls returns a snapshot of the call counts per route. Routes never called are absent.
-func (s *State) Calls() map[string]int {
+func (s *State) Calls() map[string]int { return s.snapshot(s.calls) }
+
+// NotModified returns a snapshot of the calls per route answered 304 Not Modified (each is in Calls
+// too), counted before the answer is sent. Routes without any are absent.
+func (s *State) NotModified() map[string]int { return s.snapshot(s.notModified) }
+
+func (s *State) snapshot(m map[string]*atomic.Int64) map[string]int {
 	s.callsMu.RLock()
 	defer s.callsMu.RUnlock()
-	out := make(map[string]int, len(s.calls))
-	for route, c := range s.calls {
+	out := make(map[string]int, len(m))
+	for route, c := range m {
 		if n := c.Load(); n > 0 {
 			out[route] = int(n)
 		}
@@ -102,6 +115,7 @@ func (s *State) ResetCalls() {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	clear(s.calls)
+	clear(s.notModified)
 	s.traces.reset()
 }
 

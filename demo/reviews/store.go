@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trellisgw/trellis/demo/data"
@@ -52,6 +53,7 @@ type Store struct {
 	byProduct map[string][]int
 	byAuthor  map[string][]int
 	byID      map[string]int // review id → index into reviews. Guarded by mu.
+	modified  time.Time      // when reviews last changed (the store's creation, then each Add). Guarded by mu.
 }
 
 // NewStore returns a Store seeded with the reviews of ix's data set. ix is used read-only to check
@@ -63,6 +65,7 @@ func NewStore(ix *data.Index) *Store {
 		byProduct: make(map[string][]int),
 		byAuthor:  make(map[string][]int),
 		byID:      make(map[string]int),
+		modified:  time.Now(),
 	}
 	for i, r := range s.reviews {
 		s.byID[r.ID] = i
@@ -149,7 +152,16 @@ func (s *Store) Add(in NewReview) (data.Review, error) {
 	s.byProduct[r.ProductUPC] = append(s.byProduct[r.ProductUPC], i)
 	s.byAuthor[r.AuthorID] = append(s.byAuthor[r.AuthorID], i)
 	s.byID[r.ID] = i
+	s.modified = time.Now()
 	return r, nil
+}
+
+// LastModified returns when the reviews last changed: no answer of the store holds anything newer,
+// so it is a correct (if coarse) Last-Modified for every look-up.
+func (s *Store) LastModified() time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.modified
 }
 
 // Len returns the number of reviews held, seeded and added.

@@ -14,14 +14,17 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/upstreams/calltrace"
@@ -49,6 +52,16 @@ type Policy struct {
 	MaxEntries int
 	// MaxBytes bounds the kind's estimated bytes (> 0).
 	MaxBytes int64
+	// KeepStale is how long an entry that carries a validator (an upstream ETag or a strong
+	// Last-Modified) is kept past its TTL, within the same bounds, so that its next look-up revalidates
+	// it with a conditional request instead of fetching it again; 0 = not kept.
+	KeepStale time.Duration
+	// StaleWhileRevalidate is how long past its TTL an entry may still be served at once while one
+	// background refresh of it runs (RFC 5861); 0 = only when the upstream's stale-while-revalidate
+	// grants it (see lifetimes).
+	StaleWhileRevalidate time.Duration
+	// RefreshTimeout bounds a background refresh (the upstream's call timeout); 0 = 2s.
+	RefreshTimeout time.Duration
 }
 
 // CallerFunc returns the key of the request's caller (e.g. "user:7"), or "" for an anonymous one.
@@ -61,18 +74,36 @@ type Kind[V any] struct {
 	name, upstream, route string
 	policy                Policy
 	caller                CallerFunc
-	mem                   *cache.Memory[V]
+	mem                   *cache.Memory[stored[V]]
 
 	mu      sync.Mutex // guards flights
 	flights map[string]*flight[V]
 	epoch   atomic.Uint64 // bumped by every invalidation: a fetch begun before one stores nothing
 	waiting atomic.Int64  // Loads waiting on another's flight (tests wait for it)
 
-	shared metric.Int64Counter
-	attrs  metric.MeasurementOption
+	refreshing map[string]struct{} // cache keys with a background refresh running; guarded by mu
+	closed     bool                // Close was called: no more refreshes; guarded by mu
+	closing    context.Context     // done at Close: background refreshes end
+	stop       context.CancelFunc
+	refreshes  sync.WaitGroup
 
 	l2   *Shared // the second level; nil: in-process only
 	base string  // the prefix of the kind's keys in l2: <prefix><kind>:<shape>:<scope initial>:
+
+	shared      metric.Int64Counter
+	revalidated metric.Int64Counter
+	staleServes metric.Int64Counter
+	attrs       metric.MeasurementOption
+	notModified metric.MeasurementOption
+	modified    metric.MeasurementOption
+}
+
+// stored is one entry: the value, until when it is fresh, and what revalidates it once stale.
+type stored[V any] struct {
+	value      V
+	freshUntil time.Time
+	validators Validators
+	swrUntil   time.Time // servable stale (with a background refresh) until then
 }
 
 // Option adjusts a Kind at construction.
@@ -106,17 +137,30 @@ func NewKind[V any](name, upstream, route string, p Policy, caller CallerFunc, s
 	if p.Scope == Private && caller == nil {
 		return nil, fmt.Errorf("entity cache %s: a private kind needs a caller function", name)
 	}
+	if p.KeepStale < 0 {
+		return nil, fmt.Errorf("entity cache %s: keep stale must be >= 0, got %s", name, p.KeepStale)
+	}
 	mem, err := cache.NewMemory(name, cache.Config{Size: p.MaxEntries, TTL: p.TTL},
-		cache.WithMaxBytes(p.MaxBytes, func(key string, v V) int64 { return int64(len(key)) + sizeOf(v) + entryOverhead }),
-		cache.WithClock[V](func() time.Time { return now() }))
+		cache.WithMaxBytes(p.MaxBytes, func(key string, e stored[V]) int64 {
+			return int64(len(key)) + sizeOf(e.value) + entryOverhead + e.validators.size()
+		}),
+		cache.WithFresh(func(e stored[V]) bool { return now().Before(e.freshUntil) }),
+		cache.WithClock[stored[V]](func() time.Time { return now() }))
 	if err != nil {
 		return nil, fmt.Errorf("entity cache: %w", err)
 	}
 	k := &Kind[V]{name: name, upstream: upstream, route: route, policy: p, caller: caller, mem: mem,
-		flights: map[string]*flight[V]{}, attrs: metric.WithAttributes(attribute.String("cache", name))}
+		flights: map[string]*flight[V]{}, refreshing: map[string]struct{}{}, attrs: metric.WithAttributes(attribute.String("cache", name))}
+	k.closing, k.stop = context.WithCancel(context.Background())
 	meter := otel.Meter("github.com/trellisgw/trellis/upstreams/entitycache")
 	k.shared, _ = meter.Int64Counter("trellis.cache.shared_flights",
 		metric.WithDescription("Entity cache misses answered by another request's upstream call in flight (single flight)."))
+	k.staleServes, _ = meter.Int64Counter("trellis.cache.stale_serves",
+		metric.WithDescription("Stale entity cache entries served at once while a background refresh runs (stale-while-revalidate)."))
+	k.revalidated, _ = meter.Int64Counter("trellis.cache.revalidations",
+		metric.WithDescription("Stale entity cache entries revalidated with a conditional upstream request, by result: not_modified (a 304 refreshed them) or modified (a 200 replaced them)."))
+	k.notModified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "not_modified"))
+	k.modified = metric.WithAttributes(attribute.String("cache", name), attribute.String("result", "modified"))
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -155,6 +199,9 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	out := make(map[string]V, len(keys))
 	var owned []string
 	var ownedFlights []*flight[V]
+	var stale map[string]stored[V] // owned keys held stale with a validator
+	var refresh []string           // keys served stale, to refresh in the background
+	var refreshStale map[string]stored[V]
 	joined := map[string]*flight[V]{}
 	hits := 0
 	seen := make(map[string]struct{}, len(keys))
@@ -169,15 +216,44 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 			joined[key] = f
 			continue
 		}
-		if v, ok := k.mem.Get(ctx, ck); ok {
-			out[key] = v
-			hits++
-			continue
+		if e, ok := k.mem.Get(ctx, ck); ok {
+			t := now()
+			if t.Before(e.freshUntil) {
+				out[key] = e.value
+				hits++
+				continue
+			}
+			if t.Before(e.swrUntil) && !k.closed {
+				out[key] = e.value
+				hits++ // served from the cache: the plan's cacheHit
+				k.staleServes.Add(ctx, 1, k.attrs)
+				if _, running := k.refreshing[ck]; !running {
+					k.refreshing[ck] = struct{}{}
+					refresh = append(refresh, key)
+					if e.validators.valid() {
+						if refreshStale == nil {
+							refreshStale = map[string]stored[V]{}
+						}
+						refreshStale[key] = e
+					}
+				}
+				continue
+			}
+			if e.validators.valid() {
+				if stale == nil {
+					stale = map[string]stored[V]{}
+				}
+				stale[key] = e
+			}
 		}
 		f := &flight[V]{done: make(chan struct{})}
 		k.flights[ck] = f
 		owned = append(owned, key)
 		ownedFlights = append(ownedFlights, f)
+	}
+	if len(refresh) > 0 {
+		k.refreshes.Add(1) // under mu, before Close can wait
+		go k.refresh(ctx, suffix, refresh, refreshStale, fetch)
 	}
 	k.mu.Unlock()
 	if hits+len(joined) > 0 {
@@ -189,7 +265,7 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	}
 	var err error
 	if len(owned) > 0 {
-		err = k.fetchOwned(ctx, suffix, owned, ownedFlights, fetch, out)
+		err = k.fetchOwned(ctx, suffix, owned, ownedFlights, stale, fetch, out)
 	}
 	var retry []string
 	k.waiting.Add(int64(len(joined)))
@@ -226,69 +302,195 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	return out, nil
 }
 
-// fetchOwned answers the keys this Load owns: from the shared level first when there is one (one
-// round trip), then with one upstream call for the rest, stores what it found unless an invalidation
-// happened meanwhile (what the upstream returned in the shared level too, one round trip), and
-// completes their flights (also when fetch panics).
-func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
+// fetchOwned makes the one upstream call for the keys this Load owns, stores what it found unless an
+// invalidation happened meanwhile, and completes their flights (also when fetch panics). When every
+// key is held stale with a validator (stale), the call is conditional (see revalidation): a 304
+// refreshes the stale entries without a body, a 200 replaces them.
+func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, flights []*flight[V], stale map[string]stored[V], fetch func(context.Context, []string) (map[string]V, error), out map[string]V) (err error) {
 	epoch := k.epoch.Load()
 	fresh := &freshness{}
-	got := map[string]V{}
+	batch := keys
+	revalidating := false
+	if len(stale) == len(keys) {
+		var c conditional
+		batch, c.ifNoneMatch, c.ifModifiedSince = revalidation(keys, stale)
+		if c.ifNoneMatch != "" || !c.ifModifiedSince.IsZero() {
+			fresh.cond, revalidating = &c, true
+		}
+	}
+	notModified := false
+	var got map[string]V
 	var fromL2 map[string]sharedHit[V]
-	toFetch := keys
 	defer func() {
 		p := recover()
 		if p != nil {
 			err = fmt.Errorf("entity cache %s: look-up panicked: %v", k.name, p)
 		}
 		canceled := err != nil && ctx.Err() != nil
-		ttl := ttlFor(k.policy, fresh.f) // the upstream's own Cache-Control wins when stricter
-		store := err == nil && k.epoch.Load() == epoch && ttl > 0
+		var vals Validators
+		if err == nil && !notModified {
+			vals = fresh.validators(slices.Clone(batch))
+		}
+		at := now()
 		k.mu.Lock()
 		for i, key := range keys {
-			f := flights[i]
+			f := &flight[V]{} // a background refresh has no flights: nobody waits on it
+			if flights != nil {
+				f = flights[i]
+			}
 			f.err, f.canceled = err, canceled
+			ck := entryKey(key) + suffix
 			if err == nil {
-				f.value, f.found = got[key]
-				if h, ok := fromL2[key]; ok && store {
-					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, min(ttl, h.expires.Sub(now())))
-				} else if f.found && store {
-					k.mem.AddTTL(ctx, entryKey(key)+suffix, f.value, ttl)
+				v := vals
+				if notModified {
+					f.value, f.found, v = stale[key].value, true, stale[key].validators
+				} else {
+					f.value, f.found = got[key]
+				}
+				// The upstream's own Cache-Control (a 304's too) wins when stricter.
+				ttl, swr, keep, store := lifetimes(k.policy, fresh.f, v.valid())
+				if h, ok := fromL2[key]; ok {
+					v, swr, keep = Validators{}, 0, 0
+					ttl = min(ttl, h.expires.Sub(at))
+					store = store && ttl > 0
+				}
+				switch {
+				case f.found && store && k.epoch.Load() == epoch:
+					k.mem.AddTTL(ctx, ck, stored[V]{value: f.value, freshUntil: at.Add(ttl), swrUntil: at.Add(ttl + swr), validators: v}, ttl+max(keep, swr))
+				case revalidating && k.epoch.Load() == epoch:
+					k.mem.Delete(ctx, ck) // gone upstream, or no longer storable: the stale copy must not outlive it
 				}
 			}
-			delete(k.flights, entryKey(key)+suffix)
-			close(f.done)
+			if flights != nil {
+				delete(k.flights, ck)
+				close(f.done)
+			}
 		}
 		k.mu.Unlock()
 		if p != nil {
 			panic(p)
 		}
 		// After the flights are done, so that their joiners need not wait for Redis.
-		if store && k.l2 != nil && len(toFetch) > 0 {
-			k.sharedSet(ctx, suffix, toFetch, got, ttl)
+		if err == nil && !notModified && k.l2 != nil && len(batch) > 0 && k.epoch.Load() == epoch {
+			if ttl, _, _, store := lifetimes(k.policy, fresh.f, false); store && ttl > 0 {
+				k.sharedSet(ctx, suffix, batch, got, ttl)
+			}
 		}
 	}()
-	if k.l2 != nil {
-		fromL2, toFetch = k.sharedGet(ctx, suffix, keys)
-		for key, h := range fromL2 {
-			got[key] = h.value
-		}
+	if k.l2 != nil && !revalidating && flights != nil {
+		// The shared level first (one round trip) for a look-up in the request's path; what it
+		// holds is fresh and carries no validators. Revalidations and background refreshes go to
+		// the upstream: a conditional call is as cheap, and says whether the data changed.
+		fromL2, batch = k.sharedGet(ctx, suffix, keys)
 	}
-	if len(toFetch) > 0 {
-		fetched, err := fetch(context.WithValue(ctx, freshnessKey{}, fresh), toFetch)
-		if err != nil {
-			return err
+	got = map[string]V{}
+	for key, h := range fromL2 {
+		got[key] = h.value
+	}
+	if len(batch) > 0 {
+		fetched, ferr := fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch)
+		if ferr != nil {
+			return ferr
 		}
 		for key, v := range fetched {
 			got[key] = v
 		}
 	}
+	if revalidating {
+		fresh.mu.Lock()
+		answers, nm := fresh.answers, fresh.notModified
+		fresh.mu.Unlock()
+		switch {
+		case nm && answers == 1:
+			notModified = true
+			k.revalidated.Add(ctx, int64(len(keys)), k.notModified)
+			// The upstream call's own span has its 304; the request's says which kind it refreshed.
+			trace.SpanFromContext(ctx).AddEvent("trellis.cache.revalidated", trace.WithAttributes(
+				attribute.String("cache", k.name), attribute.Int("keys", len(keys)), attribute.String("result", "not_modified")))
+		case answers > 1:
+			// A look-up split in chunks: only its first call carried the conditions (Conditional),
+			// so its answer, 304 or not, says nothing of the other chunks; no 304 is trusted and a
+			// 304 chunk brought no body, so ask again without conditions (rare: over MaxBatch keys).
+			fresh = &freshness{}
+			if got, err = fetch(context.WithValue(ctx, freshnessKey{}, fresh), batch); err != nil {
+				return err
+			}
+			k.revalidated.Add(ctx, int64(len(keys)), k.modified)
+		default:
+			k.revalidated.Add(ctx, int64(len(keys)), k.modified)
+		}
+	}
 	for _, key := range keys {
-		if v, ok := got[key]; ok {
+		if notModified {
+			out[key] = stale[key].value
+		} else if v, ok := got[key]; ok {
 			out[key] = v
 		}
 	}
 	return nil
+}
+
+// revalidation chooses the conditional request that asks whether the stale entries of keys (every
+// one carrying a validator) changed, and the keys it asks for (batch, keys reordered or keys itself).
+//
+// A batch look-up's target URI is its key list, and an entity tag names one representation of one
+// URI (RFC 9110 §8.8.3): If-None-Match is sent only when keys are exactly the batch one answer's ETag
+// covers (the entries share that answer's Batch), and the call then asks for that batch in its order,
+// so that the URI is the one the tag came from. For any other set the oldest strong Last-Modified of
+// the entries goes as If-Modified-Since (RFC 9110 §13.1.3): a 304 says no entity of the set changed
+// after that date; every entry was current when fetched, which was after its own Last-Modified and so
+// after the oldest one, hence every entry is still current. A weak Last-Modified (the answer's Date
+// less than a second after it, RFC 9110 §8.8.2.2) was not kept: a change in the same second would go
+// unseen. When the tag applies only If-None-Match is sent: a server ignores If-Modified-Since beside it
+// (RFC 9110 §13.2.2).
+// Without either, nothing is sent and the call is a plain fetch.
+func revalidation[V any](keys []string, stale map[string]stored[V]) (batch []string, etag string, since time.Time) {
+	first := stale[keys[0]].validators
+	sameBatch := first.ETag != "" && len(first.Batch) == len(keys)
+	for _, key := range keys {
+		v := stale[key].validators
+		if sameBatch && (v.ETag != first.ETag || len(v.Batch) != len(first.Batch) || unsafe.SliceData(v.Batch) != unsafe.SliceData(first.Batch)) {
+			sameBatch = false
+		}
+		switch {
+		case v.LastModified.IsZero():
+			since = time.Time{}
+		case key == keys[0] || (!since.IsZero() && v.LastModified.Before(since)):
+			since = v.LastModified
+		}
+	}
+	if sameBatch {
+		return first.Batch, first.ETag, since
+	}
+	return keys, "", since
+}
+
+// refresh runs the one background refresh of keys, served stale by a Load (stale-while-revalidate):
+// conditional when they can be revalidated, as a look-up in the request's path would be. It is
+// detached from the request's cancellation (the answer already left) but keeps its values (caller,
+// identity headers), is bounded by RefreshTimeout, ends at Close, and records nothing in the
+// request's call trace.
+func (k *Kind[V]) refresh(reqCtx context.Context, suffix string, keys []string, stale map[string]stored[V], fetch func(context.Context, []string) (map[string]V, error)) {
+	defer k.refreshes.Done()
+	timeout := k.policy.RefreshTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(calltrace.NewContext(context.WithoutCancel(reqCtx), nil), timeout)
+	defer cancel()
+	stop := context.AfterFunc(k.closing, cancel)
+	defer stop()
+	defer func() {
+		k.mu.Lock()
+		for _, key := range keys {
+			delete(k.refreshing, entryKey(key)+suffix)
+		}
+		k.mu.Unlock()
+	}()
+	if len(stale) != len(keys) {
+		stale = nil // some cannot be revalidated: one plain call for all
+	}
+	_ = k.fetchOwned(ctx, suffix, keys, nil, stale, fetch, map[string]V{}) // a failure keeps the stale entries until they expire
 }
 
 // suffix returns what follows the key in the request's cache keys: "" for a public kind, the caller's
@@ -364,10 +566,15 @@ func (k *Kind[V]) Len() int {
 	return k.mem.Len()
 }
 
-// Close releases the kind's cache.
+// Close ends the background refreshes, waits for them, and releases the kind's cache.
 func (k *Kind[V]) Close() error {
 	if k == nil {
 		return nil
 	}
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
+	k.stop()
+	k.refreshes.Wait()
 	return k.mem.Close()
 }

@@ -2,6 +2,7 @@ package entitycache
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -14,15 +15,15 @@ func TestParseCacheControl(t *testing.T) {
 	}{
 		{"", Freshness{}},
 		{"public, max-age=60", Freshness{MaxAge: time.Minute, HasMaxAge: true}},
-		{"max-age=60, s-maxage=5", Freshness{MaxAge: 5 * time.Second, HasMaxAge: true}}, // shared caches take s-maxage
-		{"S-MaxAge=\"7\", Max-Age=60", Freshness{MaxAge: 7 * time.Second, HasMaxAge: true}},
+		{"max-age=60, s-maxage=5", Freshness{MaxAge: 5 * time.Second, HasMaxAge: true, MustRevalidate: true}}, // shared caches take s-maxage
+		{"S-MaxAge=\"7\", Max-Age=60", Freshness{MaxAge: 7 * time.Second, HasMaxAge: true, MustRevalidate: true}},
 		{"private, max-age=60", Freshness{Private: true, MaxAge: time.Minute, HasMaxAge: true}},
 		{"private=\"set-cookie\"", Freshness{Private: true}},
 		{"no-store", Freshness{NoStore: true}},
-		{"no-cache", Freshness{NoStore: true}}, // nothing here revalidates
+		{"no-cache", Freshness{NoCache: true}},
 		{"max-age=lots", Freshness{NoStore: true}},
 		{"max-age=-1", Freshness{NoStore: true}},
-		{"immutable, stale-while-revalidate=30", Freshness{}},
+		{"immutable, stale-while-revalidate=30", Freshness{StaleWhileRevalidate: 30 * time.Second, HasSWR: true}},
 	}
 	for _, tt := range tests {
 		if got := ParseCacheControl(tt.in); got != tt.want {
@@ -72,8 +73,8 @@ func TestUpstreamCacheControlWinsWhenStricter(t *testing.T) {
 			calls := 0
 			fetch := func(ctx context.Context, keys []string) (map[string]string, error) {
 				calls++
-				Restrict(ctx, ParseCacheControl("max-age=3600")) // one answer of the fetch…
-				Restrict(ctx, ParseCacheControl(tt.header))      // …and another: the strictest applies
+				Answered(ctx, http.StatusOK, http.Header{"Cache-Control": {"max-age=3600"}}) // one answer of the fetch…
+				Answered(ctx, http.StatusOK, http.Header{"Cache-Control": {tt.header}})      // …and another: the strictest applies
 				return map[string]string{keys[0]: "v"}, nil
 			}
 			load := func() {
@@ -101,5 +102,5 @@ func TestUpstreamCacheControlWinsWhenStricter(t *testing.T) {
 			}
 		})
 	}
-	Restrict(context.Background(), Freshness{NoStore: true}) // outside a fetch: nothing to do
+	Answered(context.Background(), http.StatusOK, http.Header{"Cache-Control": {"no-store"}}) // outside a fetch: nothing to do
 }

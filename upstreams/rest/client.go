@@ -108,6 +108,10 @@ const DeadlineHeader = "Request-Timeout-Ms"
 
 func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, body []byte, out any) error {
 	safe := method == http.MethodGet || method == http.MethodHead
+	var cond http.Header
+	if method == http.MethodGet {
+		cond = entitycache.Conditional(ctx) // once per call: every attempt (retries) sends the same
+	}
 	return c.guard.Do(ctx, op, c.guard.Idempotent(op, safe), func(actx context.Context, a resilience.Attempt) (string, error) {
 		pk, err := c.pool.Pick(a.Avoid)
 		if err != nil {
@@ -118,7 +122,7 @@ func (c *Client) do(ctx context.Context, method, op, path string, query url.Valu
 		}
 		addr := pk.Instance.Addr()
 		actx, at := c.obs.Start(actx, c.name, op, a.N, addr)
-		status, err := c.attempt(actx, addr, method, op, path, query, body, out)
+		status, err := c.attempt(actx, addr, method, op, path, query, body, cond, out)
 		if status != 0 {
 			at.SetStatus(status, false)
 		}
@@ -141,7 +145,9 @@ func outcome(ctx context.Context, err error) balancer.Outcome {
 
 // attempt makes one request to the instance at addr and returns the response status (0 when none
 // came).
-func (c *Client) attempt(ctx context.Context, addr, method, op, path string, query url.Values, body []byte, out any) (int, error) {
+// cond holds the precondition headers of an entity cache revalidation (nil: none); a 304 to them is a
+// success that decodes nothing.
+func (c *Client) attempt(ctx context.Context, addr, method, op, path string, query url.Values, body []byte, cond http.Header, out any) (int, error) {
 	host := (*c.targets.Load())[addr]
 	target := c.scheme + "://" + addr + c.prefix + path
 	if len(query) > 0 {
@@ -166,6 +172,12 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	if dl, ok := ctx.Deadline(); ok {
 		req.Header.Set(DeadlineHeader, strconv.FormatInt(max(time.Until(dl).Milliseconds(), 1), 10))
 	}
+	conditional := false
+	if method == http.MethodGet {
+		for name, v := range cond { // a revalidation of the entity cache: If-None-Match or If-Modified-Since
+			req.Header[name], conditional = v, true
+		}
+	}
 	observe.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	resp, err := c.t.http.Do(req)
 	if err != nil {
@@ -173,13 +185,16 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	}
 	defer resp.Body.Close()
 	lr := &io.LimitedReader{R: resp.Body, N: c.t.maxBytes + 1}
+	if resp.StatusCode == http.StatusNotModified && conditional {
+		// The entity cache's stale entries are current: it refreshes them; out stays empty.
+		entitycache.Answered(ctx, resp.StatusCode, resp.Header)
+		return resp.StatusCode, c.drain(op, lr)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, c.statusError(op, resp, lr)
 	}
 	if method == http.MethodGet {
-		if cc := resp.Header.Get("Cache-Control"); cc != "" {
-			entitycache.Restrict(ctx, entitycache.ParseCacheControl(cc)) // no-store, private, max-age win
-		}
+		entitycache.Answered(ctx, resp.StatusCode, resp.Header) // no-store, private, max-age win; validators kept
 	}
 	if out == nil {
 		return resp.StatusCode, c.drain(op, lr)
