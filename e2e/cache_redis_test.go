@@ -3,9 +3,10 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/redistest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -29,8 +30,8 @@ func sharedCache(addr, prefix string, timeout time.Duration) func(*gateway.Confi
 // TestRedisCacheSharedByTwoGateways: what one gateway fetched, the other finds in Redis: its first
 // reference query costs no upstream call at all.
 func TestRedisCacheSharedByTwoGateways(t *testing.T) {
-	rs := startRedis(t)
-	tweak := sharedCache(rs.addr, "ec1:", 2*time.Second)
+	rs := redistest.Start(t)
+	tweak := sharedCache(rs.Addr, "ec1:", 2*time.Second)
 	e := newEnv(t, tweak)
 	b := e.secondGateway(t, tweak)
 	query := readFile(t, "reference.graphql")
@@ -55,8 +56,8 @@ func TestRedisCacheSharedByTwoGateways(t *testing.T) {
 // TestRedisCacheInvalidationAcrossGateways: a mutation through one gateway is visible at once through
 // the other, whose in-process copies the invalidation dropped; so is an admin's purge.
 func TestRedisCacheInvalidationAcrossGateways(t *testing.T) {
-	rs := startRedis(t)
-	tweak := sharedCache(rs.addr, "ec2:", 2*time.Second)
+	rs := redistest.Start(t)
+	tweak := sharedCache(rs.Addr, "ec2:", 2*time.Second)
 	e := newEnv(t, tweak)
 	a, b := e.server.URL, e.secondGateway(t, tweak)
 	const author = "4"
@@ -127,23 +128,21 @@ func TestRedisCacheInvalidationAcrossGateways(t *testing.T) {
 func TestRedisCacheDownIsMisses(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		down func(*redisServer) error
+		down func(*redistest.Server)
 	}{
-		{"paused", func(rs *redisServer) error { return rs.cmd.Process.Signal(syscall.SIGSTOP) }},
-		{"stopped", func(rs *redisServer) error { rs.Stop(); return nil }},
+		{"paused", func(rs *redistest.Server) { rs.Pause() }},
+		{"stopped", func(rs *redistest.Server) { rs.Stop() }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rs := startRedis(t)
-			t.Cleanup(func() { _ = rs.cmd.Process.Signal(syscall.SIGCONT) })
+			rs := redistest.Start(t)
+
 			const timeout = 100 * time.Millisecond
-			e := newEnv(t, sharedCache(rs.addr, "ec3:", timeout))
+			e := newEnv(t, sharedCache(rs.Addr, "ec3:", timeout))
 			if r := e.query(t, "", `{ user(id: "1") { name } }`, nil); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
 			}
 			errs := counterWhere(t, "trellis.cache.errors", map[string]string{"op": "get"})
-			if err := tt.down(rs); err != nil {
-				t.Fatal(err)
-			}
+			tt.down(rs)
 			const window = 2 * time.Second
 			start := time.Now()
 			n := 0
@@ -171,8 +170,8 @@ func TestRedisCacheDownIsMisses(t *testing.T) {
 // TestPrivateDataNeverCrossesCallersOverRedis is TestPrivateDataNeverCrossesCallers through two
 // gateways sharing entries in one Redis.
 func TestPrivateDataNeverCrossesCallersOverRedis(t *testing.T) {
-	rs := startRedis(t)
-	tweak := sharedCache(rs.addr, "ec4:", 2*time.Second)
+	rs := redistest.Start(t)
+	tweak := sharedCache(rs.Addr, "ec4:", 2*time.Second)
 	e := newEnv(t, tweak)
 	privateDataNeverCrosses(t, e, e.server.URL, e.secondGateway(t, tweak))
 }

@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/redistest"
 
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/persisted"
@@ -66,14 +67,14 @@ func TestAPQSharedAcrossInstances(t *testing.T) {
 	byHash := map[string]any{"extensions": apqExtensions(hash)}
 	register := map[string]any{"query": query, "extensions": apqExtensions(hash)}
 
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	for _, tc := range []struct {
 		name  string
 		tweak func(*gateway.Config)
 		// wantB is B's code for the hash alone once A registered it.
 		wantB string
 	}{
-		{name: "redis", tweak: sharedPersisted(rs.addr, "apq1:"), wantB: ""},
+		{name: "redis", tweak: sharedPersisted(rs.Addr, "apq1:"), wantB: ""},
 		{name: "memory", tweak: func(*gateway.Config) {}, wantB: "PERSISTED_QUERY_NOT_FOUND"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,10 +104,10 @@ func TestAPQSharedAcrossInstances(t *testing.T) {
 // TestAPQRedisStopped: with the shared store gone, a hash alone is not found (the client then sends
 // the query, which runs), never a 5xx.
 func TestAPQRedisStopped(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	const query = `query Top { topProducts(first: 2) { upc name } }`
 	hash := sha256Hex(query)
-	e := newEnv(t, sharedPersisted(rs.addr, "apq2:"))
+	e := newEnv(t, sharedPersisted(rs.Addr, "apq2:"))
 	register := map[string]any{"query": query, "extensions": apqExtensions(hash)}
 	if status, code, raw := apqPost(t, e.server.URL, register); status != http.StatusOK || code != "" {
 		t.Fatalf("register: %d %q %s", status, code, raw)
@@ -125,7 +126,7 @@ func TestAPQRedisStopped(t *testing.T) {
 // requests that wait for Redis are a handful of the 80 sent, every one of them is answered, and once
 // Redis runs again a hash alone is found there.
 func TestAPQRedisHungBacksOff(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	const (
 		query   = `query TopOne { topProducts(first: 1) { upc } }`
 		timeout = 500 * time.Millisecond // persisted_queries.redis.timeout
@@ -133,19 +134,17 @@ func TestAPQRedisHungBacksOff(t *testing.T) {
 		each    = 10
 	)
 	hash := sha256Hex(query)
-	e := newEnv(t, sharedPersisted(rs.addr, "apq3:"), func(c *gateway.Config) { c.PersistedQueries.Redis.Timeout = timeout })
+	e := newEnv(t, sharedPersisted(rs.Addr, "apq3:"), func(c *gateway.Config) { c.PersistedQueries.Redis.Timeout = timeout })
 	register := map[string]any{"query": query, "extensions": apqExtensions(hash)}
 	if status, code, raw := apqPost(t, e.server.URL, register); status != http.StatusOK || code != "" {
 		t.Fatalf("register: %d %q %s", status, code, raw)
 	}
-	if err := rs.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	rs.Pause()
 	resumed := false
 	resume := func() {
 		if !resumed {
 			resumed = true
-			_ = rs.cmd.Process.Signal(syscall.SIGCONT)
+			rs.Resume()
 		}
 	}
 	t.Cleanup(resume)

@@ -1,73 +1,17 @@
 package e2e
 
 import (
-	"fmt"
-	"net"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/redistest"
 
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/ratelimit"
 	"github.com/trellisgw/trellis/internal/demoupstreams"
 )
-
-// redisServer is a redis-server process of the test's own, on a free loopback port, without
-// persistence. Stop ends it early; t.Cleanup ends it anyway.
-type redisServer struct {
-	addr string
-	cmd  *exec.Cmd
-}
-
-// startRedis starts a private redis-server (so that a test may stop it). It skips the test, with one
-// line, only when no redis-server exists (`make test` installs it where it can: scripts/ensure-redis.sh).
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	bin := os.Getenv("TRELLIS_TEST_REDIS_SERVER")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("redis-server"); err != nil {
-			t.Skip("redis-server not found: install it (apt-get install redis-server) or run make test")
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	r := &redisServer{addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
-	t.Cleanup(r.Stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", r.addr)
-		if err == nil {
-			c.Close()
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen on %s: %v", r.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Stop ends the server and waits for it.
-func (r *redisServer) Stop() {
-	if r.cmd.ProcessState != nil {
-		return
-	}
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-}
 
 // secondGateway starts another gateway over e's sample services with the tweaks, as a second instance
 // of the same deployment.
@@ -104,8 +48,8 @@ func sharedBudget(addr, prefix string) func(*gateway.Config) {
 
 // TestRedisSharedBudget: two gateway instances over one Redis enforce one budget per client.
 func TestRedisSharedBudget(t *testing.T) {
-	rs := startRedis(t)
-	tweak := sharedBudget(rs.addr, "t1:")
+	rs := redistest.Start(t)
+	tweak := sharedBudget(rs.Addr, "t1:")
 	e := newEnv(t, tweak)
 	a, b := e.server.URL, e.secondGateway(t, tweak)
 	// 1 + 10×(1+10) = 111 requested, 41 actual (10 users with 3 reviews each): 70 refunded.
@@ -140,8 +84,8 @@ func TestRedisSharedBudget(t *testing.T) {
 // TestRedisStoppedFailsOpen: with Redis gone mid-test, operations still run (on the local bucket),
 // never with a 5xx, and the metric says so.
 func TestRedisStoppedFailsOpen(t *testing.T) {
-	rs := startRedis(t)
-	e := newEnv(t, sharedBudget(rs.addr, "t2:"))
+	rs := redistest.Start(t)
+	e := newEnv(t, sharedBudget(rs.Addr, "t2:"))
 	q := `{ topProducts(first: 2) { upc } }`
 	if r := post(t, e.server.URL, "u1", q, nil, nil); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("before: status %d, %+v", r.Status, r.Errors)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellisgw/trellis/internal/redistest"
+
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -203,10 +205,10 @@ func TestDeprecatedField(t *testing.T) {
 
 // Two gateway processes' worth of instances over one real redis-server: each answers the sum.
 func TestSchemaUsageSharedRedis(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	shared := func(c *gateway.Config) {
 		c.SchemaUsage.Store = usage.StoreRedis
-		c.SchemaUsage.Redis.Addr = rs.addr
+		c.SchemaUsage.Redis.Addr = rs.Addr
 		c.SchemaUsage.Redis.KeyPrefix = "e2e-usage:"
 		c.SchemaUsage.Redis.Timeout = 2 * time.Second
 		c.SchemaUsage.FlushInterval = 50 * time.Millisecond

@@ -5,11 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/redistest"
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
@@ -211,25 +212,13 @@ func TestUsageOverflowFoldsIntoOther(t *testing.T) {
 }
 
 // redisAddr returns a Redis to test against: TRELLIS_TEST_REDIS_ADDR (set by `make test`), else a
-// redis-server started here; the test is skipped when there is neither.
+// redis-server started here (redistest); the test is skipped when there is neither.
 func redisAddr(t *testing.T) string {
 	t.Helper()
 	if addr := os.Getenv("TRELLIS_TEST_REDIS_ADDR"); addr != "" {
 		return addr
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("no Redis: set TRELLIS_TEST_REDIS_ADDR or install redis-server (make test does both)")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := "127.0.0.1:" + port
-	waitListening(t, addr)
-	return addr
+	return redistest.Start(t).Addr
 }
 
 func TestRedisStore(t *testing.T) {

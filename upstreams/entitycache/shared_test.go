@@ -4,81 +4,20 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trellisgw/trellis/internal/redistest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/trellisgw/trellis/cache"
 )
-
-// redisServer is a redis-server of the test's own on a loopback port, so that the test may stop,
-// pause or restart it. The test is skipped when there is no redis-server (make test installs one).
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	addr string
-	cmd  *exec.Cmd
-}
-
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	bin := os.Getenv("TRELLIS_TEST_REDIS_SERVER")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("redis-server"); err != nil {
-			t.Skip("redis-server not found: install it (apt-get install redis-server) or run make test")
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	r := &redisServer{t: t, bin: bin, addr: addr}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisServer) start() {
-	r.t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command(r.bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", r.addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server did not listen on %s: %v", r.addr, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (r *redisServer) stop() {
-	if r.cmd == nil || r.cmd.ProcessState != nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused server must be able to die
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-}
 
 // trips counts a client's round trips: each command outside a pipeline, each pipeline, each dial.
 type trips struct{ cmds, pipes, dials atomic.Int64 }
@@ -187,9 +126,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestSharedRoundTripsAndSharing(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	prefix := uniquePrefix(t)
-	a, b := newInstance(t, r.addr, prefix, 2*time.Second), newInstance(t, r.addr, prefix, 2*time.Second)
+	a, b := newInstance(t, r.Addr, prefix, 2*time.Second), newInstance(t, r.Addr, prefix, 2*time.Second)
 	ka, kb := a.kind(t, Public), b.kind(t, Public)
 	var fa, fb recorder
 	ctx := context.Background()
@@ -232,9 +171,9 @@ func TestSharedRoundTripsAndSharing(t *testing.T) {
 }
 
 func TestSharedPrivateKeyedByCallerAndInvalidatedForAll(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	prefix := uniquePrefix(t)
-	a, b := newInstance(t, r.addr, prefix, 2*time.Second), newInstance(t, r.addr, prefix, 2*time.Second)
+	a, b := newInstance(t, r.Addr, prefix, 2*time.Second), newInstance(t, r.Addr, prefix, 2*time.Second)
 	ka, kb := a.kind(t, Private), b.kind(t, Private)
 	var fa, fb callerFetch
 	load := func(k *Kind[string], f *callerFetch, caller string, keys ...string) (map[string]string, [][]string) {
@@ -277,9 +216,9 @@ func TestSharedPrivateKeyedByCallerAndInvalidatedForAll(t *testing.T) {
 }
 
 func TestSharedPurgeReachesEveryInstance(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	prefix := uniquePrefix(t)
-	a, b := newInstance(t, r.addr, prefix, 2*time.Second), newInstance(t, r.addr, prefix, 2*time.Second)
+	a, b := newInstance(t, r.Addr, prefix, 2*time.Second), newInstance(t, r.Addr, prefix, 2*time.Second)
 	ka, kb := a.kind(t, Public), b.kind(t, Public)
 	var f recorder
 	ctx := context.Background()
@@ -305,9 +244,9 @@ func TestSharedPurgeReachesEveryInstance(t *testing.T) {
 // TestSharedInvalidationDuringFetchStoresNothing: a look-up in flight when its key is invalidated
 // stores what it fetched neither in process nor in Redis.
 func TestSharedInvalidationDuringFetchStoresNothing(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	prefix := uniquePrefix(t)
-	a, b := newInstance(t, r.addr, prefix, 2*time.Second), newInstance(t, r.addr, prefix, 2*time.Second)
+	a, b := newInstance(t, r.Addr, prefix, 2*time.Second), newInstance(t, r.Addr, prefix, 2*time.Second)
 	ka, kb := a.kind(t, Public), b.kind(t, Public)
 	ctx := context.Background()
 	_, err := ka.Load(ctx, []string{"k"}, func(ctx context.Context, keys []string) (map[string]string, error) {
@@ -327,9 +266,9 @@ func TestSharedInvalidationDuringFetchStoresNothing(t *testing.T) {
 }
 
 func TestSharedEntriesOfAnotherShapeOrFormatAreMisses(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	prefix := uniquePrefix(t)
-	a := newInstance(t, r.addr, prefix, 2*time.Second)
+	a := newInstance(t, r.Addr, prefix, 2*time.Second)
 	ks := a.kind(t, Public)
 	type other struct{ N int }
 	ko, err := NewKind("test_by_id", "test", "GET /test", Policy{TTL: time.Minute, Scope: Public, MaxEntries: 10, MaxBytes: 1 << 20},
@@ -342,7 +281,7 @@ func TestSharedEntriesOfAnotherShapeOrFormatAreMisses(t *testing.T) {
 		t.Fatalf("kinds of different value shapes share the key prefix %q", ks.base)
 	}
 	ctx := context.Background()
-	raw := redis.NewClient(&redis.Options{Addr: r.addr})
+	raw := redis.NewClient(&redis.Options{Addr: r.Addr})
 	defer raw.Close()
 	for name, v := range map[string][]byte{
 		"unknown format": append([]byte{9}, encodeValue([]byte(`"x"`), time.Now().Add(time.Hour))[1:]...),
@@ -393,24 +332,23 @@ func TestSharedRedisDownIsMissesWithoutATimeoutEach(t *testing.T) {
 // TestSharedResubscribePurgesInProcess: after Redis restarts, the subscriber subscribes again and
 // purges the in-process level, since invalidations may have been missed.
 func TestSharedResubscribePurgesInProcess(t *testing.T) {
-	r := startRedis(t)
-	a := newInstance(t, r.addr, uniquePrefix(t), 2*time.Second)
+	r := redistest.Start(t)
+	a := newInstance(t, r.Addr, uniquePrefix(t), 2*time.Second)
 	k := a.kind(t, Public)
 	var f recorder
 	waitFor(t, "the first subscription", func() bool { return a.shared.subscribed.Load() })
 	if _, err := k.Load(context.Background(), []string{"x"}, f.fetch); err != nil {
 		t.Fatal(err)
 	}
-	r.stop()
-	r.start()
+	r.Restart()
 	waitFor(t, "the in-process level purged after resubscribing", func() bool { return k.Len() == 0 })
 }
 
 // TestSharedConcurrentLoadsOneRoundTrip: concurrent Loads of the same cold keys on one instance
 // share one Redis read and one upstream call (single flight covers the shared level).
 func TestSharedConcurrentLoadsOneRoundTrip(t *testing.T) {
-	r := startRedis(t)
-	a := newInstance(t, r.addr, uniquePrefix(t), 2*time.Second)
+	r := redistest.Start(t)
+	a := newInstance(t, r.Addr, uniquePrefix(t), 2*time.Second)
 	k := a.kind(t, Public)
 	release := make(chan struct{})
 	var calls atomic.Int64
@@ -443,10 +381,10 @@ func TestSharedConcurrentLoadsOneRoundTrip(t *testing.T) {
 // another instance that began before it and stores after it, before its message arrived) does not
 // land in Redis, for a public and a private kind; other keys fill as before.
 func TestSharedTombstoneRefusesLateFills(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	for _, scope := range []Scope{Public, Private} {
 		t.Run(string(scope), func(t *testing.T) {
-			a := newInstance(t, r.addr, uniquePrefix(t), 2*time.Second)
+			a := newInstance(t, r.Addr, uniquePrefix(t), 2*time.Second)
 			k := a.kind(t, scope)
 			ctx := as("u1")
 			suffix, _ := k.suffix(ctx)
