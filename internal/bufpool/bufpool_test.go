@@ -1,8 +1,10 @@
 package bufpool
 
 import (
+	"runtime/debug"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestGetCapacity(t *testing.T) {
@@ -16,20 +18,41 @@ func TestGetCapacity(t *testing.T) {
 	}
 }
 
+// TestPutThenGetReuses: a buffer put back is what a later Get of its class returns, and it goes to the
+// largest class it serves whole (a 5000-byte capacity serves 4 KiB, not 8). sync.Pool may drop what it
+// holds (a GC; at random under -race), so each check is tried until it is seen once, with the GC off.
 func TestPutThenGetReuses(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var p Pool
-	b := p.Get(3000) // class 4 KiB
-	b = append(b, "some data"...)
-	p.Put(b)
-	// sync.Pool may drop what it holds (a GC), so only a reuse that happened is checked.
-	got := p.Get(3000)
-	if len(got) != 0 || cap(got) < 3000 {
-		t.Fatalf("len %d cap %d", len(got), cap(got))
+	reused := false
+	for range 100 {
+		b := make([]byte, 0, 4096)
+		p.Put(b)
+		got := p.Get(3000)
+		if len(got) != 0 || cap(got) < 3000 {
+			t.Fatalf("Get(3000): len %d cap %d", len(got), cap(got))
+		}
+		if unsafe.SliceData(got[:1]) == unsafe.SliceData(b[:1]) {
+			reused = true
+			break
+		}
 	}
-	// A buffer is put in the largest class it serves whole: a 5000-byte capacity serves 4 KiB, not 8.
-	p.Put(make([]byte, 0, 5000))
-	if b := p.Get(8000); cap(b) < 8000 {
-		t.Fatalf("Get(8000) gave cap %d", cap(b))
+	if !reused {
+		t.Error("a buffer put back was never handed out again")
+	}
+	placed := false
+	for range 100 {
+		p.Put(make([]byte, 0, 5000))
+		if v := p.classes[class(8192)].Get(); v != nil {
+			t.Fatalf("a 5000-byte buffer went to the 8 KiB class (cap %d)", cap(*v.(*[]byte)))
+		}
+		if v := p.classes[class(4096)].Get(); v != nil {
+			placed = true
+			break
+		}
+	}
+	if !placed {
+		t.Error("a 5000-byte buffer was never kept in the 4 KiB class")
 	}
 }
 
@@ -52,6 +75,8 @@ func TestNilPool(t *testing.T) {
 	p.Put(make([]byte, 0, 1024))
 }
 
+// TestConcurrentUse is a smoke test for go test -race: goroutines getting and putting buffers of every
+// class at once, each checking that nobody else wrote into the buffer it holds.
 func TestConcurrentUse(t *testing.T) {
 	var p Pool
 	var wg sync.WaitGroup
