@@ -317,13 +317,13 @@ func newCaches(cfg CacheConfig, hints map[string]Hint, caller entitycache.Caller
 	add(err)
 	c.stock, err = entitycache.NewKind(KindStockByUPC, "inventory", inventoryGetStock, pol(KindStockByUPC), caller, Stock.size, o...)
 	add(err)
-	c.reviewsProduct, err = entitycache.NewKind(KindReviewsByProduct, "reviews", "GET /reviews", pol(KindReviewsByProduct), caller, reviewsSize, o...)
+	c.reviewsProduct, err = entitycache.NewKind(KindReviewsByProduct, "reviews", "GET /reviews", pol(KindReviewsByProduct), caller, sumSize[Review], o...)
 	add(err)
-	c.reviewsAuthor, err = entitycache.NewKind(KindReviewsByAuthor, "reviews", "GET /reviews", pol(KindReviewsByAuthor), caller, reviewsSize, o...)
+	c.reviewsAuthor, err = entitycache.NewKind(KindReviewsByAuthor, "reviews", "GET /reviews", pol(KindReviewsByAuthor), caller, sumSize[Review], o...)
 	add(err)
 	c.ordersByID, err = entitycache.NewKind(KindOrdersByID, "orders", ordersGetOrders, pol(KindOrdersByID), caller, Order.size, o...)
 	add(err)
-	c.ordersByBuyer, err = entitycache.NewKind(KindOrdersByBuyer, "orders", ordersListByBuyers, pol(KindOrdersByBuyer), caller, ordersSize, o...)
+	c.ordersByBuyer, err = entitycache.NewKind(KindOrdersByBuyer, "orders", ordersListByBuyers, pol(KindOrdersByBuyer), caller, sumSize[Order], o...)
 	add(err)
 	c.usersPage, err = entitycache.NewKind(KindUsersPage, "accounts", "GET /users", pol(KindUsersPage), caller, func(p Page[User]) int64 { return sumSize(p.Items) }, o...)
 	add(err)
@@ -406,7 +406,3 @@ func sumSize[V interface{ size() int64 }](vs []V) int64 {
 	}
 	return n
 }
-
-func reviewsSize(rs []Review) int64 { return sumSize(rs) }
-
-func ordersSize(os []Order) int64 { return sumSize(os) }

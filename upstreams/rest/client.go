@@ -172,11 +172,8 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	if dl, ok := ctx.Deadline(); ok {
 		req.Header.Set(DeadlineHeader, strconv.FormatInt(max(time.Until(dl).Milliseconds(), 1), 10))
 	}
-	conditional := false
-	if method == http.MethodGet {
-		for name, v := range cond { // a revalidation of the entity cache: If-None-Match or If-Modified-Since
-			req.Header[name], conditional = v, true
-		}
+	for name, v := range cond { // a revalidation of the entity cache (GETs only): If-None-Match or If-Modified-Since
+		req.Header[name] = v
 	}
 	observe.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	resp, err := c.t.http.Do(req)
@@ -185,7 +182,7 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	}
 	defer resp.Body.Close()
 	lr := &io.LimitedReader{R: resp.Body, N: c.t.maxBytes + 1}
-	if resp.StatusCode == http.StatusNotModified && conditional {
+	if resp.StatusCode == http.StatusNotModified && cond != nil {
 		// The entity cache's stale entries are current: it refreshes them; out stays empty.
 		entitycache.Answered(ctx, resp.StatusCode, resp.Header)
 		return resp.StatusCode, c.drain(op, lr)
