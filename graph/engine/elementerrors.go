@@ -50,22 +50,11 @@ func (ElementErrors) InterceptField(ctx context.Context, next graphql.Resolver) 
 			continue
 		}
 		path := append(append(ast.Path{}, base...), ast.PathIndex(i))
-		ge := onPath(e, path)
-		if len(ge.Locations) == 0 && fc.Field.Field != nil && fc.Field.Position != nil {
-			ge.Locations = []gqlerror.Location{{Line: fc.Field.Position.Line, Column: fc.Field.Position.Column}}
+		var loc gqlerror.Location
+		if fc.Field.Field != nil && fc.Field.Position != nil {
+			loc = gqlerror.Location{Line: fc.Field.Position.Line, Column: fc.Field.Position.Column}
 		}
-		graphql.AddError(ctx, ge)
+		graphql.AddError(ctx, errorAt(e, path, loc))
 	}
 	return res, nil
-}
-
-// onPath is err reported at path, as the engine's writer reports a field error: a *gqlerror.Error
-// keeps its message and extensions, anything else is wrapped.
-func onPath(err error, path ast.Path) *gqlerror.Error {
-	if gerr, ok := err.(*gqlerror.Error); ok {
-		cp := *gerr
-		cp.Path = path
-		return &cp
-	}
-	return gqlerror.WrapPath(path, err)
 }

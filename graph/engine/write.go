@@ -170,18 +170,23 @@ func (wr *writer) report(f *fieldPlan, err error) {
 			path[i] = ast.PathIndex(p.idx)
 		}
 	}
-	var gerr *gqlerror.Error
-	if errors.As(err, &gerr) {
-		// Each report is its own error: the same error value may stand at many paths.
-		cp := *gerr
-		cp.Path = path
-		if len(cp.Locations) == 0 {
-			cp.Locations = []gqlerror.Location{{Line: f.loc.Line, Column: f.loc.Column}}
-		}
-		graphql.AddError(wr.r.ctx, &cp)
-		return
+	graphql.AddError(wr.r.ctx, errorAt(err, path, gqlerror.Location{Line: f.loc.Line, Column: f.loc.Column}))
+}
+
+// errorAt is err reported at path, located at loc unless it says where it is: a *gqlerror.Error keeps
+// its message and extensions (copied: the same error value may stand at many paths), anything else
+// is wrapped. The engine's writer and ElementErrors (gqlgen's executor) report field errors with it.
+func errorAt(err error, path ast.Path, loc gqlerror.Location) *gqlerror.Error {
+	var e *gqlerror.Error
+	if errors.As(err, &e) {
+		cp := *e
+		e = &cp
+		e.Path = path
+	} else {
+		e = gqlerror.WrapPath(path, err)
 	}
-	e := gqlerror.WrapPath(path, err)
-	e.Locations = []gqlerror.Location{{Line: f.loc.Line, Column: f.loc.Column}}
-	graphql.AddError(wr.r.ctx, e)
+	if len(e.Locations) == 0 && loc.Line > 0 {
+		e.Locations = []gqlerror.Location{loc}
+	}
+	return e
 }
