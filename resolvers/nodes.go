@@ -48,42 +48,38 @@ func (r *Resolver) lookUpNodes(ctx context.Context, ids []string) ([]model.Node,
 	vals := r.Loaders.Nodes(ctx, keys)
 	out := make([]model.Node, len(ids))
 	var errs graphql.BatchErrorList
-	fail := func(i int, kindErrs []error, idx int) bool {
+	fail := func(i int, kindErrs []error, idx int) {
 		if kindErrs == nil || kindErrs[idx] == nil {
-			return false
+			return
 		}
 		if errs == nil {
 			errs = make(graphql.BatchErrorList, len(ids))
 		}
 		errs[i] = kindErrs[idx]
-		return true
 	}
 	for i, w := range where {
+		// out[i] is set only for an object found: a nil pointer in the interface would write as an object.
 		switch w.typ {
 		case typeUser:
 			if v := vals.Users[w.idx]; v != nil {
 				out[i] = v
-			} else {
-				fail(i, vals.Errs.Users, w.idx)
 			}
+			fail(i, vals.Errs.Users, w.idx)
 		case typeProduct:
 			if v := vals.Products[w.idx]; v != nil {
 				out[i] = v
-			} else {
-				fail(i, vals.Errs.Products, w.idx)
 			}
+			fail(i, vals.Errs.Products, w.idx)
 		case typeReview:
 			if v := vals.Reviews[w.idx]; v != nil {
 				out[i] = v
-			} else {
-				fail(i, vals.Errs.Reviews, w.idx)
 			}
+			fail(i, vals.Errs.Reviews, w.idx)
 		case typeOrder:
 			if v := vals.Orders[w.idx]; v != nil {
 				out[i] = v
-			} else {
-				fail(i, vals.Errs.Orders, w.idx)
 			}
+			fail(i, vals.Errs.Orders, w.idx)
 		}
 	}
 	if errs != nil {
