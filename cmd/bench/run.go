@@ -35,11 +35,13 @@ type options struct {
 	reviews     int
 	scenarioSet string
 	profile     string
-	seed        uint64
-	zipfS       float64
-	sequence    int
-	checks      int
-	cachedData  dataSet
+	// floorProfile is -floor-cpuprofile: the floor's CPU profile, to set beside the gateway's.
+	floorProfile string
+	seed         uint64
+	zipfS        float64
+	sequence     int
+	checks       int
+	cachedData   dataSet
 	// memoryLimit is runtime.memory_limit_bytes of both sides (0: the config's default).
 	memoryLimit int64
 }
@@ -71,6 +73,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cachedData.Products, "cached-products", 1000, "cached scenario: products in its data set")
 	fs.IntVar(&o.cachedData.ReviewsPerUser, "cached-reviews-per-user", 2, "cached scenario: reviews per user in its data set")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway over the whole benchmark to this file")
+	fs.StringVar(&o.floorProfile, "floor-cpuprofile", "", "write a CPU profile of the floor over the whole benchmark to this file")
 	fs.Int64Var(&o.memoryLimit, "memory-limit", 0, "runtime.memory_limit_bytes of both sides, gateway and floor (0: the config's default, -1: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -339,6 +342,9 @@ func startEnv(ctx context.Context, o options, tmp string, data dataSet, sideName
 		args = append([]string{role, "-services", ready, "-memory-limit", strconv.FormatInt(o.memoryLimit, 10)}, args...)
 		if name == sideGateway && o.profile != "" && data == o.data() {
 			args = append(args, "-cpuprofile", o.profile)
+		}
+		if name == sideFloor && o.floorProfile != "" && data == o.data() {
+			args = append(args, "-cpuprofile", o.floorProfile)
 		}
 		p, url, err := startChild(ctx, tmp, name+tag, self, args...)
 		if err != nil {
