@@ -24,6 +24,8 @@ type run struct {
 	args    []map[string]any
 	argErr  []error
 	refused []int // per fieldPlan: objects on which Check.Parent refused it
+	level   []*group
+	callFn  func(context.Context, int) // r.callAt, made once
 }
 
 // node is a composite field's values: parent i's value starts at res.toks[starts[i]].
@@ -39,6 +41,7 @@ func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContex
 		results: make([]Results, p.slots),
 		nodes:   make([]node, len(p.fields)),
 	}
+	r.callFn = r.callAt
 	r.carve()
 	for i := range r.results {
 		r.results[i].leaf.ctx = ctx
@@ -222,11 +225,8 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 			g.denied[k] = denied
 		}
 	}
-	fns := make([]func(context.Context), len(groups))
-	for i, g := range groups {
-		fns[i] = func(ctx context.Context) { r.call(ctx, g) }
-	}
-	r.runner.RunLevel(r.ctx, fns)
+	r.level = groups
+	r.runner.RunLevel(r.ctx, len(groups), r.callFn)
 
 	var ready []*objectPlan
 	for _, g := range groups {
@@ -254,6 +254,9 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 	}
 	return ready
 }
+
+// callAt runs the resolver of group i of the level being resolved.
+func (r *run) callAt(ctx context.Context, i int) { r.call(ctx, r.level[i]) }
 
 // call runs one group's resolver over all its parents. Whatever happens (an error for the whole
 // batch, a panic), every parent ends with a value.
