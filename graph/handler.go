@@ -15,6 +15,7 @@ import (
 
 	"github.com/trellisgw/trellis/graph/graphiql"
 	"github.com/trellisgw/trellis/internal/bufpool"
+	"github.com/trellisgw/trellis/internal/opmemo"
 	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 )
@@ -73,7 +74,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetParserTokenLimit(cfg.MaxTokens)
 	exec.SetDisableSuggestion(d.HideSuggestions)
 	exec.SetDefaultRulesFn(func() *rules.Rules { return validationRules(d.HideSuggestions) })
-	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled()})
+	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled(), introspectionAt: &opmemo.Memo[*ast.Position]{}})
 	if cfg.IntrospectionEnabled() {
 		exec.Use(extension.Introspection{})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/internal/opmemo"
 )
 
 // requestRules is the first operation-context mutator: it runs once the document is parsed and
@@ -20,6 +21,9 @@ import (
 // The shape limits (server.limits) are checked earlier, before validation: see checkLimits.
 type requestRules struct {
 	introspection bool
+	// introspectionAt keeps, per operation of a cached document, the position of its first __schema
+	// or __type field (nil: none), so that the document is walked once. Used when introspection is off.
+	introspectionAt *opmemo.Memo[*ast.Position]
 }
 
 // Interface guards.
@@ -63,10 +67,13 @@ func (rr requestRules) MutateOperationContext(ctx context.Context, oc *graphql.O
 	if rr.introspection {
 		return nil
 	}
-	w := walker{frags: oc.Doc.Fragments, memo: map[string]*shape{}}
-	if s := w.selectionSet(op.SelectionSet); s.introspection != nil {
+	pos := rr.introspectionAt.Get(op, func() *ast.Position {
+		w := walker{frags: oc.Doc.Fragments, memo: map[string]*shape{}}
+		return w.selectionSet(op.SelectionSet).introspection
+	})
+	if pos != nil {
 		return atPosition(errcode.New(errcode.ValidationFailed,
-			"introspection is disabled on this gateway (server.introspection); __typename is still available"), s.introspection)
+			"introspection is disabled on this gateway (server.introspection); __typename is still available"), pos)
 	}
 	return nil
 }
