@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"runtime/debug"
 
@@ -79,7 +78,7 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 			}
 			req.ops = []operation{op}
 		} else {
-			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
+			if mt, err := mediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
 				ins.refuse(r.Context(), "content_type")
 				writeError(w, media, http.StatusUnsupportedMediaType, badInput("the Content-Type of a POST request must be application/json"))
 				return
