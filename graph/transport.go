@@ -51,7 +51,7 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 			return
 		}
 		req := &httpRequest{media: media, method: r.Method}
-		w.Header().Set("Vary", "Accept")
+		w.Header().Add("Vary", "Accept") // added: CORS may have set Vary: Origin
 		switch r.Method {
 		case http.MethodGet, http.MethodPost:
 		case http.MethodOptions:
