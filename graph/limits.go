@@ -38,20 +38,14 @@ func (requestRules) ExtensionName() string { return "TrellisRequestRules" }
 // Validate implements graphql.HandlerExtension.
 func (requestRules) Validate(graphql.ExecutableSchema) error { return nil }
 
-// opState is what the transport and requestRules tell each other about one operation.
+// opState is what the transport and requestRules tell each other about the operation running (in
+// httpRequest.op).
 type opState struct {
-	method      string
 	getMutation bool // set by requestRules: the operation is a mutation sent over GET
 	// query and doc hand the document the transport loaded from query to the executor's
 	// CreateOperationContext (handedOver); doc is nil until then.
 	query string
 	doc   *ast.QueryDocument
-}
-
-type opStateKey struct{}
-
-func withOpState(ctx context.Context, s *opState) context.Context {
-	return context.WithValue(ctx, opStateKey{}, s)
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
@@ -60,8 +54,8 @@ func (rr requestRules) MutateOperationContext(ctx context.Context, oc *graphql.O
 	if op == nil {
 		return nil
 	}
-	if st, ok := ctx.Value(opStateKey{}).(*opState); ok && st.method == http.MethodGet && op.Operation != ast.Query {
-		st.getMutation = true
+	if req := requestOf(ctx); req != nil && req.method == http.MethodGet && op.Operation != ast.Query {
+		req.op.getMutation = true
 		return atPosition(errcode.New(errcode.BadUserInput, "only queries may be sent with GET; send a "+string(op.Operation)+" with POST"), op.Position)
 	}
 	if rr.introspection {

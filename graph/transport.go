@@ -33,9 +33,18 @@ type httpRequest struct {
 	method  string
 	ops     []operation
 	batched bool
+	// op is the state of the operation running: a batch's operations run one after another, each
+	// from a fresh opState.
+	op opState
 }
 
 type httpRequestKey struct{}
+
+// requestOf returns the request decodeRequest put in ctx, or nil.
+func requestOf(ctx context.Context) *httpRequest {
+	req, _ := ctx.Value(httpRequestKey{}).(*httpRequest)
+	return req
+}
 
 // decodeRequest checks and decodes a request to /graphql before anything else runs (the per-request
 // middleware included): the Accept header (406), the method (405), the CSRF rule (400), the
@@ -129,8 +138,8 @@ type executeHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest)
-	if !ok {
+	req := requestOf(r.Context())
+	if req == nil {
 		writeError(w, mediaJSON, http.StatusInternalServerError, errcode.New(errcode.Internal, errInternal.Error()))
 		return
 	}
@@ -207,8 +216,8 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 		}
 		return &graphql.Response{Errors: gqlerror.List{badInput("the request has no query")}}, http.StatusBadRequest, false
 	}
-	st := &opState{method: req.method}
-	ctx = withOpState(ctx, st)
+	req.op = opState{}
+	st := &req.op
 	doc, errs := h.docs.load(ctx, params.Query)
 	if errs != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, nil), errs)
@@ -297,7 +306,7 @@ func internalError(ctx context.Context) *gqlerror.Error {
 // runs after the request was decoded, so the negotiated type is known; elsewhere it is application/json.
 func WriteRequestError(w http.ResponseWriter, r *http.Request, err *gqlerror.Error) {
 	media := mediaJSON
-	if req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest); ok {
+	if req := requestOf(r.Context()); req != nil {
 		media = req.media
 	}
 	writeError(w, media, requestStatus(media, gqlerror.List{err}), err)
