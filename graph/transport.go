@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -49,9 +50,11 @@ func requestOf(ctx context.Context) *httpRequest {
 // decodeRequest checks and decodes a request to /graphql before anything else runs (the per-request
 // middleware included): the Accept header (406), the method (405), the CSRF rule (400), the
 // Content-Type of a POST (415), the body's size (413) and shape (400). Each refusal is a GraphQL
-// response with one BAD_USER_INPUT error and a fixed message.
+// response with one BAD_USER_INPUT error and a fixed message. A request it accepts goes on with
+// cfg.RequestTimeout as its deadline, counted from its arrival here: no upstream call outlives it.
 func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(cfg.RequestTimeout)
 		media := negotiate(r.Header.Get("Accept"))
 		if media == "" && r.Method != http.MethodOptions {
 			ins.refuse(r.Context(), "not_acceptable")
@@ -114,7 +117,10 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpRequestKey{}, req)))
+		// One derived request carries both the deadline and the decoded request.
+		ctx, cancel := context.WithDeadline(r.Context(), deadline)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, httpRequestKey{}, req)))
 	})
 }
 
