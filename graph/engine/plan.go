@@ -21,6 +21,9 @@ type plan struct {
 	checks []*Check
 	// slots is the number of composite fields (fieldPlan.slot).
 	slots int
+	// resolvers is the number of fields with a resolver, depths how many of them stand at each depth.
+	resolvers int
+	depths    []int
 	// hints are the sizes the plan's previous execution needed (hint.go).
 	hints hints
 }
@@ -101,6 +104,13 @@ func makePlan(schema *ast.Schema, types map[string]*Type, doc *ast.QueryDocument
 		if f.composite() {
 			f.slot = pl.p.slots
 			pl.p.slots++
+		}
+		if f.composite() && f.bind.Resolve != nil {
+			for len(pl.p.depths) <= f.depth {
+				pl.p.depths = append(pl.p.depths, 0)
+			}
+			pl.p.depths[f.depth]++
+			pl.p.resolvers++
 		}
 	}
 	pl.p.hints = newHints(pl.p)
