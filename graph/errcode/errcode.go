@@ -22,6 +22,9 @@ const (
 	UpstreamTimeout     = "UPSTREAM_TIMEOUT"
 	UpstreamError       = "UPSTREAM_ERROR"
 	Internal            = "INTERNAL_SERVER_ERROR"
+	// ServerOverloaded: the request waited for a free slot (server.max_concurrent_operations) until its
+	// deadline passed, and did not run. HTTP 503 with Retry-After; safe to retry.
+	ServerOverloaded = "SERVER_OVERLOADED"
 	// RequestCanceled: the client gave up (closed the connection) before the answer was ready. Nobody
 	// reads it; it names the outcome in logs, metrics and traces, apart from upstream failures.
 	RequestCanceled = "REQUEST_CANCELED"
@@ -62,6 +65,8 @@ func HTTPStatus(code string) int {
 		return 429
 	case Internal:
 		return 500
+	case ServerOverloaded:
+		return 503
 	}
 	return 0
 }
