@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -60,8 +61,10 @@ type fieldPlan struct {
 	def      *ast.FieldDefinition
 	field    *ast.Field // the first field merged under key: arguments and location
 	bind     *Field
-	sub      *selectionPlan // composite fields
-	slot     int            // composite fields: the index of their Results in a run
+	sub      *selectionPlan           // composite fields
+	slot     int                      // composite fields: the index of their Results in a run
+	argVars  []string                 // the variables its arguments use (args.go)
+	args     atomic.Pointer[argCache] // its last coerced arguments (args.go)
 	typ      *ast.Type
 	loc      ast.Position
 	depth    int    // fields on the response path, this one included
@@ -164,6 +167,7 @@ func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot b
 		if f.bind == nil {
 			return nil, fmt.Errorf("engine: no binding for %s.%s", def.Name, first.Name)
 		}
+		f.argVars = argVars(first)
 		named := pl.schema.Types[f.typ.Name()]
 		if named == nil || !isComposite(named) {
 			continue

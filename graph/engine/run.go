@@ -70,8 +70,7 @@ func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContex
 				r.args = make([]map[string]any, len(p.fields))
 				r.argErr = make([]error, len(p.fields))
 			}
-			raw := f.field.ArgumentMap(oc.Variables)
-			r.args[f.id], r.argErr[f.id] = f.bind.Args(ctx, raw)
+			r.args[f.id], r.argErr[f.id] = r.coerce(f)
 		}
 	}
 	return r
