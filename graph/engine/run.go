@@ -50,6 +50,9 @@ func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContex
 	}
 	r.callFn = r.callAt
 	r.ready = make([]*objectPlan, 0, len(p.objects)) // a position is ready once per run
+	if p.width > 0 {                                 // a level's calls at most
+		r.groups, r.groupOf = make([]group, 0, p.width), make([]int32, 0, p.width)
+	}
 	r.carve()
 	for i := range r.results {
 		r.results[i].leaf.ctx = ctx
@@ -353,7 +356,7 @@ func (r *run) call(ctx context.Context, g *group) {
 	f := g.fields[0]
 	var end func(error)
 	if r.e.tracer != nil {
-		ctx, end = r.e.tracer.StartField(ctx, f.parent.def.Name+"."+f.name, f.path, len(g.parents))
+		ctx, end = r.e.tracer.StartField(ctx, f.qualified, f.path, len(g.parents))
 	}
 	var err error
 	func() {
