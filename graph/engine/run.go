@@ -33,50 +33,14 @@ type run struct {
 	parentBuf []any
 	groupOf   []int32
 	ready     []*objectPlan
+
+	slabs slabs // what objs and results are carved from (hint.go)
 }
 
 // node is a composite field's values: parent i's value starts at res.toks[starts[i]].
 type node struct {
 	res    *Results
 	starts []int32
-}
-
-func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContext, runner LevelRunner) *run {
-	r := &run{
-		ctx: ctx, e: e, p: p, oc: oc, runner: runner,
-		objs:    make([][]any, len(p.objects)),
-		results: make([]Results, p.slots),
-		nodes:   make([]node, len(p.fields)),
-	}
-	r.callFn = r.callAt
-	r.ready = make([]*objectPlan, 0, len(p.objects)) // a position is ready once per run
-	if p.width > 0 {                                 // a level's calls at most
-		r.groups, r.groupOf = make([]group, 0, p.width), make([]int32, 0, p.width)
-	}
-	r.carve()
-	for i := range r.results {
-		r.results[i].leaf.ctx = ctx
-	}
-	for _, f := range p.fields {
-		if p.checks != nil {
-			if c := p.checks[f.id]; c != nil && c.Operation != nil {
-				if err := c.Operation(ctx); err != nil {
-					if r.denied == nil {
-						r.denied = make([]error, len(p.fields))
-					}
-					r.denied[f.id] = err
-				}
-			}
-		}
-		if f.bind != nil && f.bind.Args != nil && len(f.def.Arguments) > 0 {
-			if r.args == nil {
-				r.args = make([]map[string]any, len(p.fields))
-				r.argErr = make([]error, len(p.fields))
-			}
-			r.args[f.id], r.argErr[f.id] = r.coerce(f)
-		}
-	}
-	return r
 }
 
 func (r *run) deniedErr(f *fieldPlan) error {
