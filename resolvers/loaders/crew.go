@@ -72,9 +72,3 @@ func (op *Op) work(t task) {
 		}
 	}
 }
-
-// end waits for the batches in flight, then ends the crew's workers.
-func (op *Op) end() {
-	op.wg.Wait()
-	close(op.tasks)
-}

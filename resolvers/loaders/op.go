@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -17,7 +18,7 @@ type Op struct {
 	set  *Set
 	ctx  context.Context // the operation's: batches run under it
 	mu   sync.Mutex
-	memo []any // per kind: map[string]*future[V]
+	memo []any // per kind: its *memo[V], nil until used
 	// running counts the calls of the current level that are neither waiting nor done.
 	running int
 	// open is the round being filled: keys queued and not sent yet.
@@ -44,6 +45,8 @@ type round struct {
 // sender is a kind's memo of one operation, sending the keys it queued for the round being sent.
 type sender interface {
 	send(ctx context.Context)
+	// done records, once the operation has ended, how many keys it asked for (kind.last).
+	done()
 }
 
 type opKey struct{}
@@ -58,6 +61,17 @@ func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, f
 	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds), tasks: make(chan task)} // memos made on first use
 	op.open = &round{done: make(chan struct{})}
 	return context.WithValue(ctx, opKey{}, op), op, op.end
+}
+
+// end waits for the batches in flight, then ends the crew's workers and records the memos' sizes.
+func (op *Op) end() {
+	op.wg.Wait()
+	close(op.tasks)
+	for _, m := range op.memo {
+		if m != nil {
+			m.(sender).done()
+		}
+	}
 }
 
 // RunLevel implements engine.LevelRunner: the calls run concurrently (the last on the caller's
@@ -137,6 +151,9 @@ type kind[V any] struct {
 	fetch fetchFunc[V]
 	sizes metric.Int64Histogram
 	attrs metric.MeasurementOption
+	// last is how many keys the last operation that used the kind asked for: the next one's memo is
+	// made that large at once rather than grown key by key (a hint; operations race to set it).
+	last atomic.Int32
 }
 
 // fetchFunc fetches a batch: result i belongs to keys[i].
@@ -188,7 +205,7 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 	m, _ := op.memo[k.idx].(*memo[V])
 	if m == nil {
-		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], n)}
+		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], max(n, int(k.last.Load())))}
 		op.memo[k.idx] = m
 	}
 	return m
@@ -340,6 +357,8 @@ func select1(ch chan struct{}) bool {
 		return false
 	}
 }
+
+func (m *memo[V]) done() { m.k.last.Store(int32(len(m.futs))) }
 
 // send fetches the keys m queued for the round being sent (taken under op.mu).
 func (m *memo[V]) send(ctx context.Context) {
