@@ -156,12 +156,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		costOpts = append(costOpts, cost.WithoutBreakdown())
 	}
 	// cfg was validated above: trusted_proxies parse.
-	clientInfo, _ := ratelimit.Middleware(cfg.RateLimit.TrustedProxies)
-	o.perRequest = append([]func(http.Handler) http.Handler{clientInfo}, o.perRequest...)
+	clientInfo, _ := ratelimit.ClientInfo(cfg.RateLimit.TrustedProxies)
+	contexts := []graph.RequestContext{clientInfo}
 	var usageExt []graphql.HandlerExtension
 	if cfg.SchemaUsage.On() {
 		g.usage = usage.New(cfg.SchemaUsage, schema.Schema(), usage.WithLogger(o.logger))
-		o.perRequest = append([]func(http.Handler) http.Handler{g.usage.Middleware}, o.perRequest...)
+		contexts = append(contexts, g.usage.WithApp)
 		usageExt = append(usageExt, g.usage.Extension())
 	}
 	perRequest := func(next http.Handler) http.Handler {
@@ -198,6 +198,7 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		Documents:       docs,
 		Extensions:      exts,
 		PerRequest:      perRequest,
+		RequestContext:  contexts,
 		Ready:           g.ready,
 		Logger:          o.logger,
 		Persisted:       pq,

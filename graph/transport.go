@@ -129,6 +129,10 @@ func tooLarge(w http.ResponseWriter, media string, limit int64) {
 	writeError(w, media, http.StatusRequestEntityTooLarge, badInput(fmt.Sprintf("the request body is larger than %d bytes", limit)))
 }
 
+// RequestContext derives the context of a request's operations from ctx, the request's context so
+// far; w is the request's response writer (a part may keep its header map to set fields later).
+type RequestContext func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context
+
 // executeHandler runs the operations decodeRequest put in the context and writes their responses.
 type executeHandler struct {
 	exec      *executor.Executor
@@ -140,6 +144,8 @@ type executeHandler struct {
 	buffers *bufpool.Pool
 	// cacheControl is Deps.CacheControl; nil: every response is no-store.
 	cacheControl func(ctx context.Context, oc *graphql.OperationContext) string
+	// contexts is Deps.RequestContext.
+	contexts []RequestContext
 }
 
 // ServeHTTP implements http.Handler.
@@ -149,7 +155,11 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, mediaJSON, http.StatusInternalServerError, errcode.New(errcode.Internal, errInternal.Error()))
 		return
 	}
-	ctx := graphql.StartOperationTrace(r.Context())
+	ctx := r.Context()
+	for _, derive := range h.contexts {
+		ctx = derive(ctx, w, r)
+	}
+	ctx = graphql.StartOperationTrace(ctx)
 	// The answer may differ by credentials (and by media type, which decodeRequest already varies by).
 	w.Header().Add("Vary", "Authorization")
 	if !req.batched {
