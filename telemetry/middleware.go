@@ -91,9 +91,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	op := t.names.get(name)
 
 	t.inFlight.Add(ctx, -1)
-	attrs := op.attrs[outcomeIndex(outcome)]
-	t.requests.Add(ctx, 1, attrs)
-	t.duration.Record(ctx, d.Seconds(), attrs)
+	t.count(ctx, op, outcome, d)
 	op.stats.add(d, outcome != OutcomeSuccess && outcome != OutcomeCanceled, calls, cost)
 
 	if span.IsRecording() {
@@ -125,6 +123,13 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 		slog.String("client_name", appName),
 		slog.String("client_version", appVersion),
 	)
+}
+
+// count adds one request of op with outcome, that took d, to the request metrics.
+func (t *Telemetry) count(ctx context.Context, op *operation, outcome string, d time.Duration) {
+	i := outcomeIndex(outcome)
+	t.requests.Add(ctx, 1, op.adds[i]...)
+	t.duration.Record(ctx, d.Seconds(), op.records[i]...)
 }
 
 func truncate(s string, n int) string {
