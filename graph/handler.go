@@ -88,13 +88,13 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetErrorPresenter(presentError(log))
 	exec.SetRecoverFunc(recoverPanic(log))
 
-	ins := newInstruments()
+	ins, hv := newInstruments(), newHeaderValues()
 	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins,
-		buffers: d.Buffers, cacheControl: d.CacheControl, contexts: d.RequestContext}
+		buffers: d.Buffers, cacheControl: d.CacheControl, contexts: d.RequestContext, hv: hv}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
-	api = recoverGraphQL(log, decodeRequest(cfg, ins, api))
+	api = recoverGraphQL(log, decodeRequest(cfg, ins, hv, api))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
