@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"time"
 
@@ -38,6 +39,12 @@ type Config struct {
 	// RequestTimeout bounds a whole GraphQL request, upstream calls included; no upstream call outlives
 	// it. Default 30s.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// MaxConcurrentOperations bounds the GraphQL requests (GET and POST /graphql) that run at once;
+	// those over it wait in arrival order, before their body is read, and one still waiting when its
+	// deadline (RequestTimeout) passes is answered 503 with SERVER_OVERLOADED and Retry-After. A batch
+	// counts as one. It bounds memory: each running request holds its working set. 0 (the default)
+	// means 32 × GOMAXPROCS (ConcurrencyLimit); -1 means no limit.
+	MaxConcurrentOperations int `yaml:"max_concurrent_operations"`
 	// ShutdownTimeout is how long in-flight requests may finish after a stop signal. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// MaxBodyBytes bounds a request body. Default 1 MiB.
@@ -74,6 +81,23 @@ type CacheControlConfig struct {
 	// DefaultMaxAge is the maxAge of fields that have no @cacheControl hint. Default 0s: such a field
 	// makes the response no-store.
 	DefaultMaxAge time.Duration `yaml:"default_max_age"`
+}
+
+// operationsPerCPU is the default of MaxConcurrentOperations per GOMAXPROCS: enough for the cores to
+// stay busy while requests wait on their upstreams (the reference query spends most of its time
+// waiting on 16 calls), few enough that the working sets of the requests in flight stay bounded.
+const operationsPerCPU = 32
+
+// ConcurrencyLimit resolves MaxConcurrentOperations: the most requests run at once, or -1 for no limit.
+// 0 is operationsPerCPU × GOMAXPROCS.
+func (c Config) ConcurrencyLimit() int {
+	switch {
+	case c.MaxConcurrentOperations == 0:
+		return operationsPerCPU * runtime.GOMAXPROCS(0)
+	case c.MaxConcurrentOperations < 0:
+		return -1
+	}
+	return c.MaxConcurrentOperations
 }
 
 // IntrospectionEnabled reports whether introspection (and with it GraphiQL and GET /schema.graphql) is
@@ -229,6 +253,10 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTokens < 0 {
 		errs = append(errs, fmt.Errorf("max_tokens: must be >= 0 (0 = default), got %d", c.MaxTokens))
+	}
+	if c.MaxConcurrentOperations < -1 {
+		errs = append(errs, fmt.Errorf("max_concurrent_operations: must be -1 (no limit), 0 (default: %d × GOMAXPROCS) or a number of requests, got %d",
+			operationsPerCPU, c.MaxConcurrentOperations))
 	}
 	if c.ShutdownDelay < 0 {
 		errs = append(errs, fmt.Errorf("shutdown_delay: must be >= 0, got %s", c.ShutdownDelay))

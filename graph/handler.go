@@ -57,7 +57,7 @@ type Deps struct {
 
 // NewHandler returns the gateway's HTTP handler: POST and GET /graphql (GraphQL over HTTP), GET
 // /schema.graphql, GET /healthz and GET /readyz, behind panic recovery, request ids, the request
-// deadline and the protections of cfg. cfg's zero fields take their defaults.
+// deadline, the admission gate (admit) and the protections of cfg. cfg's zero fields take their defaults.
 func NewHandler(cfg Config, d Deps) http.Handler {
 	cfg = cfg.WithDefaults()
 	log := d.Logger
@@ -94,7 +94,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
-	api = recoverGraphQL(log, decodeRequest(cfg, ins, hv, api))
+	api = recoverGraphQL(log, admit(cfg.ConcurrencyLimit(), cfg.RequestTimeout, ins, decodeRequest(cfg, ins, hv, api)))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

@@ -15,6 +15,7 @@ import (
 // instruments are the HTTP surface's metrics (OpenTelemetry API; cmd/gateway installs the SDK).
 type instruments struct {
 	refused metric.Int64Counter
+	queued  metric.Int64UpDownCounter
 }
 
 func newInstruments() instruments {
@@ -23,13 +24,23 @@ func newInstruments() instruments {
 	refused, _ := m.Int64Counter("trellis.graphql.refused",
 		metric.WithDescription("GraphQL operations refused before execution, by reason: the limit's key (max_depth, …), "+
 			"csrf, not_acceptable, method, content_type, body_too_large, get_mutation, or the error code in lower case."))
-	return instruments{refused: refused}
+	queued, _ := m.Int64UpDownCounter("trellis.graphql.queued",
+		metric.WithDescription("GraphQL requests waiting for a free slot (server.max_concurrent_operations), before their body is read."),
+		metric.WithUnit("{request}"))
+	return instruments{refused: refused, queued: queued}
 }
 
 // refuse counts one refused operation.
 func (in instruments) refuse(ctx context.Context, reason string) {
 	if in.refused != nil {
 		in.refused.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
+	}
+}
+
+// queue counts delta requests more (or fewer) waiting at the admission gate.
+func (in instruments) queue(ctx context.Context, delta int64) {
+	if in.queued != nil {
+		in.queued.Add(ctx, delta)
 	}
 }
 

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -258,11 +259,31 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 	op.oc = oc
 	handler, ctx := h.exec.DispatchOperation(ctx, oc)
 	resp = handler(ctx)
-	if resp == nil { // only a stream ends with nil; queries and mutations have one response
-		return &graphql.Response{Errors: gqlerror.List{errcode.New(errcode.Internal, errInternal.Error())}}, http.StatusInternalServerError, false
+	if resp == nil {
+		// The executor answers nil when ctx ended before the operation ran: the deadline passed or the
+		// client went away on the way here. Else only a stream ends with nil, and queries and
+		// mutations have one response.
+		return endedResponse(ctx, req.media)
 	}
 	resp.Errors = capErrors(resp.Errors)
 	return resp, http.StatusOK, false
+}
+
+// endedResponse is the answer of an operation the executor did not run: REQUEST_TIMEOUT (504) when
+// ctx's deadline passed, REQUEST_CANCELED when the client went away (nobody reads it), else
+// INTERNAL_SERVER_ERROR (500).
+func endedResponse(ctx context.Context, media string) (*graphql.Response, int, bool) {
+	var e *gqlerror.Error
+	switch err := ctx.Err(); {
+	case errors.Is(err, context.DeadlineExceeded):
+		e = errcode.New(errcode.RequestTimeout, "the request's deadline passed before it could run")
+	case errors.Is(err, context.Canceled):
+		e = errcode.New(errcode.RequestCanceled, "the request was canceled")
+	default:
+		e = internalError(ctx)
+	}
+	errs := gqlerror.List{e}
+	return &graphql.Response{Errors: errs}, requestStatus(media, errs), false
 }
 
 // refuse answers an operation refused before execution with errs, through the executor's response

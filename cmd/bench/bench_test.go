@@ -1,10 +1,13 @@
 package main
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -131,6 +134,10 @@ func TestParseOptions(t *testing.T) {
 	if o, err := parseOptions([]string{"-memory-limit", "125829120"}, os.Stderr); err != nil || o.memoryLimit != 125829120 {
 		t.Fatalf("-memory-limit: %+v, %v", o, err)
 	}
+	if o, err := parseOptions([]string{"-memprofile", "g.pprof", "-floor-memprofile", "f.pprof"}, os.Stderr); err != nil ||
+		o.memProfile != "g.pprof" || o.floorMemProfile != "f.pprof" {
+		t.Fatalf("-memprofile, -floor-memprofile: %+v, %v", o, err)
+	}
 }
 
 // TestDataLineNamesEveryDataSet: the report's data line names the data set of every scenario that ran
@@ -148,5 +155,28 @@ func TestDataLineNamesEveryDataSet(t *testing.T) {
 		o.cachedData.Users, o.cachedData.Products, o.cachedData.ReviewsPerUser)
 	if got := dataLine(sc); got != want {
 		t.Fatalf("data line %q, want %q", got, want)
+	}
+}
+
+// TestWriteHeapProfile: -memprofile's file is a gzipped pprof profile (what go tool pprof reads).
+func TestWriteHeapProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "heap.pprof")
+	if err := writeHeapProfile(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("not gzipped: %v", err)
+	}
+	if b, err := io.ReadAll(zr); err != nil || len(b) == 0 {
+		t.Fatalf("profile: %d bytes, %v", len(b), err)
+	}
+	if err := writeHeapProfile(filepath.Join(t.TempDir(), "missing", "heap.pprof")); err == nil {
+		t.Fatal("no error for a file that cannot be created")
 	}
 }

@@ -37,11 +37,15 @@ type options struct {
 	profile     string
 	// floorProfile is -floor-cpuprofile: the floor's CPU profile, to set beside the gateway's.
 	floorProfile string
-	seed         uint64
-	zipfS        float64
-	sequence     int
-	checks       int
-	cachedData   dataSet
+	// memProfile and floorMemProfile are -memprofile and -floor-memprofile: heap profiles of the
+	// gateway and the floor, written when they stop.
+	memProfile      string
+	floorMemProfile string
+	seed            uint64
+	zipfS           float64
+	sequence        int
+	checks          int
+	cachedData      dataSet
 	// memoryLimit is runtime.memory_limit_bytes of both sides (0: the config's default).
 	memoryLimit int64
 }
@@ -74,6 +78,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cachedData.ReviewsPerUser, "cached-reviews-per-user", 2, "cached scenario: reviews per user in its data set")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway over the whole benchmark to this file")
 	fs.StringVar(&o.floorProfile, "floor-cpuprofile", "", "write a CPU profile of the floor over the whole benchmark to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of the gateway to this file when it stops (allocations over the whole benchmark)")
+	fs.StringVar(&o.floorMemProfile, "floor-memprofile", "", "write a heap profile of the floor to this file when it stops (allocations over the whole benchmark)")
 	fs.Int64Var(&o.memoryLimit, "memory-limit", 0, "runtime.memory_limit_bytes of both sides, gateway and floor (0: the config's default, -1: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -345,6 +351,12 @@ func startEnv(ctx context.Context, o options, tmp string, data dataSet, sideName
 		}
 		if name == sideFloor && o.floorProfile != "" && data == o.data() {
 			args = append(args, "-cpuprofile", o.floorProfile)
+		}
+		if name == sideGateway && o.memProfile != "" && data == o.data() {
+			args = append(args, "-memprofile", o.memProfile)
+		}
+		if name == sideFloor && o.floorMemProfile != "" && data == o.data() {
+			args = append(args, "-memprofile", o.floorMemProfile)
 		}
 		p, url, err := startChild(ctx, tmp, name+tag, self, args...)
 		if err != nil {

@@ -50,6 +50,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	fs.SetOutput(stderr)
 	svcJSON := fs.String("services", "", "the ready line of demo-services (JSON)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serving time to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file once serving stops")
 	schemaUsage := fs.Bool("schema-usage", true, "gateway: count field usage (schema_usage.enabled)")
 	entityCache := fs.Bool("cache", false, "gateway: the entity cache on (cache.enabled)")
 	memoryLimit := fs.Int64("memory-limit", 0, "runtime.memory_limit_bytes (0: the config's default)")
@@ -105,6 +106,27 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if *memProfile != "" {
+		return writeHeapProfile(*memProfile)
+	}
+	return nil
+}
+
+// writeHeapProfile writes the heap profile to path: the allocations of the whole serving time
+// (alloc_space, alloc_objects) and what was live at the last collection (inuse_space), which ran
+// under load. No collection is forced: one now would show the idle heap instead.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
 	}
 	return nil
 }

@@ -22,6 +22,12 @@ const (
 	UpstreamTimeout     = "UPSTREAM_TIMEOUT"
 	UpstreamError       = "UPSTREAM_ERROR"
 	Internal            = "INTERNAL_SERVER_ERROR"
+	// ServerOverloaded: the request waited for a free slot (server.max_concurrent_operations) until its
+	// deadline passed, and did not run. HTTP 503 with Retry-After; safe to retry.
+	ServerOverloaded = "SERVER_OVERLOADED"
+	// RequestTimeout: the request's deadline (server.request_timeout) passed before its operation ran
+	// (in a slow middleware, or after a long wait at the admission gate). HTTP 504.
+	RequestTimeout = "REQUEST_TIMEOUT"
 	// RequestCanceled: the client gave up (closed the connection) before the answer was ready. Nobody
 	// reads it; it names the outcome in logs, metrics and traces, apart from upstream failures.
 	RequestCanceled = "REQUEST_CANCELED"
@@ -62,6 +68,10 @@ func HTTPStatus(code string) int {
 		return 429
 	case Internal:
 		return 500
+	case ServerOverloaded:
+		return 503
+	case RequestTimeout:
+		return 504
 	}
 	return 0
 }
