@@ -34,13 +34,13 @@ func spanName(method string) string {
 func (t *Telemetry) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id, r := requestid.Ensure(w, r)
+		id, ctx := requestid.EnsureContext(w, r) // r is copied once, below
 		req := &request{id: id, calls: calltrace.NewRecorder(start), cost: -1}
 		if r.Header.Get(TraceHeader) == "1" {
 			req.wantPlan, req.refused = true, !t.fanOutPlan
 		}
 
-		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx = t.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, spanName(r.Method), serverSpan, trace.WithTimestamp(start))
 		if span.IsRecording() { // attributes cost allocations: only for spans that are kept
 			span.SetAttributes(
