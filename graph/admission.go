@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/trellisgw/trellis/graph/errcode"
 )
@@ -30,10 +31,13 @@ var errOverloaded = errors.New("the gateway is overloaded: the request's deadlin
 
 // admit wraps next with an admission gate of limit requests at once (no gate when limit is below 1).
 // GET and POST requests pass it in arrival order; other methods (OPTIONS, refused ones) pass without
-// waiting, since next answers them without running anything. A request whose deadline passes while it
-// waits is answered 503 with SERVER_OVERLOADED and Retry-After, and counted as refused; one whose
-// client goes away while it waits is answered nothing.
-func admit(limit int, ins instruments, next http.Handler) http.Handler {
+// waiting, since next answers them without running anything. A request waits at most timeout
+// (server.request_timeout) from its arrival: one whose deadline passes while it waits is answered 503
+// with SERVER_OVERLOADED and Retry-After, and counted as refused; one whose client goes away while it
+// waits is answered nothing. One that waited reaches next with that deadline on its context, so that
+// its own (decodeRequest's, from when it got there) does not restart the clock; one that did not wait
+// reaches it untouched, as if there were no gate.
+func admit(limit int, timeout time.Duration, ins instruments, next http.Handler) http.Handler {
 	if limit < 1 {
 		return next
 	}
@@ -43,8 +47,9 @@ func admit(limit int, ins instruments, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx := r.Context()
 		if !g.tryAcquire() {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
 			ins.queue(ctx, 1)
 			err := g.acquire(ctx)
 			ins.queue(ctx, -1)
@@ -55,6 +60,7 @@ func admit(limit int, ins instruments, next http.Handler) http.Handler {
 				}
 				return
 			}
+			r = r.WithContext(ctx)
 		}
 		defer g.release()
 		next.ServeHTTP(w, r)

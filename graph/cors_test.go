@@ -141,3 +141,29 @@ func TestCORSConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A response from the GraphQL handler behind CORS varies by Origin (CORS's) and by Accept and
+// Authorization (the handler's): each adds its own, none replaces another's.
+func TestVaryKeepsEveryReason(t *testing.T) {
+	cfg := Config{CORS: CORSConfig{Enabled: true, AllowedOrigins: []string{"https://app.example.com"}}}
+	h := CORS(cfg, newTestHandler(t, cfg, Deps{}))
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Origin", "https://app.example.com")
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	got := map[string]bool{}
+	for _, v := range rec.Result().Header.Values("Vary") {
+		for part := range strings.SplitSeq(v, ",") {
+			got[strings.TrimSpace(part)] = true
+		}
+	}
+	for _, want := range []string{"Origin", "Accept", "Authorization"} {
+		if !got[want] {
+			t.Errorf("Vary %q lacks %s", rec.Result().Header.Values("Vary"), want)
+		}
+	}
+}

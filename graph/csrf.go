@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"mime"
 	"net/http"
 	"strings"
 
@@ -27,8 +26,8 @@ func csrfRefusal(cfg CSRFConfig, r *http.Request) *gqlerror.Error {
 		return nil
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err == nil && !simpleContentTypes[strings.ToLower(mt)] {
+		mt, err := mediaType(ct)
+		if err == nil && !simpleContentTypes[mt] {
 			return nil
 		}
 	}

@@ -125,16 +125,17 @@ func withoutSuggestions(fn core.RuleFunc) core.RuleFunc {
 }
 
 // handedOver is the executor's query cache: it returns the document the transport loaded for this
-// request (opState.query and doc, set before CreateOperationContext), and keeps nothing itself.
+// request (httpRequest.op's query and doc, set before CreateOperationContext), and keeps nothing
+// itself.
 type handedOver struct{}
 
 // Get implements graphql.Cache.
 func (handedOver) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
-	st, ok := ctx.Value(opStateKey{}).(*opState)
-	if !ok || st.doc == nil || st.query != query {
+	req := requestOf(ctx)
+	if req == nil || req.op.doc == nil || req.op.query != query {
 		return nil, false
 	}
-	return st.doc, true
+	return req.op.doc, true
 }
 
 // Add implements graphql.Cache: documents.load keeps what is worth keeping.

@@ -44,8 +44,9 @@ func TestDocumentsCacheSmallValidQueriesOnly(t *testing.T) {
 // operation, and only for its query text.
 func TestHandedOver(t *testing.T) {
 	doc := &ast.QueryDocument{}
-	st := &opState{}
-	ctx := withOpState(context.Background(), st)
+	req := &httpRequest{}
+	ctx := context.WithValue(context.Background(), httpRequestKey{}, req)
+	st := &req.op
 	if _, ok := (handedOver{}).Get(ctx, "{a}"); ok {
 		t.Fatal("a document before the transport loaded one")
 	}
@@ -57,6 +58,6 @@ func TestHandedOver(t *testing.T) {
 		t.Fatal("the document of another query text")
 	}
 	if _, ok := (handedOver{}).Get(context.Background(), "{a}"); ok {
-		t.Fatal("a document without an operation's state")
+		t.Fatal("a document without a request")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trellisgw/trellis/graph/graphiql"
 	"github.com/trellisgw/trellis/internal/bufpool"
+	"github.com/trellisgw/trellis/internal/opmemo"
 	"github.com/trellisgw/trellis/telemetry"
 	"github.com/trellisgw/trellis/telemetry/requestid"
 )
@@ -73,7 +74,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetParserTokenLimit(cfg.MaxTokens)
 	exec.SetDisableSuggestion(d.HideSuggestions)
 	exec.SetDefaultRulesFn(func() *rules.Rules { return validationRules(d.HideSuggestions) })
-	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled()})
+	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled(), introspectionAt: &opmemo.Memo[*ast.Position]{}})
 	if cfg.IntrospectionEnabled() {
 		exec.Use(extension.Introspection{})
 	}
@@ -88,7 +89,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
-	api = withDeadline(cfg.RequestTimeout, recoverGraphQL(log, admit(cfg.ConcurrencyLimit(), ins, decodeRequest(cfg, ins, api))))
+	api = recoverGraphQL(log, admit(cfg.ConcurrencyLimit(), cfg.RequestTimeout, ins, decodeRequest(cfg, ins, api)))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)
@@ -123,15 +124,6 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 // document_cache.size × 8 KiB × 15 (120 MiB at the default size) however its entries are chosen;
 // typical client operations are well under this length.
 const maxCachedQuery = 8 << 10
-
-// withDeadline bounds every request by timeout, so that no upstream call outlives it.
-func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
 
 // recoverHTTP answers 500 instead of dropping the connection when a handler outside the executor panics.
 func recoverHTTP(log *slog.Logger, next http.Handler) http.Handler {

@@ -16,7 +16,9 @@ import (
 	"github.com/trellisgw/trellis/graph/generated"
 )
 
-func TestWithDeadline(t *testing.T) {
+// decodeRequest bounds a request it accepts by server.request_timeout, and releases the context once
+// the request is served.
+func TestDecodeRequestDeadline(t *testing.T) {
 	const timeout = 7 * time.Second
 	tests := []struct {
 		name       string
@@ -30,7 +32,8 @@ func TestWithDeadline(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var inner context.Context
-			h := withDeadline(timeout, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			cfg := Config{RequestTimeout: timeout}.WithDefaults()
+			h := decodeRequest(cfg, instruments{}, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 				inner = r.Context()
 			}))
 			ctx := context.Background()
@@ -39,11 +42,15 @@ func TestWithDeadline(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.parent)
 				defer cancel()
 			}
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", nil)
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+			req.Header.Set("Content-Type", "application/json")
 			before := time.Now()
 			h.ServeHTTP(httptest.NewRecorder(), req)
 			after := time.Now()
 
+			if inner == nil {
+				t.Fatal("the request was refused")
+			}
 			dl, ok := inner.Deadline()
 			if !ok {
 				t.Fatal("the handler's context has no deadline")

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
+	"github.com/trellisgw/trellis/internal/opmemo"
 )
 
 // requestRules is the first operation-context mutator: it runs once the document is parsed and
@@ -20,6 +21,9 @@ import (
 // The shape limits (server.limits) are checked earlier, before validation: see checkLimits.
 type requestRules struct {
 	introspection bool
+	// introspectionAt keeps, per operation of a cached document, the position of its first __schema
+	// or __type field (nil: none), so that the document is walked once. Used when introspection is off.
+	introspectionAt *opmemo.Memo[*ast.Position]
 }
 
 // Interface guards.
@@ -34,20 +38,14 @@ func (requestRules) ExtensionName() string { return "TrellisRequestRules" }
 // Validate implements graphql.HandlerExtension.
 func (requestRules) Validate(graphql.ExecutableSchema) error { return nil }
 
-// opState is what the transport and requestRules tell each other about one operation.
+// opState is what the transport and requestRules tell each other about the operation running (in
+// httpRequest.op).
 type opState struct {
-	method      string
 	getMutation bool // set by requestRules: the operation is a mutation sent over GET
 	// query and doc hand the document the transport loaded from query to the executor's
 	// CreateOperationContext (handedOver); doc is nil until then.
 	query string
 	doc   *ast.QueryDocument
-}
-
-type opStateKey struct{}
-
-func withOpState(ctx context.Context, s *opState) context.Context {
-	return context.WithValue(ctx, opStateKey{}, s)
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
@@ -56,17 +54,20 @@ func (rr requestRules) MutateOperationContext(ctx context.Context, oc *graphql.O
 	if op == nil {
 		return nil
 	}
-	if st, ok := ctx.Value(opStateKey{}).(*opState); ok && st.method == http.MethodGet && op.Operation != ast.Query {
-		st.getMutation = true
+	if req := requestOf(ctx); req != nil && req.method == http.MethodGet && op.Operation != ast.Query {
+		req.op.getMutation = true
 		return atPosition(errcode.New(errcode.BadUserInput, "only queries may be sent with GET; send a "+string(op.Operation)+" with POST"), op.Position)
 	}
 	if rr.introspection {
 		return nil
 	}
-	w := walker{frags: oc.Doc.Fragments, memo: map[string]*shape{}}
-	if s := w.selectionSet(op.SelectionSet); s.introspection != nil {
+	pos := rr.introspectionAt.Get(op, func() *ast.Position {
+		w := walker{frags: oc.Doc.Fragments, memo: map[string]*shape{}}
+		return w.selectionSet(op.SelectionSet).introspection
+	})
+	if pos != nil {
 		return atPosition(errcode.New(errcode.ValidationFailed,
-			"introspection is disabled on this gateway (server.introspection); __typename is still available"), s.introspection)
+			"introspection is disabled on this gateway (server.introspection); __typename is still available"), pos)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -24,8 +25,20 @@ const (
 
 // negotiate picks the response media type from an Accept header: the acceptable one with the highest
 // q, application/graphql-response+json on a tie. No Accept header, or only wildcards, means
-// application/json (what legacy clients expect). It returns "" when neither is acceptable.
+// application/json (what legacy clients expect). It returns "" when neither is acceptable. The
+// values clients send most are answered without parsing.
 func negotiate(accept string) string {
+	switch accept {
+	case "", "*/*", mediaJSON:
+		return mediaJSON
+	case mediaGraphQLResponse, mediaGraphQLResponse + ", " + mediaJSON, mediaGraphQLResponse + ", " + mediaJSON + ";q=0.9":
+		return mediaGraphQLResponse
+	}
+	return parseAccept(accept)
+}
+
+// parseAccept is negotiate for any Accept header.
+func parseAccept(accept string) string {
 	if strings.TrimSpace(accept) == "" {
 		return mediaJSON
 	}
@@ -63,6 +76,19 @@ func negotiate(accept string) string {
 		}
 	}
 	return bestType
+}
+
+// mediaType is the media type of a Content-Type header, lower-case and without parameters, as
+// mime.ParseMediaType gives it; application/json, as clients send it, is answered without parsing.
+func mediaType(contentType string) (string, error) {
+	if contentType == mediaJSON {
+		return mediaJSON, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", fmt.Errorf("content type %q: %w", contentType, err)
+	}
+	return mt, nil
 }
 
 // requestStatus is the HTTP status of a response that failed before execution (no data): the code's

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"mime"
 	"testing"
 )
 
@@ -55,4 +56,19 @@ func BenchmarkAppendExtensions(b *testing.B) {
 			buf = appendJSON(buf[:0], m)
 		}
 	})
+}
+
+// The values negotiate and mediaType answer without parsing get what parsing gives them.
+func TestMediaFastPathsAgreeWithParsing(t *testing.T) {
+	for _, accept := range []string{"", "*/*", mediaJSON, mediaGraphQLResponse,
+		mediaGraphQLResponse + ", " + mediaJSON, mediaGraphQLResponse + ", " + mediaJSON + ";q=0.9"} {
+		if got, want := negotiate(accept), parseAccept(accept); got != want {
+			t.Errorf("negotiate(%q) = %q, parsing gives %q", accept, got, want)
+		}
+	}
+	got, err := mediaType(mediaJSON)
+	want, _, werr := mime.ParseMediaType(mediaJSON)
+	if got != want || err != nil || werr != nil {
+		t.Errorf("mediaType(%q) = %q, %v; parsing gives %q, %v", mediaJSON, got, err, want, werr)
+	}
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -35,16 +35,27 @@ type httpRequest struct {
 	method  string
 	ops     []operation
 	batched bool
+	// op is the state of the operation running: a batch's operations run one after another, each
+	// from a fresh opState.
+	op opState
 }
 
 type httpRequestKey struct{}
 
+// requestOf returns the request decodeRequest put in ctx, or nil.
+func requestOf(ctx context.Context) *httpRequest {
+	req, _ := ctx.Value(httpRequestKey{}).(*httpRequest)
+	return req
+}
+
 // decodeRequest checks and decodes a request to /graphql before anything else runs (the per-request
 // middleware included): the Accept header (406), the method (405), the CSRF rule (400), the
 // Content-Type of a POST (415), the body's size (413) and shape (400). Each refusal is a GraphQL
-// response with one BAD_USER_INPUT error and a fixed message.
+// response with one BAD_USER_INPUT error and a fixed message. A request it accepts goes on with
+// cfg.RequestTimeout as its deadline, counted from its arrival here: no upstream call outlives it.
 func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(cfg.RequestTimeout)
 		media := negotiate(r.Header.Get("Accept"))
 		if media == "" && r.Method != http.MethodOptions {
 			ins.refuse(r.Context(), "not_acceptable")
@@ -53,7 +64,7 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 			return
 		}
 		req := &httpRequest{media: media, method: r.Method}
-		w.Header().Set("Vary", "Accept")
+		w.Header().Add("Vary", "Accept") // added: CORS may have set Vary: Origin
 		switch r.Method {
 		case http.MethodGet, http.MethodPost:
 		case http.MethodOptions:
@@ -80,7 +91,7 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 			}
 			req.ops = []operation{op}
 		} else {
-			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
+			if mt, err := mediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
 				ins.refuse(r.Context(), "content_type")
 				writeError(w, media, http.StatusUnsupportedMediaType, badInput("the Content-Type of a POST request must be application/json"))
 				return
@@ -107,7 +118,10 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpRequestKey{}, req)))
+		// One derived request carries both the deadline and the decoded request.
+		ctx, cancel := context.WithDeadline(r.Context(), deadline)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, httpRequestKey{}, req)))
 	})
 }
 
@@ -131,8 +145,8 @@ type executeHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest)
-	if !ok {
+	req := requestOf(r.Context())
+	if req == nil {
 		writeError(w, mediaJSON, http.StatusInternalServerError, errcode.New(errcode.Internal, errInternal.Error()))
 		return
 	}
@@ -209,8 +223,8 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 		}
 		return &graphql.Response{Errors: gqlerror.List{badInput("the request has no query")}}, http.StatusBadRequest, false
 	}
-	st := &opState{method: req.method}
-	ctx = withOpState(ctx, st)
+	req.op = opState{}
+	st := &req.op
 	doc, errs := h.docs.load(ctx, params.Query)
 	if errs != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, nil), errs)
@@ -319,7 +333,7 @@ func internalError(ctx context.Context) *gqlerror.Error {
 // runs after the request was decoded, so the negotiated type is known; elsewhere it is application/json.
 func WriteRequestError(w http.ResponseWriter, r *http.Request, err *gqlerror.Error) {
 	media := mediaJSON
-	if req, ok := r.Context().Value(httpRequestKey{}).(*httpRequest); ok {
+	if req := requestOf(r.Context()); req != nil {
 		media = req.media
 	}
 	writeError(w, media, requestStatus(media, gqlerror.List{err}), err)

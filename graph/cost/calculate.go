@@ -54,8 +54,16 @@ type FieldCost struct {
 // its coerced variable values. breakdown asks for Result.Fields. It returns a GRAPHQL_VALIDATION_FAILED
 // error when a field breaks its requireOneSlicingArgument.
 func (m *Model) Calculate(op *ast.OperationDefinition, vars map[string]any, breakdown bool) (Result, *gqlerror.Error) {
+	res, _, err := m.calculate(op, vars, breakdown)
+	return res, err
+}
+
+// calculate is Calculate, and also reports whether the result depends on vars: false when pricing
+// read no variable (none decides a list size, an argument's weight or a @skip/@include), so that the
+// result holds for every request of the operation.
+func (m *Model) calculate(op *ast.OperationDefinition, vars map[string]any, breakdown bool) (res Result, varying bool, err *gqlerror.Error) {
 	if op == nil {
-		return Result{}, nil
+		return Result{}, false, nil
 	}
 	root := m.schema.Query
 	switch op.Operation {
@@ -65,19 +73,19 @@ func (m *Model) Calculate(op *ast.OperationDefinition, vars map[string]any, brea
 		root = m.schema.Subscription
 	}
 	if root == nil {
-		return Result{}, nil
+		return Result{}, false, nil
 	}
 	c := &calc{m: m, vars: vars, breakdown: breakdown}
 	total := capped(c.selection(op.SelectionSet, root, nil, 1, 1, ""))
 	if c.err != nil {
-		return Result{}, c.err
+		return Result{}, c.usedVars, c.err
 	}
 	if c.stopped {
 		// Far over the maximum (or too large to price): refused whatever the rest would add. One value
 		// for every such operation keeps the cost monotonic in the list sizes.
-		return Result{Cost: ceil(stopFactor*c.m.maxCost) + 1, Partial: true, Fields: c.fields}, nil
+		return Result{Cost: ceil(stopFactor*c.m.maxCost) + 1, Partial: true, Fields: c.fields}, c.usedVars, nil
 	}
-	return Result{Cost: ceil(total), Fields: c.fields}, nil
+	return Result{Cost: ceil(total), Fields: c.fields}, c.usedVars, nil
 }
 
 // capped bounds v to [0, maxReported], so that products of sizes never reach +Inf (and Inf × 0, NaN).
@@ -109,6 +117,8 @@ type calc struct {
 	stopped bool
 	fields  []FieldCost
 	err     *gqlerror.Error
+	// usedVars is set once a variable's value is read: the result is then the variables' own.
+	usedVars bool
 }
 
 // group is the fields of one response key, merged as the executor merges them.
@@ -211,6 +221,7 @@ func (c *calc) included(dirs ast.DirectiveList) bool {
 		}
 		v := a.Value.Raw == "true"
 		if a.Value.Kind == ast.Variable {
+			c.usedVars = true
 			b, _ := c.vars[a.Value.Raw].(bool)
 			v = b
 		}
@@ -355,6 +366,7 @@ func (c *calc) sliceSize(f *ast.Field, r *fieldRule) (float64, *gqlerror.Error) 
 func (c *calc) argument(f *ast.Field, name string) (any, bool) {
 	if a := f.Arguments.ForName(name); a != nil {
 		if a.Value.Kind == ast.Variable {
+			c.usedVars = true
 			if v, ok := c.vars[a.Value.Raw]; ok {
 				return v, true
 			}

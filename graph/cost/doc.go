@@ -24,9 +24,11 @@
 //
 // Extension prices each operation after validation and before any resolver runs
 // (graphql.OperationContextMutator): an operation over Config.MaxCost is refused with
-// COST_LIMIT_EXCEEDED, and nothing executes. While the operation runs, the same extension counts the
-// actual cost from what the resolvers returned: each field resolution adds its own weight and the type
-// weight of every object it returned. The children of a list are resolved, and so counted, once per
+// COST_LIMIT_EXCEEDED, and nothing executes. An operation whose price reads no variable (no variable
+// sizes a list, weighs an argument or decides a @skip/@include) is priced once per cached document
+// (internal/opmemo); one that does is priced per request. While the operation runs, the same
+// extension counts the actual cost from what the resolvers returned: each field resolution adds its
+// own weight and the type weight of every object it returned. The children of a list are resolved, and so counted, once per
 // element, so the actual cost equals the requested cost when every list is full and nothing is null,
 // and is lower otherwise. Counting in the field interceptor costs one map look-up and one atomic add
 // per field; walking the response instead would decode the JSON the executor has just encoded (the

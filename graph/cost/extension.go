@@ -16,6 +16,7 @@ import (
 
 	"github.com/trellisgw/trellis/graph/errcode"
 	"github.com/trellisgw/trellis/graph/ratelimit"
+	"github.com/trellisgw/trellis/internal/opmemo"
 )
 
 // BreakdownHeader is the request header that asks for the per-field breakdown in
@@ -32,6 +33,9 @@ type Extension struct {
 	limiter   *ratelimit.Limiter
 	breakdown bool
 	model     *Model
+	// prices keeps, per operation of a cached document, its requested cost when that needs no
+	// variable (most operations: variables rarely size a list), so that it is priced once.
+	prices opmemo.Memo[Result]
 
 	requested metric.Int64Histogram
 	actual    metric.Int64Histogram
@@ -72,7 +76,6 @@ func NewExtension(cfg Config, opts ...Option) *Extension {
 var (
 	_ graphql.HandlerExtension        = (*Extension)(nil)
 	_ graphql.OperationContextMutator = (*Extension)(nil)
-	_ graphql.OperationInterceptor    = (*Extension)(nil)
 	_ graphql.FieldInterceptor        = (*Extension)(nil)
 	_ graphql.ResponseInterceptor     = (*Extension)(nil)
 )
@@ -102,8 +105,6 @@ type opState struct {
 	refused     bool
 }
 
-type stateKey struct{}
-
 // MutateOperationContext implements graphql.OperationContextMutator: it runs after validation and
 // before any resolver, prices the operation, and refuses it (nothing executes) when it costs more
 // than the maximum or than the client's budget holds.
@@ -113,7 +114,7 @@ func (e *Extension) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	}
 	st := &opState{breakdown: e.breakdown && wantsBreakdown(oc.Headers.Get(BreakdownHeader))}
 	oc.Stats.SetExtension(extensionName, st)
-	res, gerr := e.model.Calculate(oc.Operation, oc.Variables, st.breakdown)
+	res, gerr := e.price(oc.Operation, oc.Variables, st.breakdown)
 	if gerr != nil {
 		st.refused = true
 		e.refused.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "slicing")))
@@ -165,13 +166,20 @@ func (e *Extension) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 
 func wantsBreakdown(v string) bool { return v == "1" || v == "true" }
 
-// InterceptOperation implements graphql.OperationInterceptor: it makes the operation's state
-// reachable from its fields.
-func (e *Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if st := stateOf(ctx); st != nil {
-		ctx = context.WithValue(ctx, stateKey{}, st)
+// price is the model's Calculate, from e.prices when op was priced before without variables. A
+// breakdown is computed afresh (it is asked for rarely, and its fields are not kept).
+func (e *Extension) price(op *ast.OperationDefinition, vars map[string]any, breakdown bool) (Result, *gqlerror.Error) {
+	if breakdown {
+		return e.model.Calculate(op, vars, true)
 	}
-	return next(ctx)
+	if res, ok := e.prices.Load(op); ok {
+		return res, nil
+	}
+	res, varying, gerr := e.model.calculate(op, vars, false)
+	if gerr == nil && !varying {
+		e.prices.Store(op, res)
+	}
+	return res, gerr
 }
 
 // InterceptField implements graphql.FieldInterceptor: each resolution adds its field's own weight
@@ -186,7 +194,7 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 // returned res and err: it adds the field's own
 // weight and the type weight of every object in res to the operation's actual cost.
 func (e *Extension) countField(ctx context.Context, res any, err error) {
-	st, _ := ctx.Value(stateKey{}).(*opState)
+	st := stateOf(ctx)
 	fc := graphql.GetFieldContext(ctx)
 	if st == nil || fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
 		return

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -127,9 +126,6 @@ func (e *Engine) Execute(ctx context.Context, oc *graphql.OperationContext) *gra
 	r.execute()
 	data := r.write()
 	r.observe()
-	p.sizeHint.Store(int64(len(data)))
+	r.record(len(data))
 	return &graphql.Response{Data: data}
 }
-
-// sizeHint is kept per plan: the last response's size, so the next buffer is allocated once.
-type sizeHint = atomic.Int64

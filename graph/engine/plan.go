@@ -19,8 +19,10 @@ type plan struct {
 	introspection bool
 	// checks are the Guard's checks per field (indexed by fieldPlan.id; nil without a Guard).
 	checks []*Check
-	// sizeHint is the size of the last response of this plan.
-	sizeHint sizeHint
+	// slots is the number of composite fields (fieldPlan.slot).
+	slots int
+	// hints are the sizes the plan's previous execution needed (hint.go).
+	hints hints
 }
 
 // selectionPlan is a composite field's selection, per concrete type of its results.
@@ -56,6 +58,7 @@ type fieldPlan struct {
 	field    *ast.Field // the first field merged under key: arguments and location
 	bind     *Field
 	sub      *selectionPlan // composite fields
+	slot     int            // composite fields: the index of their Results in a run
 	typ      *ast.Type
 	loc      ast.Position
 	depth    int    // fields on the response path, this one included
@@ -94,6 +97,13 @@ func makePlan(schema *ast.Schema, types map[string]*Type, doc *ast.QueryDocument
 		return nil, err
 	}
 	pl.p.root = root
+	for _, f := range pl.p.fields {
+		if f.composite() {
+			f.slot = pl.p.slots
+			pl.p.slots++
+		}
+	}
+	pl.p.hints = newHints(pl.p)
 	return pl.p, nil
 }
 

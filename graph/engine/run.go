@@ -17,9 +17,10 @@ type run struct {
 	oc     *graphql.OperationContext
 	runner LevelRunner
 
-	objs    [][]any // per objectPlan: the objects at its position, in response order
-	nodes   []node  // per composite fieldPlan: its values, per object of its parent position
-	denied  []error // per fieldPlan: refused for the whole operation (Check.Operation)
+	objs    [][]any   // per objectPlan: the objects at its position, in response order
+	results []Results // per composite fieldPlan (by slot): its values (a group's, its first field's)
+	nodes   []node    // per composite fieldPlan: its values, per object of its parent position
+	denied  []error   // per fieldPlan: refused for the whole operation (Check.Operation)
 	args    []map[string]any
 	argErr  []error
 	refused []int // per fieldPlan: objects on which Check.Parent refused it
@@ -34,8 +35,13 @@ type node struct {
 func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContext, runner LevelRunner) *run {
 	r := &run{
 		ctx: ctx, e: e, p: p, oc: oc, runner: runner,
-		objs:  make([][]any, len(p.objects)),
-		nodes: make([]node, len(p.fields)),
+		objs:    make([][]any, len(p.objects)),
+		results: make([]Results, p.slots),
+		nodes:   make([]node, len(p.fields)),
+	}
+	r.carve()
+	for i := range r.results {
+		r.results[i].leaf.ctx = ctx
 	}
 	for _, f := range p.fields {
 		if p.checks != nil {
@@ -81,7 +87,7 @@ func (r *run) argsOf(f *fieldPlan) map[string]any {
 // everything below it; a query's all at once.
 func (r *run) execute() {
 	root := r.p.root
-	r.objs[root.id] = []any{r.e.bind.Root}
+	r.objs[root.id] = append(r.objs[root.id], r.e.bind.Root)
 	if r.p.op.Operation != ast.Mutation {
 		r.levels(r.expand(nil, []*objectPlan{root}))
 		return
@@ -128,7 +134,7 @@ func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
 				calls[f.depth] = append(calls[f.depth], f)
 				continue
 			}
-			res := &Results{}
+			res := &r.results[f.slot]
 			var check func(context.Context, any) error
 			if r.p.checks != nil && r.p.checks[f.id] != nil {
 				check = r.p.checks[f.id].Parent
@@ -166,7 +172,7 @@ func (r *run) countRefused(f *fieldPlan) {
 type group struct {
 	fields  []*fieldPlan
 	parents []any
-	res     Results
+	res     *Results // the first field's
 	// denied holds, per field of fields, Check.Parent's refusal per parent (nil: no check, or none refused
 	// the field's parents in order).
 	denied [][]error
@@ -188,7 +194,7 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 		}
 		g := byKey[k]
 		if g == nil {
-			g = &group{}
+			g = &group{res: &r.results[f.slot]}
 			byKey[k] = g
 			groups = append(groups, g)
 		}
@@ -239,7 +245,7 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 				starts[i] = g.res.starts[off]
 				off++
 			}
-			r.nodes[f.id] = node{res: &g.res, starts: starts}
+			r.nodes[f.id] = node{res: g.res, starts: starts}
 			if r.p.checks != nil && r.p.checks[f.id] != nil && r.p.checks[f.id].Result != nil {
 				r.checkResults(f, r.p.checks[f.id].Result)
 			}
@@ -264,7 +270,7 @@ func (r *run) call(ctx context.Context, g *group) {
 				err = graphql.Recover(ctx, p)
 			}
 		}()
-		err = f.bind.Resolve(ctx, r.argsOf(f), g.parents, &g.res)
+		err = f.bind.Resolve(ctx, r.argsOf(f), g.parents, g.res)
 	}()
 	if err != nil {
 		// The resolver failed as a whole: parents it gave no value get the error.

@@ -1,13 +1,12 @@
 package usage
 
 import (
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"weak"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trellisgw/trellis/internal/opmemo"
 )
 
 // Deprecation is one deprecated schema element an operation uses.
@@ -29,26 +28,15 @@ type opInfo struct {
 	deprecated []Deprecation
 }
 
-// infos caches each operation's opInfo with its document: keyed by a weak pointer to the
-// *ast.OperationDefinition, which the document cache shares between requests, and dropped when the
-// document is collected. A document that is not cached is parsed per request, and its coordinates
-// with it.
+// infos caches each operation's opInfo with its document (package opmemo): once per cached document,
+// dropped when the document is collected.
 type infos struct {
 	schema *ast.Schema
-	m      sync.Map // weak.Pointer[ast.OperationDefinition] -> *opInfo
+	memo   opmemo.Memo[*opInfo]
 }
 
 func (c *infos) get(doc *ast.QueryDocument, op *ast.OperationDefinition) *opInfo {
-	key := weak.Make(op)
-	if v, ok := c.m.Load(key); ok {
-		return v.(*opInfo)
-	}
-	info := collect(c.schema, doc, op)
-	if v, loaded := c.m.LoadOrStore(key, info); loaded {
-		return v.(*opInfo)
-	}
-	runtime.AddCleanup(op, func(k weak.Pointer[ast.OperationDefinition]) { c.m.Delete(k) }, key)
-	return info
+	return c.memo.Get(op, func() *opInfo { return collect(c.schema, doc, op) })
 }
 
 // collect walks op (with the fragments of doc it spreads) and returns what it uses.

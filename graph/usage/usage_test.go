@@ -379,13 +379,8 @@ func TestInfosDropWithTheDocument(t *testing.T) {
 		doc := query(t, `{ user(id: "1") { id } }`)
 		c.get(doc, doc.Operations[0])
 	}()
-	size := func() int {
-		n := 0
-		c.m.Range(func(any, any) bool { n++; return true })
-		return n
-	}
 	deadline := time.Now().Add(5 * time.Second)
-	for size() != 0 {
+	for c.memo.Len() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the entry outlived its document")
 		}

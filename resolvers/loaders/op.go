@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -29,9 +30,14 @@ type Op struct {
 
 // round is one send of every kind's queued keys.
 type round struct {
-	sends   []func(context.Context)
+	sends   []sender // the memos with keys queued in the round
 	waiters int
 	done    chan struct{}
+}
+
+// sender is a kind's memo of one operation, sending the keys it queued for the round being sent.
+type sender interface {
+	send(ctx context.Context)
 }
 
 type opKey struct{}
@@ -111,10 +117,10 @@ func (op *Op) send(r *round) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s(op.ctx)
+			s.send(op.ctx)
 		}()
 	}
-	r.sends[0](op.ctx)
+	r.sends[0].send(op.ctx)
 	wg.Wait()
 	op.mu.Lock()
 	op.running += r.waiters
@@ -139,8 +145,14 @@ func newKind[V any](s *Set, name string, f fetchFunc[V]) *kind[V] {
 	return k
 }
 
+// memo is one operation's look-ups of one kind.
 type memo[V any] struct {
+	k    *kind[V]
+	op   *Op
 	futs map[string]*future[V]
+	// slab holds the futures made last (futs points into it): a full slab is replaced by a new one,
+	// never grown, since futures must not move.
+	slab []future[V]
 	// queued are the keys of the open round, in order.
 	queued []string
 	qfuts  []*future[V]
@@ -173,7 +185,7 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 	m, _ := op.memo[k.idx].(*memo[V])
 	if m == nil {
-		m = &memo[V]{futs: make(map[string]*future[V], n)}
+		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], n)}
 		op.memo[k.idx] = m
 	}
 	return m
@@ -184,20 +196,43 @@ func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	m := k.memoLocked(op, len(keys))
 	futs := make([]*future[V], len(keys))
+	missing := 0
 	for i, key := range keys {
-		f := m.futs[key]
+		if futs[i] = m.futs[key]; futs[i] == nil {
+			missing++
+		}
+	}
+	if missing == 0 {
+		return futs
+	}
+	if len(m.queued) == 0 {
+		op.open.sends = append(op.open.sends, m)
+	}
+	m.queued, m.qfuts = slices.Grow(m.queued, missing), slices.Grow(m.qfuts, missing)
+	for i, key := range keys {
+		if futs[i] != nil {
+			continue
+		}
+		f := m.futs[key] // a key repeated in keys
 		if f == nil {
-			f = &future[V]{round: op.open}
+			f = m.newFutureLocked(op.open, missing)
 			m.futs[key] = f
-			if len(m.queued) == 0 {
-				op.open.sends = append(op.open.sends, func(ctx context.Context) { k.send(ctx, op, m) })
-			}
 			m.queued = append(m.queued, key)
 			m.qfuts = append(m.qfuts, f)
 		}
 		futs[i] = f
 	}
 	return futs
+}
+
+// newFutureLocked returns a new future sent by round r, from the slab (replaced, when full, by one
+// of want futures: the calling look-up's new keys); op.mu is held.
+func (m *memo[V]) newFutureLocked(r *round, want int) *future[V] {
+	if len(m.slab) == cap(m.slab) {
+		m.slab = make([]future[V], 0, want)
+	}
+	m.slab = append(m.slab, future[V]{round: r})
+	return &m.slab[len(m.slab)-1]
 }
 
 // awaitLocked waits for each round futs are in, one at a time: registered as a waiter of a round, the
@@ -263,7 +298,7 @@ func (k *kind[V]) loadDirect(ctx context.Context, op *Op, m *memo[V], keys []str
 	for i, key := range keys {
 		f := m.futs[key]
 		if f == nil {
-			f = &future[V]{round: own}
+			f = m.newFutureLocked(own, len(keys)-i)
 			m.futs[key] = f
 			mine = append(mine, key)
 			mineFuts = append(mineFuts, f)
@@ -304,12 +339,12 @@ func select1(ch chan struct{}) bool {
 }
 
 // send fetches the keys m queued for the round being sent (taken under op.mu).
-func (k *kind[V]) send(ctx context.Context, op *Op, m *memo[V]) {
-	op.mu.Lock()
+func (m *memo[V]) send(ctx context.Context) {
+	m.op.mu.Lock()
 	keys, futs := m.queued, m.qfuts
 	m.queued, m.qfuts = nil, nil
-	op.mu.Unlock()
-	vals, err := k.call(ctx, keys)
+	m.op.mu.Unlock()
+	vals, err := m.k.call(ctx, keys)
 	for i, f := range futs {
 		if err != nil {
 			f.err = err

@@ -209,10 +209,12 @@ func intercept(name string, guard *resilience.Guard, obs *observe.Instruments) g
 		return guard.Do(ctx, method, guard.Idempotent(method, isRead(method)), func(actx context.Context, a resilience.Attempt) (string, error) {
 			h := &attempt{avoid: a.Avoid, parent: ctx}
 			actx, at := obs.Start(withAttempt(actx, h), name, method, a.N, "")
-			md, _ := metadata.FromOutgoingContext(actx)
-			md = md.Copy()
-			observe.Inject(actx, metadataCarrier(md))
-			err := invoker(metadata.NewOutgoingContext(actx, md), method, req, reply, cc, opts...)
+			carrier := &outgoingCarrier{ctx: actx}
+			observe.Inject(actx, carrier)
+			if carrier.md != nil {
+				actx = metadata.NewOutgoingContext(actx, carrier.md)
+			}
+			err := invoker(actx, method, req, reply, cc, opts...)
 			addr := h.instance()
 			at.SetInstance(addr)
 			at.SetStatus(int(status.Code(err)), true)
@@ -227,24 +229,47 @@ func intercept(name string, guard *resilience.Guard, obs *observe.Instruments) g
 	}
 }
 
-// metadataCarrier adapts outgoing gRPC metadata to propagation.TextMapCarrier.
-type metadataCarrier metadata.MD
+// outgoingCarrier adapts ctx's outgoing gRPC metadata to propagation.TextMapCarrier. The metadata
+// is copied on the first Set only: a propagator that writes nothing (no trace context, no baggage)
+// costs no copy and no new context.
+type outgoingCarrier struct {
+	ctx context.Context
+	md  metadata.MD // ctx's outgoing metadata and what was set since; nil until the first Set
+}
 
 // Get implements propagation.TextMapCarrier.
-func (m metadataCarrier) Get(key string) string {
-	if v := metadata.MD(m).Get(key); len(v) > 0 {
+func (c *outgoingCarrier) Get(key string) string {
+	var v []string
+	if c.md != nil {
+		v = c.md.Get(key)
+	} else {
+		v = metadata.ValueFromOutgoingContext(c.ctx, key)
+	}
+	if len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
 // Set implements propagation.TextMapCarrier.
-func (m metadataCarrier) Set(key, value string) { metadata.MD(m).Set(key, value) }
+func (c *outgoingCarrier) Set(key, value string) {
+	if c.md == nil {
+		c.md, _ = metadata.FromOutgoingContext(c.ctx) // a copy
+		if c.md == nil {
+			c.md = metadata.MD{}
+		}
+	}
+	c.md.Set(key, value)
+}
 
 // Keys implements propagation.TextMapCarrier.
-func (m metadataCarrier) Keys() []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
+func (c *outgoingCarrier) Keys() []string {
+	md := c.md
+	if md == nil {
+		md, _ = metadata.FromOutgoingContext(c.ctx)
+	}
+	out := make([]string, 0, len(md))
+	for k := range md {
 		out = append(out, k)
 	}
 	return out

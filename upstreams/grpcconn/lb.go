@@ -74,11 +74,13 @@ func (pb *pickerBuilder) Build(info base.PickerBuildInfo) grpcbalancer.Picker {
 		pb.pool.CompareAndSwap(nil, p)
 		pool = pb.pool.Load()
 	}
-	ready := make(map[string]grpcbalancer.SubConn, len(info.ReadySCs))
-	addrs := make([]string, 0, len(info.ReadySCs))
+	ready := make(map[string]readySubConn, len(info.ReadySCs))
+	addrs := make([]string, len(info.ReadySCs))
+	i := 0
 	for sc, sci := range info.ReadySCs {
-		ready[sci.Address.Addr] = sc
-		addrs = append(addrs, sci.Address.Addr)
+		addrs[i] = sci.Address.Addr
+		ready[addrs[i]] = readySubConn{sc: sc, addr: &addrs[i]}
+		i++
 	}
 	pool.Ensure(addrs)
 	// Readiness (connected and, with health checking, SERVING) is the gRPC instances' health.
@@ -92,12 +94,20 @@ func (pb *pickerBuilder) Build(info base.PickerBuildInfo) grpcbalancer.Picker {
 	return &picker{pool: pool, ready: ready, any: addrs}
 }
 
-// picker picks through the Pool; it never blocks and does no I/O.
+// picker picks through the Pool; it never blocks, does no I/O and allocates nothing but the Done
+// callback (which carries the pick's start for the latency score).
 type picker struct {
 	pool  *balancer.Pool
-	ready map[string]grpcbalancer.SubConn
+	ready map[string]readySubConn
 	any   []string // ready addresses, for the rare pick of an instance that is not ready
 	next  atomic.Uint32
+}
+
+// readySubConn is a ready sub-connection and its address, kept where the attempt can point at it
+// without a copy per pick.
+type readySubConn struct {
+	sc   grpcbalancer.SubConn
+	addr *string // an element of picker.any
 }
 
 // Pick implements balancer.Picker.
@@ -111,21 +121,20 @@ func (p *picker) Pick(info grpcbalancer.PickInfo) (grpcbalancer.PickResult, erro
 	if err != nil {
 		return grpcbalancer.PickResult{}, grpcbalancer.ErrNoSubConnAvailable
 	}
-	addr := pk.Instance.Addr()
-	sc, ok := p.ready[addr]
+	r, ok := p.ready[pk.Instance.Addr()]
 	if !ok {
 		// Panic mode may choose an instance that is not connected: send to a ready one instead.
 		pk.Done(balancer.Ignore)
-		addr = p.any[int(p.next.Add(1))%len(p.any)]
+		r = p.ready[p.any[int(p.next.Add(1))%len(p.any)]]
 		if h != nil {
-			h.picked.Store(&addr)
+			h.picked.Store(r.addr)
 		}
-		return grpcbalancer.PickResult{SubConn: p.ready[addr]}, nil
+		return grpcbalancer.PickResult{SubConn: r.sc}, nil
 	}
 	if h != nil {
-		h.picked.Store(&addr)
+		h.picked.Store(r.addr)
 	}
-	return grpcbalancer.PickResult{SubConn: sc, Done: func(di grpcbalancer.DoneInfo) {
+	return grpcbalancer.PickResult{SubConn: r.sc, Done: func(di grpcbalancer.DoneInfo) {
 		pk.Done(outcome(h, info.Ctx, di.Err))
 	}}, nil
 }

@@ -111,3 +111,49 @@ func TestAttemptsAcrossInstances(t *testing.T) {
 		t.Errorf("recorded %d calls with %d failures; want failures, each followed by one retry", len(rec.Calls()), failures)
 	}
 }
+
+// TestMetadataWithTraceContext: the caller's outgoing metadata reaches the instance with the trace
+// context added to it, and unchanged when the propagator writes nothing.
+func TestMetadataWithTraceContext(t *testing.T) {
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+
+	seen := make(chan metadata.MD, 2)
+	addr := startInventory(t, func(ctx context.Context, _ *inventoryv1.GetStockRequest) (*inventoryv1.GetStockResponse, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		seen <- md
+		return &inventoryv1.GetStockResponse{}, nil
+	})
+	client := inventoryv1.NewInventoryServiceClient(dial(t, addr, 5*time.Second))
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	traced := trace.ContextWithSpanContext(context.Background(),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		traced bool
+	}{{"traced", traced, true}, {"no trace context", context.Background(), false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := metadata.AppendToOutgoingContext(tt.ctx, "x-caller", "a")
+			if _, err := client.GetStock(ctx, &inventoryv1.GetStockRequest{Upcs: []string{"p1"}}); err != nil {
+				t.Fatal(err)
+			}
+			md := <-seen
+			if got := md.Get("x-caller"); len(got) != 1 || got[0] != "a" {
+				t.Errorf("x-caller = %q, want [a]", got)
+			}
+			tp := md.Get("traceparent")
+			if tt.traced && (len(tp) != 1 || tp[0][3:35] != tid.String()) {
+				t.Errorf("traceparent = %q, want one of trace %s", tp, tid)
+			}
+			if !tt.traced && len(tp) != 0 {
+				t.Errorf("traceparent = %q, want none", tp)
+			}
+			if got, _ := metadata.FromOutgoingContext(ctx); len(got.Get("traceparent")) != 0 {
+				t.Error("the caller's own metadata was changed")
+			}
+		})
+	}
+}

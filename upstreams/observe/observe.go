@@ -35,15 +35,29 @@ type Instruments struct {
 	rejected  metric.Int64Counter
 	reg       metric.Registration
 
+	// clientSpan is the options of every attempt's span, made once: a variadic slice passed to an
+	// interface method is allocated at each call otherwise.
+	clientSpan []trace.SpanStartOption
+
 	mu      sync.Mutex // guards watched
 	watched []watched
 
-	// attrs caches the attribute set of each (upstream, instance, route, code) seen: building one is
-	// a sort and several allocations, paid per attempt otherwise. Bounded by instances × routes × codes.
-	attrs sync.Map // attemptKey → metric.MeasurementOption
+	// attrs caches the metric options of each (upstream, instance, route, code) seen: building the
+	// attribute set is a sort and several allocations, paid per attempt otherwise. Bounded by
+	// instances × routes × codes. A map under a lock rather than a sync.Map: its struct key is looked
+	// up without being boxed into an interface.
+	attrsMu sync.RWMutex
+	attrs   map[attemptKey]attemptOptions
 }
 
 type attemptKey struct{ upstream, instance, route, code string }
+
+// attemptOptions are the metric options of one attemptKey, as the variadic slices the instruments
+// take, so that recording an attempt allocates none.
+type attemptOptions struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
 
 // watched is one upstream whose pools and breaker the gauges read.
 type watched struct {
@@ -55,7 +69,8 @@ type watched struct {
 // New creates the instruments from the global meter and tracer providers.
 func New() (*Instruments, error) {
 	m := otel.Meter(scope)
-	in := &Instruments{tracer: otel.Tracer(scope)}
+	in := &Instruments{tracer: otel.Tracer(scope), clientSpan: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
+		attrs: map[attemptKey]attemptOptions{}}
 	var errs [8]error
 	in.requests, errs[0] = m.Int64Counter("trellis.upstream.requests",
 		metric.WithDescription("Upstream attempts, by upstream, instance, route and code (OK or the failure code)."))
@@ -150,14 +165,18 @@ type Attempt struct {
 }
 
 // Start opens the span of attempt n of route on upstream and returns the context carrying it (to
-// inject with Inject). instance may be "" and set later with SetInstance.
+// inject with Inject). instance may be "" and set later with SetInstance. The span's attributes are
+// set only when it is recorded: building them is most of an attempt's instrumentation otherwise.
 func (in *Instruments) Start(ctx context.Context, upstream, route string, n int, instance string) (context.Context, *Attempt) {
-	ctx, span := in.tracer.Start(ctx, route, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-		attribute.String("trellis.upstream", upstream),
-		attribute.String("trellis.route", route),
-		attribute.Int("trellis.attempt", n),
-		attribute.Int("trellis.batch_size", calltrace.BatchSize(ctx)),
-	))
+	ctx, span := in.tracer.Start(ctx, route, in.clientSpan...)
+	if span.IsRecording() {
+		span.SetAttributes(
+			attribute.String("trellis.upstream", upstream),
+			attribute.String("trellis.route", route),
+			attribute.Int("trellis.attempt", n),
+			attribute.Int("trellis.batch_size", calltrace.BatchSize(ctx)),
+		)
+	}
 	a := &Attempt{in: in, ctx: ctx, span: span, upstream: upstream, route: route, n: n, start: time.Now()}
 	a.SetInstance(instance)
 	return ctx, a
@@ -169,6 +188,9 @@ func (a *Attempt) SetInstance(addr string) {
 		return
 	}
 	a.instance = addr
+	if !a.span.IsRecording() {
+		return
+	}
 	if host, port, err := net.SplitHostPort(addr); err == nil {
 		a.span.SetAttributes(attribute.String("server.address", host))
 		if p, err := strconv.Atoi(port); err == nil {
@@ -180,6 +202,9 @@ func (a *Attempt) SetInstance(addr string) {
 // SetStatus records the response status on the span: an HTTP status code, or a gRPC status code
 // when grpc is true.
 func (a *Attempt) SetStatus(code int, grpc bool) {
+	if !a.span.IsRecording() {
+		return
+	}
 	if grpc {
 		a.span.SetAttributes(attribute.Int("rpc.grpc.status_code", code))
 		return
@@ -199,27 +224,34 @@ func (a *Attempt) End(err error) {
 	case code == "":
 		label = string(upstreamerr.Failed)
 	}
-	if err != nil {
+	if err != nil && a.span.IsRecording() {
 		a.span.SetStatus(codes.Error, label)
 		a.span.SetAttributes(attribute.String("error.type", label))
 	}
 	a.span.End()
-	attrs := a.in.attemptAttrs(attemptKey{a.upstream, a.instance, a.route, label})
-	a.in.requests.Add(a.ctx, 1, attrs)
-	a.in.duration.Record(a.ctx, d.Seconds(), attrs)
+	o := a.in.attemptOptions(attemptKey{a.upstream, a.instance, a.route, label})
+	a.in.requests.Add(a.ctx, 1, o.add...)
+	a.in.duration.Record(a.ctx, d.Seconds(), o.record...)
 	calltrace.Record(a.ctx, calltrace.Call{
 		Upstream: a.upstream, Instance: a.instance, Route: a.route, BatchSize: calltrace.BatchSize(a.ctx),
 		Attempt: a.n, Start: a.start, Duration: d, Code: string(code),
 	})
 }
 
-func (in *Instruments) attemptAttrs(k attemptKey) metric.MeasurementOption {
-	if v, ok := in.attrs.Load(k); ok {
-		return v.(metric.MeasurementOption)
+// attemptOptions returns k's metric options, made on k's first attempt.
+func (in *Instruments) attemptOptions(k attemptKey) attemptOptions {
+	in.attrsMu.RLock()
+	o, ok := in.attrs[k]
+	in.attrsMu.RUnlock()
+	if ok {
+		return o
 	}
-	o := metric.WithAttributes(attribute.String("upstream", k.upstream), attribute.String("instance", k.instance),
+	set := metric.WithAttributes(attribute.String("upstream", k.upstream), attribute.String("instance", k.instance),
 		attribute.String("route", k.route), attribute.String("code", k.code))
-	in.attrs.Store(k, o)
+	o = attemptOptions{add: []metric.AddOption{set}, record: []metric.RecordOption{set}}
+	in.attrsMu.Lock()
+	in.attrs[k] = o
+	in.attrsMu.Unlock()
 	return o
 }
 

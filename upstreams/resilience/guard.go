@@ -153,8 +153,8 @@ func (g *Guard) Do(ctx context.Context, route string, idempotent bool, fn Attemp
 		if err == nil || !idempotent || n >= g.cfg.Retry.Attempts || ctx.Err() != nil {
 			return err
 		}
-		var ue *upstreamerr.Error
-		if !errors.As(err, &ue) || (ue.Code != upstreamerr.Unavailable && ue.Code != upstreamerr.Timeout) ||
+		ue, ok := errors.AsType[*upstreamerr.Error](err)
+		if !ok || (ue.Code != upstreamerr.Unavailable && ue.Code != upstreamerr.Timeout) ||
 			errors.Is(err, ErrBreakerOpen) || errors.Is(err, ErrOverloaded) {
 			return err
 		}

@@ -34,9 +34,14 @@ import (
 	"github.com/trellisgw/trellis/upstreams/upstreamerr"
 )
 
-// Transport owns the pooled HTTP client shared by all REST upstreams. Safe for concurrent use.
+// Transport owns the pooled HTTP transport shared by all REST upstreams. Safe for concurrent use.
+//
+// Requests go to the transport's RoundTrip directly, without an http.Client around it: the client
+// would add nothing here (no cookies, no client timeout: each call's context bounds it) but a
+// redirect loop, an error wrapper and a copy of the request; and a redirect is never followed: an
+// upstream's 3xx fails the call (UPSTREAM_ERROR) instead of sending it to another route or host.
 type Transport struct {
-	http     *http.Client
+	rt       *http.Transport
 	maxBytes int64
 }
 
@@ -54,17 +59,11 @@ func NewTransport(cfg Config) *Transport {
 		ResponseHeaderTimeout: 0, // each call's context deadline bounds it
 		ForceAttemptHTTP2:     false,
 	}
-	client := &http.Client{
-		Transport: tr,
-		// Never follow redirects: an upstream's 3xx fails the call (UPSTREAM_ERROR) instead of sending
-		// it to another route or host.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return &Transport{http: client, maxBytes: cfg.MaxResponseBytes}
+	return &Transport{rt: tr, maxBytes: cfg.MaxResponseBytes}
 }
 
 // Close closes idle connections. Calls in flight are not interrupted.
-func (t *Transport) Close() { t.http.CloseIdleConnections() }
+func (t *Transport) Close() { t.rt.CloseIdleConnections() }
 
 // Path joins literal route segments and escapes each one, so that an id such as "../admin" or "1?x=2"
 // stays one literal segment: Path("users", id) is "/users/..%2Fadmin". The dot segments "." and ".."
@@ -149,15 +148,11 @@ func outcome(ctx context.Context, err error) balancer.Outcome {
 // success that decodes nothing.
 func (c *Client) attempt(ctx context.Context, addr, method, op, path string, query url.Values, body []byte, cond http.Header, out any) (int, error) {
 	host := (*c.targets.Load())[addr]
-	target := c.scheme + "://" + addr + c.prefix + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.target(addr, path, query), rd)
 	if err != nil {
 		return 0, c.fail(op, upstreamerr.Failed, fmt.Errorf("build request: %w", err))
 	}
@@ -176,9 +171,9 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 		req.Header[name] = v
 	}
 	observe.Inject(ctx, propagation.HeaderCarrier(req.Header))
-	resp, err := c.t.http.Do(req)
+	resp, err := c.t.rt.RoundTrip(req)
 	if err != nil {
-		return 0, c.fail(op, upstreamerr.Classify(ctx, err), err)
+		return 0, c.fail(op, upstreamerr.Classify(ctx, err), fmt.Errorf("%s %s: %w", method, addr, err))
 	}
 	defer resp.Body.Close()
 	lr := &io.LimitedReader{R: resp.Body, N: c.t.maxBytes + 1}

@@ -284,6 +284,14 @@ func TestTransportErrors(t *testing.T) {
 					t.Errorf("Error() = %q, want it to contain %q", e.Error(), want)
 				}
 			}
+			if tt.handler == nil {
+				// No answer at all: the cause names the method and the instance, not the whole URL
+				// (whose query holds the batch's keys).
+				u, _ := url.Parse(base)
+				if want := "GET " + u.Host + ": "; e.Err == nil || !strings.HasPrefix(e.Err.Error(), want) {
+					t.Errorf("cause %q, want it to begin with %q", e.Err, want)
+				}
+			}
 		})
 	}
 }

@@ -166,7 +166,7 @@ func (c *Client) probe(ctx context.Context, addr, path string) error {
 	if h := (*c.targets.Load())[addr]; h != "" {
 		req.Host = h
 	}
-	resp, err := c.t.http.Do(req)
+	resp, err := c.t.rt.RoundTrip(req)
 	if err != nil {
 		return err
 	}

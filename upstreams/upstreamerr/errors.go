@@ -78,10 +78,11 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// CodeOf returns the Code of the first *Error in err's chain, or "" when there is none.
+// CodeOf returns the Code of the first *Error in err's chain, or "" when there is none. It does not
+// allocate (errors.As would move its target to the heap on every call, a nil err included): every
+// attempt's end asks it.
 func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
 	return ""
@@ -99,8 +100,7 @@ func Classify(ctx context.Context, err error) Code {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
 		return Unavailable
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		return Timeout
 	}
 	return Unavailable

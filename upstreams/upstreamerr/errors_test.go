@@ -69,6 +69,17 @@ func TestCodeOf(t *testing.T) {
 	}
 }
 
+// TestCodeOfAllocs pins that CodeOf allocates nothing, for a success (nil) as for a wrapped failure:
+// every upstream attempt's end asks it.
+func TestCodeOfAllocs(t *testing.T) {
+	wrapped := fmt.Errorf("load user: %w", &upstreamerr.Error{Code: upstreamerr.NotFound})
+	for _, err := range []error{nil, wrapped} {
+		if n := testing.AllocsPerRun(100, func() { _ = upstreamerr.CodeOf(err) }); n != 0 {
+			t.Errorf("CodeOf(%v) allocates %v times, want 0", err, n)
+		}
+	}
+}
+
 type timeoutErr struct{}
 
 func (timeoutErr) Error() string   { return "i/o timeout" }
