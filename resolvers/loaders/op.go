@@ -21,14 +21,16 @@ type Op struct {
 	memo []any // per kind: its *memo[V], nil until used
 	// running counts the calls of the current level that are neither waiting nor done.
 	running int
-	// open is the round being filled: keys queued and not sent yet.
+	// open is the round being filled: keys queued and not sent yet (nil until a key is queued).
 	open *round
 	wg   sync.WaitGroup // rounds in flight
 	// level is the calls of the level being run that run on the crew (crew.go).
 	level sync.WaitGroup
-	// tasks go to the crew's idle workers, idle counts them (under mu).
+	// tasks go to the crew's idle workers (made when the first goes idle), idle counts them, ended
+	// says the operation has ended (all under mu).
 	tasks chan task
 	idle  int
+	ended bool
 	// direct is set for gqlgen's executor (Memo): no levels; each look-up fetches its new keys at
 	// once, and the memo shares keys fetched or in flight with the others.
 	direct bool
@@ -58,15 +60,19 @@ func fromContext(ctx context.Context) *Op {
 
 // Begin implements engine.Batching.
 func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
-	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds), tasks: make(chan task)} // memos made on first use
-	op.open = &round{done: make(chan struct{})}
+	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds)} // memos, rounds and the crew made on first use
 	return context.WithValue(ctx, opKey{}, op), op, op.end
 }
 
 // end waits for the batches in flight, then ends the crew's workers and records the memos' sizes.
 func (op *Op) end() {
 	op.wg.Wait()
-	close(op.tasks)
+	op.mu.Lock()
+	op.ended = true
+	if op.tasks != nil { // nil: no worker went idle
+		close(op.tasks)
+	}
+	op.mu.Unlock()
 	for _, m := range op.memo {
 		if m != nil {
 			m.(sender).done()
@@ -116,11 +122,11 @@ func (op *Op) waitLocked() *round {
 // goroutine whose wait or return left nothing running sends the round itself, rather than a new
 // goroutine for it while it blocks.
 func (op *Op) takeRoundLocked() *round {
-	if op.running > 0 || len(op.open.sends) == 0 {
+	if op.running > 0 || op.open == nil {
 		return nil
 	}
 	r := op.open
-	op.open = &round{done: make(chan struct{})}
+	op.open = nil
 	op.wg.Add(1)
 	return r
 }
@@ -224,6 +230,9 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	}
 	if missing == 0 {
 		return futs
+	}
+	if op.open == nil {
+		op.open = &round{done: make(chan struct{})}
 	}
 	if len(m.queued) == 0 {
 		op.open.sends = append(op.open.sends, m)
