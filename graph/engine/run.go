@@ -17,14 +17,17 @@ type run struct {
 	oc     *graphql.OperationContext
 	runner LevelRunner
 
-	objs    [][]any   // per objectPlan: the objects at its position, in response order
-	results []Results // per composite fieldPlan (by slot): its values (a group's, its first field's)
-	nodes   []node    // per composite fieldPlan: its values, per object of its parent position
-	denied  []error   // per fieldPlan: refused for the whole operation (Check.Operation)
-	args    []map[string]any
+	objs    [][]any          // per objectPlan: the objects at its position, in response order
+	results []Results        // per composite fieldPlan (by slot): its values (a group's, its first field's)
+	nodes   []node           // per composite fieldPlan: its values, per object of its parent position
+	denied  []error          // per fieldPlan: refused for the whole operation (Check.Operation)
+	args    []map[string]any // per fieldPlan with arguments: coerced (nil: no field has any)
 	argErr  []error
-	refused []int                      // per fieldPlan: objects on which Check.Parent refused it
-	callFn  func(context.Context, int) // r.callAt, made once
+	// argMem and argErrMem are the memory of args and argErr, kept when a run has no arguments.
+	argMem    []map[string]any
+	argErrMem []error
+	refused   []int                      // per fieldPlan: objects on which Check.Parent refused it
+	callFn    func(context.Context, int) // r.callAt, made once
 
 	// Reused from level to level: the groups of the level being resolved, their parents (for groups
 	// of several fields or with a Parent check) and their calls' group indexes; the positions ready.
@@ -34,7 +37,10 @@ type run struct {
 	groupOf   []int32
 	ready     []*objectPlan
 
-	slabs slabs // what objs and results are carved from (hint.go)
+	slabs    slabs          // what objs and results are carved from (hint.go)
+	calls    [][]*fieldPlan // callsByDepth's, and what it carves them from
+	callSlab []*fieldPlan
+	writer   writer
 }
 
 // node is a composite field's values: parent i's value starts at res.toks[starts[i]].
@@ -79,12 +85,12 @@ func (r *run) execute() {
 // callsByDepth returns where a query's resolver fields are collected by depth, each depth's slice
 // with room for every resolver field of the plan at that depth (each resolves once per run).
 func (r *run) callsByDepth() [][]*fieldPlan {
-	calls := make([][]*fieldPlan, len(r.p.depths))
-	slab := make([]*fieldPlan, r.p.resolvers)
+	r.calls, r.callSlab = resize(r.calls, len(r.p.depths)), resize(r.callSlab, r.p.resolvers)
+	slab := r.callSlab
 	for d, n := range r.p.depths {
-		slab, calls[d] = cut(slab, n)
+		slab, r.calls[d] = cut(slab, n)
 	}
-	return calls
+	return r.calls
 }
 
 // levels resolves the resolver fields of calls (indexed by depth: the number of fields on their
