@@ -101,7 +101,7 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 				tooLarge(w, media, cfg.MaxBodyBytes)
 				return
 			}
-			body, over, err := readBody(r.Body, cfg.MaxBodyBytes)
+			body, over, err := readBody(r.Body, r.ContentLength, cfg.MaxBodyBytes)
 			if err != nil {
 				writeError(w, media, http.StatusBadRequest, badInput("the request body could not be read"))
 				return
