@@ -111,7 +111,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	for _, tc := range []struct {
 		set, want int
 	}{
-		{0, 32 * runtime.GOMAXPROCS(0)},
+		{0, 16 * runtime.GOMAXPROCS(0)},
 		{-1, -1},
 		{1, 1},
 		{500, 500},
@@ -121,7 +121,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		}
 	}
 	err := Config{MaxConcurrentOperations: -2}.WithDefaults().Validate()
-	want := "max_concurrent_operations: must be -1 (no limit), 0 (default: 32 × GOMAXPROCS) or a number of requests, got -2"
+	want := "max_concurrent_operations: must be -1 (no limit), 0 (default: 16 × GOMAXPROCS) or a number of requests, got -2"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Validate() = %v, want %q", err, want)
 	}
@@ -287,5 +287,43 @@ func TestAdmissionNoLimit(t *testing.T) {
 	wg.Wait()
 	if p := hold.peak.Load(); p != n {
 		t.Errorf("%d requests ran at once, want %d", p, n)
+	}
+}
+
+// TestAdmissionKeepsTheArrivalDeadline: a request that waited at the gate runs with the deadline of
+// its arrival (server.request_timeout from then), not a new one from when it was admitted.
+func TestAdmissionKeepsTheArrivalDeadline(t *testing.T) {
+	const timeout = 2 * time.Second
+	hold := newHolder()
+	var deadlines sync.Map // request body → its deadline in the per-request middleware
+	record := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			dl, _ := r.Context().Deadline()
+			deadlines.Store(r.Header.Get("X-Name"), dl)
+			hold.wrap(next).ServeHTTP(w, r)
+		})
+	}
+	h := newTestHandler(t, Config{MaxConcurrentOperations: 1, RequestTimeout: timeout}, Deps{PerRequest: record})
+	send := func(name string) {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Name", name)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); send("first") }()
+	<-hold.entered
+	arrived := time.Now()
+	go func() { defer wg.Done(); send("second") }()
+	time.Sleep(300 * time.Millisecond) // the second waits
+	close(hold.release)
+	wg.Wait()
+	v, ok := deadlines.Load("second")
+	if !ok {
+		t.Fatal("the second request did not run")
+	}
+	if dl := v.(time.Time); dl.After(arrived.Add(timeout + 100*time.Millisecond)) {
+		t.Fatalf("the request that waited runs until %s after its arrival, want at most %s", dl.Sub(arrived), timeout)
 	}
 }

@@ -43,7 +43,8 @@ type Config struct {
 	// those over it wait in arrival order, before their body is read, and one still waiting when its
 	// deadline (RequestTimeout) passes is answered 503 with SERVER_OVERLOADED and Retry-After. A batch
 	// counts as one. It bounds memory: each running request holds its working set. 0 (the default)
-	// means 32 × GOMAXPROCS (ConcurrencyLimit); -1 means no limit.
+	// means 16 × GOMAXPROCS (ConcurrencyLimit); -1 means no limit. The limit also caps throughput at
+	// about limit ÷ request latency: raise it when upstreams are slow.
 	MaxConcurrentOperations int `yaml:"max_concurrent_operations"`
 	// ShutdownTimeout is how long in-flight requests may finish after a stop signal. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -84,9 +85,11 @@ type CacheControlConfig struct {
 }
 
 // operationsPerCPU is the default of MaxConcurrentOperations per GOMAXPROCS: enough for the cores to
-// stay busy while requests wait on their upstreams (the reference query spends most of its time
-// waiting on 16 calls), few enough that the working sets of the requests in flight stay bounded.
-const operationsPerCPU = 32
+// stay busy while requests wait on their upstreams, few enough that the working sets of the requests
+// in flight stay bounded. Measured with make bench on 2 cores (reference query, 2 ms per upstream
+// call): at 256 connections 8 per core lost 15-30 % of the throughput, 16 none (peak RSS 138-147 MB),
+// 32 none either but 172-187 MB (430 MB without a gate).
+const operationsPerCPU = 16
 
 // ConcurrencyLimit resolves MaxConcurrentOperations: the most requests run at once, or -1 for no limit.
 // 0 is operationsPerCPU × GOMAXPROCS.

@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,10 +25,12 @@ import (
 	"github.com/trellisgw/trellis/cache"
 	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/demo/data"
+	"github.com/trellisgw/trellis/demo/faults"
 	"github.com/trellisgw/trellis/gateway"
 	"github.com/trellisgw/trellis/graph/generated"
 	"github.com/trellisgw/trellis/graph/identity"
 	"github.com/trellisgw/trellis/internal/demoupstreams"
+	"github.com/trellisgw/trellis/internal/gctune"
 	"github.com/trellisgw/trellis/resolvers"
 	"github.com/trellisgw/trellis/resolvers/loaders"
 	"github.com/trellisgw/trellis/upstreams"
@@ -120,6 +126,18 @@ func signIn(next http.Handler) http.Handler {
 // sides starts the sample services (no added latency) with the benchmark's data set, and returns the
 // gateway's and the floor's handlers over them.
 func sides(tb testing.TB) (gw, fl http.Handler) {
+	cfg := gateway.DefaultConfig()
+	demoupstreams.Point(&cfg.Upstreams, startCluster(tb))
+	clients, err := upstreams.New(cfg.Upstreams)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = clients.Close() })
+	return newGateway(tb, cfg), floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+}
+
+// startCluster starts the sample services with the benchmark's data set, stopped when tb ends.
+func startCluster(tb testing.TB) *demo.Cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cluster, err := demo.Start(ctx, demo.Config{Data: benchData})
@@ -127,21 +145,18 @@ func sides(tb testing.TB) (gw, fl http.Handler) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = cluster.Close() })
-	cfg := gateway.DefaultConfig()
-	demoupstreams.Point(&cfg.Upstreams, cluster)
+	return cluster
+}
+
+// newGateway returns the handler of a gateway over cfg, as cmd/bench's gateway (signIn), closed when
+// tb ends.
+func newGateway(tb testing.TB, cfg gateway.Config) http.Handler {
 	g, err := gateway.New(cfg, gateway.WithRequestMiddleware(signIn))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	clients, err := upstreams.New(cfg.Upstreams)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = g.Close()
-		_ = clients.Close()
-	})
-	return g.Handler(), floor.New(clients, cfg.Server.RequestTimeout, cfg.Server.MaxBodyBytes, nil)
+	tb.Cleanup(func() { _ = g.Close() })
+	return g.Handler()
 }
 
 // BenchmarkReferenceExecution serves the reference query through the gateway's handler (no client
@@ -186,15 +201,10 @@ func benchSides(b *testing.B, gw, fl http.Handler, body []byte) {
 			var size int
 			cpu0 := processCPU(b)
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set(floor.UserHeader, "3")
-				rec := httptest.NewRecorder()
-				side.h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), `{"data"`) {
-					b.Fatalf("status %d: %.300s", rec.Code, rec.Body.String())
+				var err error
+				if size, err = serve(side.h, body); err != nil {
+					b.Fatal(err)
 				}
-				size = rec.Body.Len()
 			}
 			b.ReportMetric(float64(size), "resp-bytes")
 			// CPU time is steadier than wall time on a shared machine; it includes the sample services.
@@ -255,6 +265,95 @@ func BenchmarkSchemaUsage(b *testing.B) {
 			})
 		}
 	}
+}
+
+// serve posts body to h as the signed-in user "3" and returns the response's size, or an error for a
+// response that is not a success with data.
+func serve(h http.Handler, body []byte) (int, error) {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(floor.UserHeader, "3")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), `{"data"`) {
+		return 0, fmt.Errorf("status %d: %.300s", rec.Code, rec.Body.String())
+	}
+	return rec.Body.Len(), nil
+}
+
+// BenchmarkConcurrentReference serves the reference query from 256 clients at once, each sending its
+// next request as soon as it has an answer (make bench's reference-256 scenario, in process: 2 ms
+// added to every upstream call, the collector at the gateway's GC percent), through a gateway with
+// the admission gate at its default (gate=on: server.max_concurrent_operations 0, 16 × GOMAXPROCS) and
+// one without (gate=off: -1). peak-heap-MB is the largest heap seen (live and not yet collected
+// objects, sampled every millisecond), the sample services' included: what the gate is for.
+func BenchmarkConcurrentReference(b *testing.B) {
+	const clients = 256
+	defer debug.SetGCPercent(debug.SetGCPercent(gctune.DefaultGCPercent))
+	cluster := startCluster(b)
+	for _, svc := range demo.Services() {
+		if err := cluster.SetFault(svc, -1, faults.Fault{Latency: 2 * time.Millisecond}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	body := referenceBody(b)
+	for _, gate := range []struct {
+		name  string
+		limit int
+	}{{"on", 0}, {"off", -1}} {
+		b.Run("gate="+gate.name, func(b *testing.B) {
+			cfg := gateway.DefaultConfig()
+			demoupstreams.Point(&cfg.Upstreams, cluster)
+			cfg.Server.MaxConcurrentOperations = gate.limit
+			h := newGateway(b, cfg)
+			if _, err := serve(h, body); err != nil { // connect first
+				b.Fatal(err)
+			}
+			runtime.GC()
+			b.ReportAllocs()
+			b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			peak, stop := sampleHeap()
+			cpu0 := processCPU(b)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := serve(h, body); err != nil {
+						b.Error(err) // not Fatal: this is not the benchmark's goroutine
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			stop()
+			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+		})
+	}
+}
+
+// sampleHeap samples the heap's objects (live and not yet collected) every millisecond into peak, the
+// largest seen, until stop is called.
+func sampleHeap() (peak *atomic.Uint64, stop func()) {
+	peak = &atomic.Uint64{}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return peak, func() { close(done); <-finished }
 }
 
 // processCPU returns the user and system CPU time the test process has used, in nanoseconds.

@@ -106,8 +106,11 @@ func TestParseOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc, err := scenarios(o)
-	if err != nil || len(sc) != 2 || sc[1].Connections != 256 {
+	if err != nil || len(sc) != 2 || sc[1].Connections != 256 || !slices.Equal(sc[1].Sides, highSides) {
 		t.Fatalf("scenarios %+v, %v", sc, err)
+	}
+	if r := sc[1].Ratios; len(r) != 2 || r[1].Name != "gate on/off" || r[1].Num != sideGateway || r[1].Den != sideNoGate {
+		t.Fatalf("reference-256 ratios %+v, want gateway/floor and gate on/off", r)
 	}
 	o.scenarioSet = "nope"
 	if _, err := scenarios(o); err == nil {
@@ -133,6 +136,12 @@ func TestParseOptions(t *testing.T) {
 	}
 	if o, err := parseOptions([]string{"-memory-limit", "125829120"}, os.Stderr); err != nil || o.memoryLimit != 125829120 {
 		t.Fatalf("-memory-limit: %+v, %v", o, err)
+	}
+	if _, err := parseOptions([]string{"-max-concurrent-operations", "-2"}, os.Stderr); err == nil {
+		t.Fatal("a -max-concurrent-operations under -1 was accepted")
+	}
+	if o, err := parseOptions([]string{"-max-concurrent-operations", "48"}, os.Stderr); err != nil || o.maxConcurrentOperations != 48 {
+		t.Fatalf("-max-concurrent-operations: %+v, %v", o, err)
 	}
 	if o, err := parseOptions([]string{"-memprofile", "g.pprof", "-floor-memprofile", "f.pprof"}, os.Stderr); err != nil ||
 		o.memProfile != "g.pprof" || o.floorMemProfile != "f.pprof" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,8 +21,11 @@ type report struct {
 	Data     string    `json:"data"`
 	CPUs     int       `json:"cpus"`
 	// MemoryLimit is -memory-limit: runtime.memory_limit_bytes of both sides (0: the default).
-	MemoryLimit int64            `json:"memory_limit_bytes,omitempty"`
-	Scenarios   []scenarioResult `json:"scenarios"`
+	MemoryLimit int64 `json:"memory_limit_bytes,omitempty"`
+	// MaxConcurrentOperations is -max-concurrent-operations: server.max_concurrent_operations of the
+	// gateway sides but gateway-no-gate (0: the default).
+	MaxConcurrentOperations int              `json:"max_concurrent_operations,omitempty"`
+	Scenarios               []scenarioResult `json:"scenarios"`
 }
 
 // scenarioResult is one scenario's runs and their summary per side.
@@ -192,11 +196,15 @@ func (r report) markdown() string {
 	if r.MemoryLimit != 0 {
 		fmt.Fprintf(&b, "Both sides with runtime.memory_limit_bytes %d (-memory-limit).\n\n", r.MemoryLimit)
 	}
+	if r.MaxConcurrentOperations != 0 {
+		fmt.Fprintf(&b, "The gateway sides but gateway-no-gate with server.max_concurrent_operations %d (-max-concurrent-operations).\n\n", r.MaxConcurrentOperations)
+	}
 	b.WriteString("| scenario | side | req/s | p50 ms | p90 ms | p99 ms | errors | upstream calls/op | cache hit ratio | CPU ms/req | peak RSS MB | RSS after runs MB |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
-	cached, single := false, false
+	cached, noUsage, gated := false, false, false
 	for _, s := range r.Scenarios {
-		single = single || s.Workload == nil
+		noUsage = noUsage || slices.Contains(s.SideNames, sideNoUsage)
+		gated = gated || slices.Contains(s.SideNames, sideNoGate)
 		label := fmt.Sprintf("%s (c=%d, %.1f KB)", s.Name, s.Connections, float64(s.ResponseBytes)/1000)
 		if s.Workload != nil {
 			cached = true
@@ -233,8 +241,11 @@ func (r report) markdown() string {
 		}
 	}
 	b.WriteString("\nErrors count non-2xx answers, socket errors and answers with GraphQL errors, in the timed runs and in the wave that measures upstream calls per operation (JSON: per run).\n")
-	if single {
+	if noUsage {
 		b.WriteString("\nThe gateway-no-usage side is the gateway with schema_usage.enabled: false; the usage on/off row is what field usage accounting costs (target: 1.00 within noise).\n")
+	}
+	if gated {
+		b.WriteString("\nThe gateway-no-gate side is the gateway with server.max_concurrent_operations: -1 (no admission gate); the gate on/off row is what the gate changes at high concurrency (peak RSS below 1.00 is what it is for).\n")
 	}
 	if cached {
 		b.WriteString("\nThe cached scenario cycles through a seeded sequence of requests (JSON: workload): product pages (55%) and user profiles (35%) of Zipf-popular products and users, and the top products (10%). Its sides are the gateway with the entity cache on (gateway-cached), the same gateway with it off, and the floor, which has no cache: cached/floor compares the cache with a perfect uncached gateway. Its upstream calls/op are the timed runs' calls over the requests served; the cache hit ratio is the share of look-up keys the cache answered (the gateway's call traces).\n")

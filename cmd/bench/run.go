@@ -48,6 +48,9 @@ type options struct {
 	cachedData      dataSet
 	// memoryLimit is runtime.memory_limit_bytes of both sides (0: the config's default).
 	memoryLimit int64
+	// maxConcurrentOperations is server.max_concurrent_operations of the gateway sides but
+	// gateway-no-gate (0: the config's default).
+	maxConcurrentOperations int
 }
 
 // data is the data set of the single-operation scenarios.
@@ -81,11 +84,15 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of the gateway to this file when it stops (allocations over the whole benchmark)")
 	fs.StringVar(&o.floorMemProfile, "floor-memprofile", "", "write a heap profile of the floor to this file when it stops (allocations over the whole benchmark)")
 	fs.Int64Var(&o.memoryLimit, "memory-limit", 0, "runtime.memory_limit_bytes of both sides, gateway and floor (0: the config's default, -1: none)")
+	fs.IntVar(&o.maxConcurrentOperations, "max-concurrent-operations", 0, "server.max_concurrent_operations of the gateway sides, gateway-no-gate excepted (0: the config's default, -1: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if o.memoryLimit < -1 {
 		return o, errors.New("-memory-limit must be -1 (none), 0 (the default) or a number of bytes")
+	}
+	if o.maxConcurrentOperations < -1 {
+		return o, errors.New("-max-concurrent-operations must be -1 (none), 0 (the default) or a number of requests")
 	}
 	if o.duration < time.Second || o.rounds < 1 || o.conns < 1 || o.highConns < 1 {
 		return o, errors.New("-duration must be at least 1s, -rounds and the connections at least 1")
@@ -117,11 +124,13 @@ type scenario struct {
 }
 
 // The sides: the gateway, the same gateway with field usage accounting off (schema_usage.enabled:
-// false, to show what the accounting costs), the same gateway with the entity cache on
-// (cache.enabled: true), and the floor.
+// false, to show what the accounting costs), the same gateway without the admission gate
+// (server.max_concurrent_operations: -1, to show what the gate saves at high concurrency), the same
+// gateway with the entity cache on (cache.enabled: true), and the floor.
 const (
 	sideGateway = "gateway"
 	sideNoUsage = "gateway-no-usage"
+	sideNoGate  = "gateway-no-gate"
 	sideCached  = "gateway-cached"
 	sideFloor   = "floor"
 )
@@ -133,6 +142,10 @@ var (
 	// defaultSides and defaultRatios are those of the single-operation scenarios.
 	defaultSides  = []string{sideGateway, sideNoUsage, sideFloor}
 	defaultRatios = []ratioDef{{"gateway/floor", sideGateway, sideFloor}, {"usage on/off", sideGateway, sideNoUsage}}
+	// highSides and highRatios are the high-concurrency scenario's: what the admission gate does shows
+	// most there (the default gate of 16 × GOMAXPROCS admits 32 at once on 2 cores).
+	highSides  = []string{sideGateway, sideNoGate, sideFloor}
+	highRatios = []ratioDef{{"gateway/floor", sideGateway, sideFloor}, {"gate on/off", sideGateway, sideNoGate}}
 	// cachedSides and cachedRatios are the cached scenario's: the floor is uncached, so cached/floor
 	// is what the cache buys over hand-written code without one.
 	cachedSides  = []string{sideCached, sideGateway, sideFloor}
@@ -144,11 +157,13 @@ func scenarios(o options) ([]scenario, error) {
 		return scenario{Name: name, Connections: conns, Query: query, Variables: vars, SameBytes: same,
 			Sides: defaultSides, Ratios: defaultRatios, Data: o.data(), Checks: 1}
 	}
+	high := one("reference-"+strconv.Itoa(o.highConns), o.highConns, floor.ReferenceQuery, nil, true)
+	high.Sides, high.Ratios = highSides, highRatios
 	all := map[string]scenario{
 		"reference":     one("reference", o.conns, floor.ReferenceQuery, nil, true),
 		"small":         one("small", o.conns, floor.SmallQuery, map[string]any{"upc": "p7"}, true),
 		"mutation":      one("mutation", o.conns, floor.PlaceOrderMutation, map[string]any{"items": []map[string]any{{"productUpc": "p3", "quantity": 1}}}, false),
-		"reference-256": one("reference-"+strconv.Itoa(o.highConns), o.highConns, floor.ReferenceQuery, nil, true),
+		"reference-256": high,
 		"cached": {Name: "cached", Connections: o.conns, SameBytes: true, Sides: cachedSides, Ratios: cachedRatios,
 			Data: o.cachedData, Checks: o.checks,
 			Workload: &workload{Seed: o.seed, Requests: o.sequence, Users: o.cachedData.Users, Products: o.cachedData.Products, ZipfS: o.zipfS}},
@@ -222,7 +237,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep := report{
 		Started: time.Now().UTC(), Duration: o.duration.String(), Rounds: o.rounds, Latency: o.latency.String(),
-		Data: dataLine(scens), MemoryLimit: o.memoryLimit, CPUs: cpuCount(),
+		Data: dataLine(scens), MemoryLimit: o.memoryLimit, MaxConcurrentOperations: o.maxConcurrentOperations, CPUs: cpuCount(),
 	}
 	// Each data set is an environment of its own (sample services and sides), started when its first
 	// scenario runs and stopped after its last, so that only one is up at a time.
@@ -342,8 +357,13 @@ func startEnv(ctx context.Context, o options, tmp string, data dataSet, sideName
 		switch name {
 		case sideNoUsage: // the gateway as it is, but for field usage accounting
 			role, args = "gateway", []string{"-schema-usage=false"}
+		case sideNoGate: // the gateway as it is, without the admission gate
+			role, args = "gateway", []string{"-max-concurrent-operations=-1"}
 		case sideCached: // the gateway as it is, with the entity cache on
 			role, args = "gateway", []string{"-cache"}
+		}
+		if role == "gateway" && name != sideNoGate && o.maxConcurrentOperations != 0 {
+			args = append(args, "-max-concurrent-operations="+strconv.Itoa(o.maxConcurrentOperations))
 		}
 		args = append([]string{role, "-services", ready, "-memory-limit", strconv.FormatInt(o.memoryLimit, 10)}, args...)
 		if name == sideGateway && o.profile != "" && data == o.data() {

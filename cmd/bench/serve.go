@@ -54,6 +54,7 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 	schemaUsage := fs.Bool("schema-usage", true, "gateway: count field usage (schema_usage.enabled)")
 	entityCache := fs.Bool("cache", false, "gateway: the entity cache on (cache.enabled)")
 	memoryLimit := fs.Int64("memory-limit", 0, "runtime.memory_limit_bytes (0: the config's default)")
+	maxOps := fs.Int("max-concurrent-operations", 0, "gateway: server.max_concurrent_operations (0: the config's default, -1: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +71,10 @@ func serveRole(ctx context.Context, role string, args []string, stdout, stderr i
 		return fmt.Errorf("-memory-limit: %w", err)
 	}
 	gctune.Apply(cfg.Runtime, gctune.CgroupLimit(), gctune.MachineMemory()) // as cmd/gateway does; both sides alike
+	cfg.Server.MaxConcurrentOperations = *maxOps
+	if err := cfg.Server.Validate(); err != nil {
+		return fmt.Errorf("-max-concurrent-operations: %w", err)
+	}
 	cfg.SchemaUsage.Enabled = schemaUsage
 	cfg.Cache.Enabled = *entityCache
 	st := &stats{}
