@@ -238,23 +238,23 @@ func readBody(r io.Reader, size, limit int64) (body []byte, tooLarge bool, err e
 	if r == nil {
 		return nil, false, nil
 	}
-	lr := io.LimitReader(r, limit+1)
 	if size < 0 || size > limit {
-		body, err = io.ReadAll(lr)
+		body, err = io.ReadAll(io.LimitReader(r, limit+1))
 	} else {
-		// One byte more than declared, so that reading to EOF needs no second buffer.
+		// One byte more than declared, so that reading to EOF needs no second buffer; a body longer
+		// than declared grows it, up to a byte over the limit.
 		body = make([]byte, 0, size+1)
-		for {
-			n, rerr := lr.Read(body[len(body):cap(body)])
+		for int64(len(body)) <= limit {
+			if len(body) == cap(body) {
+				body = append(body, 0)[:len(body)]
+			}
+			n, rerr := r.Read(body[len(body):min(int64(cap(body)), limit+1)])
 			body = body[:len(body)+n]
 			if rerr != nil {
 				if rerr != io.EOF {
 					err = rerr
 				}
 				break
-			}
-			if len(body) == cap(body) {
-				body = append(body, 0)[:len(body)] // a body longer than declared: grow
 			}
 		}
 	}
