@@ -31,11 +31,12 @@ var errOverloaded = errors.New("the gateway is overloaded: the request's deadlin
 
 // admit wraps next with an admission gate of limit requests at once (no gate when limit is below 1).
 // GET and POST requests pass it in arrival order; other methods (OPTIONS, refused ones) pass without
-// waiting, since next answers them without running anything. A request whose deadline passes while it
-// waits is answered 503 with SERVER_OVERLOADED and Retry-After, and counted as refused; one whose
-// client goes away while it waits is answered nothing. The deadline is timeout from the request's
-// arrival; a request that waited goes on with it, so decodeRequest's deadline (timeout from when it
-// gets there) cannot extend it: the wait counts against the request's time.
+// waiting, since next answers them without running anything. A request waits at most timeout
+// (server.request_timeout) from its arrival: one whose deadline passes while it waits is answered 503
+// with SERVER_OVERLOADED and Retry-After, and counted as refused; one whose client goes away while it
+// waits is answered nothing. One that waited reaches next with that deadline on its context, so that
+// its own (decodeRequest's, from when it got there) does not restart the clock; one that did not wait
+// reaches it untouched, as if there were no gate.
 func admit(limit int, timeout time.Duration, ins instruments, next http.Handler) http.Handler {
 	if limit < 1 {
 		return next
@@ -49,7 +50,6 @@ func admit(limit int, timeout time.Duration, ins instruments, next http.Handler)
 		if !g.tryAcquire() {
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
-			r = r.WithContext(ctx)
 			ins.queue(ctx, 1)
 			err := g.acquire(ctx)
 			ins.queue(ctx, -1)
@@ -60,6 +60,7 @@ func admit(limit int, timeout time.Duration, ins instruments, next http.Handler)
 				}
 				return
 			}
+			r = r.WithContext(ctx)
 		}
 		defer g.release()
 		next.ServeHTTP(w, r)
