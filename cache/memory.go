@@ -34,7 +34,7 @@ type Memory[V any] struct {
 	miss  metric.Int64Counter
 	evict metric.Int64Counter
 	reg   metric.Registration
-	attrs metric.MeasurementOption
+	attrs []metric.AddOption // the `cache` attribute, as the variadic slice Add takes: made once
 }
 
 type entry[V any] struct {
@@ -73,7 +73,7 @@ func NewMemory[V any](name string, cfg Config, opts ...MemoryOption[V]) (*Memory
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cache %s: %w", name, err)
 	}
-	m := &Memory[V]{ttl: cfg.TTL, now: time.Now, attrs: metric.WithAttributes(attribute.String("cache", name))}
+	m := &Memory[V]{ttl: cfg.TTL, now: time.Now, attrs: []metric.AddOption{metric.WithAttributes(attribute.String("cache", name))}}
 	for _, o := range opts {
 		o(m)
 	}
@@ -117,16 +117,49 @@ func (m *Memory[V]) Get(ctx context.Context, key string) (V, bool) {
 	}
 	m.mu.Unlock()
 	if !ok {
-		m.miss.Add(ctx, 1, m.attrs)
+		m.miss.Add(ctx, 1, m.attrs...)
 		var zero V
 		return zero, false
 	}
 	if m.fresh != nil && !m.fresh(e.value) {
-		m.miss.Add(ctx, 1, m.attrs)
+		m.miss.Add(ctx, 1, m.attrs...)
 		return e.value, true
 	}
-	m.hits.Add(ctx, 1, m.attrs)
+	m.hits.Add(ctx, 1, m.attrs...)
 	return e.value, true
+}
+
+// Fetch is Get for every key of keys at once, under one lock and with one measurement each of the
+// hits and the misses: found(i, v) is called for each keys[i] that Get would return, in the order of
+// keys. found runs with m's lock held and must not call m.
+func (m *Memory[V]) Fetch(ctx context.Context, keys []string, found func(i int, v V)) {
+	hits, misses := 0, 0
+	m.mu.Lock()
+	now := m.now()
+	for i, key := range keys {
+		e, ok := m.lru.Get(key)
+		if ok && !e.expires.IsZero() && !now.Before(e.expires) {
+			m.lru.Remove(key)
+			ok = false
+		}
+		switch {
+		case !ok:
+			misses++
+			continue
+		case m.fresh != nil && !m.fresh(e.value):
+			misses++
+		default:
+			hits++
+		}
+		found(i, e.value)
+	}
+	m.mu.Unlock()
+	if hits > 0 {
+		m.hits.Add(ctx, int64(hits), m.attrs...)
+	}
+	if misses > 0 {
+		m.miss.Add(ctx, int64(misses), m.attrs...)
+	}
 }
 
 // Add implements Cache. The entry lives for the cache's TTL.
@@ -162,7 +195,7 @@ func (m *Memory[V]) AddTTL(ctx context.Context, key string, value V, ttl time.Du
 	}
 	m.mu.Unlock()
 	if evicted > 0 {
-		m.evict.Add(ctx, int64(evicted), m.attrs)
+		m.evict.Add(ctx, int64(evicted), m.attrs...)
 	}
 }
 

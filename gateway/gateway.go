@@ -40,7 +40,6 @@ type Gateway struct {
 	draining  atomic.Bool
 	limiter   *ratelimit.Limiter
 	usage     *usage.Usage // nil when schema_usage.enabled is false
-	responder *cachecontrol.Responder
 }
 
 // Option adjusts how New assembles the gateway.
@@ -156,12 +155,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		costOpts = append(costOpts, cost.WithoutBreakdown())
 	}
 	// cfg was validated above: trusted_proxies parse.
-	clientInfo, _ := ratelimit.Middleware(cfg.RateLimit.TrustedProxies)
-	o.perRequest = append([]func(http.Handler) http.Handler{clientInfo}, o.perRequest...)
+	clientInfo, _ := ratelimit.ClientInfo(cfg.RateLimit.TrustedProxies)
+	contexts := []graph.RequestContext{clientInfo}
 	var usageExt []graphql.HandlerExtension
 	if cfg.SchemaUsage.On() {
 		g.usage = usage.New(cfg.SchemaUsage, schema.Schema(), usage.WithLogger(o.logger))
-		o.perRequest = append([]func(http.Handler) http.Handler{g.usage.Middleware}, o.perRequest...)
+		contexts = append(contexts, g.usage.WithApp)
 		usageExt = append(usageExt, g.usage.Extension())
 	}
 	perRequest := func(next http.Handler) http.Handler {
@@ -183,21 +182,14 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		}
 		return nil, err
 	}
-	// The last part that can fail: nothing after it needs closing on an error.
-	responder, err := cachecontrol.NewResponder(hints, cfg.Server.CacheControl.DefaultMaxAge, cfg.Server.DocumentCache.Size)
-	if err != nil {
-		_ = clients.Close()
-		_ = docs.Close()
-		_ = pqStore.Close()
-		_ = limiter.Close()
-		return nil, err
-	}
-	g.responder = responder
+	// The last part that can fail was the executor: nothing after it needs closing on an error.
+	responder := cachecontrol.NewResponder(hints, cfg.Server.CacheControl.DefaultMaxAge)
 	h := graph.NewHandler(cfg.Server, graph.Deps{
 		Schema:          exec,
 		Documents:       docs,
 		Extensions:      exts,
 		PerRequest:      perRequest,
+		RequestContext:  contexts,
 		Ready:           g.ready,
 		Logger:          o.logger,
 		Persisted:       pq,
@@ -242,5 +234,5 @@ func (g *Gateway) Close() error {
 	if g.usage != nil {
 		usageErr = g.usage.Close()
 	}
-	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close(), usageErr, g.responder.Close())
+	return errors.Join(g.clients.Close(), g.documents.Close(), g.persisted.Close(), g.limiter.Close(), usageErr)
 }

@@ -79,6 +79,9 @@ func decodeOperation(body []byte) (operation, *gqlerror.Error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return operation{}, badInput("the request body is not a JSON object")
 	}
+	if op, ok := scanOperation(body); ok {
+		return op, nil
+	}
 	if op, ok := decodeTyped(body); ok {
 		return op, nil
 	}

@@ -194,3 +194,32 @@ func FuzzDecodeOperationOnePass(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanOperation: where the scanner decodes a body itself, the one-pass decoding accepts it too and
+// decodes the same operation.
+func FuzzScanOperation(f *testing.F) {
+	for _, s := range []string{
+		`{"query":"{a}","variables":{"n":1.50,"m":[1,{"x":null}],"e":-0.5e+3,"t":true,"f":false}}`,
+		`{"query":"a","query":null}`, `{"query":null,"query":"b"}`, `{}`, ` {"query":"x"} `,
+		`{"variables":{"a":1},"variables":{"b":2}}`, `{"variables":{"a":1},"variables":null}`,
+		`{"Query":"x","VARIABLES":{}}`, `{"query":"a"}{}`, `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`,
+		`{"operationName":5}`, `{"documentId":"d","other":[1,2,{"q":[]}]}`, "{\"query\":\"\xff\"}",
+		`{"query":"query Q {\n  a\t\"b\" \\ \/ }"}`, `{"query":"\u00e9"}`, `{"query":"é ü"}`, `{"variables":{"n":01}}`,
+		`{"variables":{"n":1.}}`, `{"variables":{"n":-}}`, `{"variables":{"a":{"b":{"c":{"d":[[[[1]]]]}}}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		scanned, ok := scanOperation(body)
+		if !ok {
+			return
+		}
+		typed, ok := decodeTyped(body)
+		if !ok {
+			t.Fatalf("the scanner accepted %q, the one-pass decoding refused it", body)
+		}
+		if !reflect.DeepEqual(scanned, typed) {
+			t.Fatalf("%q: scanned %#v, one pass %#v", body, scanned, typed)
+		}
+	})
+}

@@ -31,6 +31,10 @@ type Deps struct {
 	// PerRequest wraps the GraphQL handler with what each request needs before execution (identity).
 	// Nil means none.
 	PerRequest func(http.Handler) http.Handler
+	// RequestContext derive, in order and after PerRequest, the context a request's operations run in,
+	// each adding what a part reads later (the client's address, the client application), without
+	// another copy of the request. Nil means none.
+	RequestContext []RequestContext
 	// Ready reports whether the gateway can serve (every upstream has a healthy instance); nil means
 	// always. It should read state, not call upstreams: /readyz is probed often.
 	Ready func(context.Context) error
@@ -84,12 +88,13 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetErrorPresenter(presentError(log))
 	exec.SetRecoverFunc(recoverPanic(log))
 
-	ins := newInstruments()
-	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins, buffers: d.Buffers, cacheControl: d.CacheControl}
+	ins, hv := newInstruments(), newHeaderValues()
+	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins,
+		buffers: d.Buffers, cacheControl: d.CacheControl, contexts: d.RequestContext, hv: hv}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}
-	api = recoverGraphQL(log, admit(cfg.ConcurrencyLimit(), cfg.RequestTimeout, ins, decodeRequest(cfg, ins, api)))
+	api = recoverGraphQL(log, admit(cfg.ConcurrencyLimit(), cfg.RequestTimeout, ins, decodeRequest(cfg, ins, hv, api)))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

@@ -33,7 +33,7 @@ func TestDecodeRequestDeadline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var inner context.Context
 			cfg := Config{RequestTimeout: timeout}.WithDefaults()
-			h := decodeRequest(cfg, instruments{}, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			h := decodeRequest(cfg, instruments{}, newHeaderValues(), http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 				inner = r.Context()
 			}))
 			ctx := context.Background()

@@ -53,7 +53,7 @@ func requestOf(ctx context.Context) *httpRequest {
 // Content-Type of a POST (415), the body's size (413) and shape (400). Each refusal is a GraphQL
 // response with one BAD_USER_INPUT error and a fixed message. A request it accepts goes on with
 // cfg.RequestTimeout as its deadline, counted from its arrival here: no upstream call outlives it.
-func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler {
+func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline := time.Now().Add(cfg.RequestTimeout)
 		media := negotiate(r.Header.Get("Accept"))
@@ -64,7 +64,7 @@ func decodeRequest(cfg Config, ins instruments, next http.Handler) http.Handler 
 			return
 		}
 		req := &httpRequest{media: media, method: r.Method}
-		w.Header().Add("Vary", "Accept") // added: CORS may have set Vary: Origin
+		hv.addVaryAccept(w.Header())
 		switch r.Method {
 		case http.MethodGet, http.MethodPost:
 		case http.MethodOptions:
@@ -130,6 +130,10 @@ func tooLarge(w http.ResponseWriter, media string, limit int64) {
 	writeError(w, media, http.StatusRequestEntityTooLarge, badInput(fmt.Sprintf("the request body is larger than %d bytes", limit)))
 }
 
+// RequestContext derives the context of a request's operations from ctx, the request's context so
+// far; w is the request's response writer (a part may keep its header map to set fields later).
+type RequestContext func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context
+
 // executeHandler runs the operations decodeRequest put in the context and writes their responses.
 type executeHandler struct {
 	exec      *executor.Executor
@@ -141,6 +145,9 @@ type executeHandler struct {
 	buffers *bufpool.Pool
 	// cacheControl is Deps.CacheControl; nil: every response is no-store.
 	cacheControl func(ctx context.Context, oc *graphql.OperationContext) string
+	// contexts is Deps.RequestContext.
+	contexts []RequestContext
+	hv       *headerValues
 }
 
 // ServeHTTP implements http.Handler.
@@ -150,17 +157,25 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, mediaJSON, http.StatusInternalServerError, errcode.New(errcode.Internal, errInternal.Error()))
 		return
 	}
-	ctx := graphql.StartOperationTrace(r.Context())
+	ctx := r.Context()
+	for _, derive := range h.contexts {
+		ctx = derive(ctx, w, r)
+	}
+	ctx = graphql.StartOperationTrace(ctx)
 	// The answer may differ by credentials (and by media type, which decodeRequest already varies by).
-	w.Header().Add("Vary", "Authorization")
+	h.hv.addVaryAuthorization(w.Header())
 	if !req.batched {
 		resp, status, getMutation := h.run(ctx, r, req, &req.ops[0])
 		if getMutation {
 			w.Header().Set("Allow", "POST")
 			status = http.StatusMethodNotAllowed
 		}
-		w.Header().Set("Cache-Control", h.cacheHeader(ctx, &req.ops[0], resp, status))
-		setContentType(w, req.media)
+		if cc := h.cacheHeader(ctx, &req.ops[0], resp, status); cc == "no-store" {
+			w.Header()["Cache-Control"] = h.hv.noStore
+		} else {
+			w.Header().Set("Cache-Control", cc)
+		}
+		h.hv.setContentType(w, req.media)
 		w.WriteHeader(status)
 		writeResponse(w, resp, h.buffers)
 		h.buffers.Put(resp.Data) // written: the buffer the engine took goes back
@@ -172,8 +187,8 @@ func (h executeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for i := range req.ops {
 		resps[i], _, _ = h.run(ctx, r, req, &req.ops[i])
 	}
-	w.Header().Set("Cache-Control", "no-store") // a batch is answered as one: not worth a policy
-	setContentType(w, req.media)
+	w.Header()["Cache-Control"] = h.hv.noStore // a batch is answered as one: not worth a policy
+	h.hv.setContentType(w, req.media)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte{'['})
 	for i, resp := range resps {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/go-cmp/cmp"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trellisgw/trellis/graph/errcode"
@@ -407,6 +408,53 @@ func TestWriteRequestErrorFromMiddleware(t *testing.T) {
 				t.Errorf("body %s, ran %d", rec.Body, p.ran.Load())
 			}
 		})
+	}
+}
+
+// ctxProbe records what its operation's context holds under ctxProbeKey.
+type ctxProbe struct{ got []any }
+
+type ctxProbeKey struct{}
+
+func (*ctxProbe) ExtensionName() string                   { return "TestContextProbe" }
+func (*ctxProbe) Validate(graphql.ExecutableSchema) error { return nil }
+func (p *ctxProbe) MutateOperationContext(ctx context.Context, _ *graphql.OperationContext) *gqlerror.Error {
+	p.got = append(p.got, ctx.Value(ctxProbeKey{}))
+	return nil
+}
+
+// Deps.RequestContext derive, in order and after PerRequest, the context operations run in.
+func TestRequestContext(t *testing.T) {
+	probe := &ctxProbe{}
+	var order []string
+	derive := func(name string) RequestContext {
+		return func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+			if w == nil || r == nil {
+				t.Errorf("%s: called without the response writer or the request", name)
+			}
+			order = append(order, name)
+			return context.WithValue(ctx, ctxProbeKey{}, name)
+		}
+	}
+	h := newTestHandler(t, Config{}, Deps{
+		Extensions: []graphql.HandlerExtension{probe},
+		PerRequest: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				order = append(order, "per-request")
+				next.ServeHTTP(w, r)
+			})
+		},
+		RequestContext: []RequestContext{derive("first"), derive("second")},
+	})
+	rec := postQuery(t, h, "{ __typename }", "application/json")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if diff := cmp.Diff(order, []string{"per-request", "first", "second"}); diff != "" {
+		t.Errorf("order (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(probe.got, []any{"second"}); diff != "" {
+		t.Errorf("the operation's context value (-got +want):\n%s", diff)
 	}
 }
 

@@ -34,13 +34,13 @@ func spanName(method string) string {
 func (t *Telemetry) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id, r := requestid.Ensure(w, r)
+		id, ctx := requestid.EnsureContext(w, r) // r is copied once, below
 		req := &request{id: id, calls: calltrace.NewRecorder(start), cost: -1}
 		if r.Header.Get(TraceHeader) == "1" {
 			req.wantPlan, req.refused = true, !t.fanOutPlan
 		}
 
-		ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx = t.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, spanName(r.Method), serverSpan, trace.WithTimestamp(start))
 		if span.IsRecording() { // attributes cost allocations: only for spans that are kept
 			span.SetAttributes(
@@ -91,9 +91,7 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 	op := t.names.get(name)
 
 	t.inFlight.Add(ctx, -1)
-	attrs := op.attrs[outcomeIndex(outcome)]
-	t.requests.Add(ctx, 1, attrs)
-	t.duration.Record(ctx, d.Seconds(), attrs)
+	t.count(ctx, op, outcome, d)
 	op.stats.add(d, outcome != OutcomeSuccess && outcome != OutcomeCanceled, calls, cost)
 
 	if span.IsRecording() {
@@ -125,6 +123,13 @@ func (t *Telemetry) finish(ctx context.Context, span trace.Span, req *request, s
 		slog.String("client_name", appName),
 		slog.String("client_version", appVersion),
 	)
+}
+
+// count adds one request of op with outcome, that took d, to the request metrics.
+func (t *Telemetry) count(ctx context.Context, op *operation, outcome string, d time.Duration) {
+	i := outcomeIndex(outcome)
+	t.requests.Add(ctx, 1, op.adds[i]...)
+	t.duration.Record(ctx, d.Seconds(), op.records[i]...)
 }
 
 func truncate(s string, n int) string {

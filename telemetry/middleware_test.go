@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -146,5 +148,17 @@ func TestHandlerPassesOtherPathsThrough(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != http.StatusTeapot || rec.Header().Get(requestid.Header) != "" || len(f.spans.Ended()) != 0 {
 		t.Errorf("GET /healthz: %d, id %q, %d spans: want it untouched", rec.Code, rec.Header().Get(requestid.Header), len(f.spans.Ended()))
+	}
+}
+
+// Counting a request allocates nothing: the attribute options are made once per operation name.
+func TestCountAllocatesNothing(t *testing.T) {
+	tel, err := New(Config{}, WithMeterProvider(metricnoop.NewMeterProvider()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, op := context.Background(), tel.names.get("Small")
+	if n := testing.AllocsPerRun(100, func() { tel.count(ctx, op, OutcomeSuccess, time.Millisecond) }); n != 0 {
+		t.Errorf("count allocates %v times, want 0", n)
 	}
 }

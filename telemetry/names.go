@@ -29,18 +29,20 @@ const (
 	OutcomeCanceled = "canceled"
 )
 
-// outcomes lists the outcomes in the order of operation.attrs; OutcomeError is the fallback.
+// outcomes lists the outcomes in the order of operation.adds and records; OutcomeError is the fallback.
 var outcomes = [...]string{OutcomeSuccess, OutcomePartial, OutcomeCanceled, OutcomeError}
 
 // maxNameLen bounds an operation name kept as a label value; longer names count as "other".
 const maxNameLen = 100
 
 // operation is one label value of the operation label, with what is kept per operation: the metric
-// attributes per outcome, made once, and the operation's analytics.
+// attributes per outcome, made once (as option slices, so that passing them allocates nothing), and
+// the operation's analytics.
 type operation struct {
-	name  string
-	attrs [len(outcomes)]metric.MeasurementOption
-	stats *opStats
+	name    string
+	adds    [len(outcomes)][]metric.AddOption
+	records [len(outcomes)][]metric.RecordOption
+	stats   *opStats
 }
 
 // names is the bounded set of operation names (first come, kept for the process's life), with the
@@ -62,8 +64,9 @@ func newNames(max, samples int) *names {
 func (n *names) newOperation(name string) *operation {
 	op := &operation{name: name, stats: newOpStats(n.samples)}
 	for i, o := range outcomes {
-		op.attrs[i] = metric.WithAttributeSet(attribute.NewSet(
+		attrs := metric.WithAttributeSet(attribute.NewSet(
 			attribute.String("operation", name), attribute.String("outcome", o)))
+		op.adds[i], op.records[i] = []metric.AddOption{attrs}, []metric.RecordOption{attrs}
 	}
 	return op
 }

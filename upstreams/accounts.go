@@ -29,9 +29,9 @@ func NewAccounts(c *rest.Client) *Accounts { return &Accounts{c: c} }
 func (a *Accounts) UsersByID(ctx context.Context, ids []string) ([]User, error) {
 	return cachedByKey(ctx, a.users, ids, func(u User) string { return u.ID }, func(ctx context.Context, ids []string) ([]User, error) {
 		return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]User, error) {
-			var out struct {
+			out := struct {
 				Users []User `json:"users"`
-			}
+			}{Users: make([]User, 0, len(chunk))} // at most one per id: decoded without growing
 			err := a.c.Get(ctx, "GET /users", "/users", url.Values{"id": chunk}, &out)
 			return out.Users, err
 		})

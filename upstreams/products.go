@@ -30,7 +30,7 @@ type productList struct {
 func (p *Products) ProductsByUPC(ctx context.Context, upcs []string) ([]Product, error) {
 	return cachedByKey(ctx, p.products, upcs, func(p Product) string { return p.UPC }, func(ctx context.Context, upcs []string) ([]Product, error) {
 		return batched(ctx, upcs, func(ctx context.Context, chunk []string) ([]Product, error) {
-			var out productList
+			out := productList{Products: make([]Product, 0, len(chunk))} // at most one per UPC: decoded without growing
 			err := p.c.Get(ctx, "GET /products", "/products", url.Values{"upc": chunk}, &out)
 			return out.Products, err
 		})

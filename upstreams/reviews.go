@@ -25,7 +25,7 @@ type reviewList struct {
 // ReviewsByID returns the reviews with the given ids; unknown ids are absent.
 func (r *Reviews) ReviewsByID(ctx context.Context, ids []string) ([]Review, error) {
 	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]Review, error) {
-		var out reviewList
+		out := reviewList{Reviews: make([]Review, 0, len(chunk))} // at most one per id: decoded without growing
 		err := r.c.Get(ctx, "GET /reviews", "/reviews", url.Values{"id": chunk}, &out)
 		return out.Reviews, err
 	})
@@ -47,10 +47,12 @@ func (r *Reviews) ByAuthors(ctx context.Context, userIDs []string) ([]Review, er
 	})
 }
 
-// list calls GET /reviews?param=… for keys, MaxBatch keys per call.
+// list calls GET /reviews?param=… for keys, MaxBatch keys per call. Each call's list is decoded into
+// room for one review per key: how many a key has is not known, and starting from that many saves the
+// list most of its growing (JSON decoding appends to the slice it is given).
 func (r *Reviews) list(ctx context.Context, param string, keys []string) ([]Review, error) {
 	return batched(ctx, keys, func(ctx context.Context, chunk []string) ([]Review, error) {
-		var out reviewList
+		out := reviewList{Reviews: make([]Review, 0, len(chunk))}
 		err := r.c.Get(ctx, "GET /reviews", "/reviews", url.Values{param: chunk}, &out)
 		return out.Reviews, err
 	})

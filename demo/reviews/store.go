@@ -112,14 +112,20 @@ func (s *Store) ByAuthors(ids []string) []data.Review {
 
 // collect gathers the reviews indexed under keys, each once, in insertion order. s.mu must be held.
 func (s *Store) collect(index map[string][]int, keys []string) []data.Review {
-	var idx []int
 	seen := make(map[string]struct{}, len(keys))
+	n := 0
 	for _, k := range keys {
-		if _, dup := seen[k]; dup {
-			continue
+		if _, dup := seen[k]; !dup {
+			seen[k] = struct{}{}
+			n += len(index[k])
 		}
-		seen[k] = struct{}{}
-		idx = append(idx, index[k]...)
+	}
+	idx := make([]int, 0, n) // sized once: appending per key grew it several times per listing
+	for _, k := range keys {
+		if _, first := seen[k]; first {
+			delete(seen, k)
+			idx = append(idx, index[k]...)
+		}
 	}
 	// Every review has one product and one author, so distinct keys never share an index.
 	slices.Sort(idx)

@@ -22,7 +22,7 @@ type instruments struct {
 	decisions metric.Int64Counter
 	denials   metric.Int64Counter
 	fetches   metric.Int64Counter
-	attrs     *sync.Map // [6]string → metric.AddOption: each attribute set is built once
+	attrs     *sync.Map // [6]string → []metric.AddOption: each attribute set is built once
 }
 
 func newInstruments() instruments {
@@ -37,12 +37,12 @@ func newInstruments() instruments {
 	return instruments{decisions: decisions, denials: denials, fetches: fetches, attrs: &sync.Map{}}
 }
 
-// options returns the attribute option of up to three key/value pairs (k2, k3 empty: fewer), cached:
-// the values come from small fixed sets.
-func (in instruments) options(k1, v1, k2, v2, k3, v3 string) metric.AddOption {
+// options returns the attribute options of up to three key/value pairs (k2, k3 empty: fewer), cached
+// (the values come from small fixed sets) as a slice, so that passing them allocates nothing.
+func (in instruments) options(k1, v1, k2, v2, k3, v3 string) []metric.AddOption {
 	key := [6]string{k1, v1, k2, v2, k3, v3}
 	if o, ok := in.attrs.Load(key); ok {
-		return o.(metric.AddOption)
+		return o.([]metric.AddOption)
 	}
 	kvs := []attribute.KeyValue{attribute.String(k1, v1)}
 	if k2 != "" {
@@ -51,7 +51,7 @@ func (in instruments) options(k1, v1, k2, v2, k3, v3 string) metric.AddOption {
 	if k3 != "" {
 		kvs = append(kvs, attribute.String(k3, v3))
 	}
-	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	o := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
 	in.attrs.Store(key, o)
 	return o
 }
@@ -60,14 +60,14 @@ func (in instruments) decision(ctx context.Context, outcome, kind, reason string
 	if in.decisions == nil {
 		return
 	}
-	in.decisions.Add(ctx, 1, in.options("outcome", outcome, "kind", kind, "reason", reason))
+	in.decisions.Add(ctx, 1, in.options("outcome", outcome, "kind", kind, "reason", reason)...)
 }
 
 func (in instruments) denial(ctx context.Context, code string) {
 	if in.denials == nil {
 		return
 	}
-	in.denials.Add(ctx, 1, in.options("code", code, "", "", "", ""))
+	in.denials.Add(ctx, 1, in.options("code", code, "", "", "", "")...)
 }
 
 func (in instruments) jwksFetch(ctx context.Context, err error) {

@@ -133,21 +133,17 @@ func TestReadRefusesBadHints(t *testing.T) {
 
 func TestResponderKeepsPolicies(t *testing.T) {
 	s, h := load(t)
-	r, err := NewResponder(h, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := NewResponder(h, 0)
 	const q = `query A { top { upc } } query B { version }`
 	doc, errs := gqlparser.LoadQuery(s, q)
 	if errs != nil {
 		t.Fatal(errs)
 	}
 	for range 2 {
-		if got := r.Policy(t.Context(), q, doc.Operations.ForName("A")).Header(false); got != "public, max-age=300" {
+		if got := r.Policy(q, doc.Operations.ForName("A")).Header(false); got != "public, max-age=300" {
 			t.Errorf("A: %q", got)
 		}
-		if got := r.Policy(t.Context(), q, doc.Operations.ForName("B")).Header(false); got != "no-store" {
+		if got := r.Policy(q, doc.Operations.ForName("B")).Header(false); got != "no-store" {
 			t.Errorf("B: %q", got)
 		}
 	}

@@ -1,52 +1,39 @@
 package cachecontrol
 
 import (
-	"context"
-	"fmt"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/trellisgw/trellis/cache"
+	"github.com/trellisgw/trellis/internal/opmemo"
 )
 
-// Responder computes the policies of operations once per document: keyed by operation name and query
-// text, in a bounded LRU. Safe for concurrent use.
+// Responder computes the policy of each operation once per cached document (internal/opmemo: kept
+// with the operation the document cache shares, dropped with the document), read without a lock or
+// a key to build. Safe for concurrent use.
 type Responder struct {
 	hints         *Hints
 	defaultMaxAge time.Duration
-	policies      *cache.Memory[Policy]
+	policies      opmemo.Memo[Policy]
 }
 
-// maxKeptQuery is the longest query whose policy is kept (the document cache's bound too).
+// maxKeptQuery is the longest query whose policy is kept: the document cache's bound, beyond which
+// every request parses its own document (and would make an entry only to drop it).
 const maxKeptQuery = 8 << 10
 
 // NewResponder returns a Responder over hints; fields without a maxAge get defaultMaxAge (0: they make
-// a response uncacheable). Policies of up to size documents are kept. Close it when done.
-func NewResponder(hints *Hints, defaultMaxAge time.Duration, size int) (*Responder, error) {
-	m, err := cache.NewMemory[Policy]("cache_control", cache.Config{Size: size})
-	if err != nil {
-		return nil, fmt.Errorf("cache control: %w", err)
-	}
-	return &Responder{hints: hints, defaultMaxAge: defaultMaxAge, policies: m}, nil
+// a response uncacheable).
+func NewResponder(hints *Hints, defaultMaxAge time.Duration) *Responder {
+	return &Responder{hints: hints, defaultMaxAge: defaultMaxAge}
 }
 
 // Policy returns the policy of op, the operation of query that runs.
-func (r *Responder) Policy(ctx context.Context, query string, op *ast.OperationDefinition) Policy {
+func (r *Responder) Policy(query string, op *ast.OperationDefinition) Policy {
 	if op == nil {
 		return Policy{}
 	}
 	if len(query) > maxKeptQuery {
 		return r.hints.Operation(op, r.defaultMaxAge)
 	}
-	key := op.Name + "\x00" + query
-	if p, ok := r.policies.Get(ctx, key); ok {
-		return p
-	}
-	p := r.hints.Operation(op, r.defaultMaxAge)
-	r.policies.Add(ctx, key, p)
-	return p
+	return r.policies.Get(op, func() Policy { return r.hints.Operation(op, r.defaultMaxAge) })
 }
-
-// Close releases the kept policies.
-func (r *Responder) Close() error { return r.policies.Close() }

@@ -121,7 +121,7 @@ func (e *Extension) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 		return gerr
 	}
 	st.requested = res
-	e.requested.Record(ctx, int64(res.Cost), operationAttr(oc.Operation.Operation))
+	e.requested.Record(ctx, int64(res.Cost), operationAttr(oc.Operation.Operation)...)
 
 	limit := e.cfg.MaxCost
 	var client ratelimit.Client
@@ -292,14 +292,15 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 	return resp
 }
 
-// The operation attribute of trellis.cost.requested, one set per operation type, made once.
+// The operation attribute of trellis.cost.requested, one option slice per operation type, made
+// once: passing it allocates nothing.
 var (
-	queryAttr        = metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Query))))
-	mutationAttr     = metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Mutation))))
-	subscriptionAttr = metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Subscription))))
+	queryAttr        = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Query))))}
+	mutationAttr     = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Mutation))))}
+	subscriptionAttr = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", string(ast.Subscription))))}
 )
 
-func operationAttr(op ast.Operation) metric.MeasurementOption {
+func operationAttr(op ast.Operation) []metric.RecordOption {
 	switch op {
 	case ast.Query:
 		return queryAttr
@@ -308,7 +309,7 @@ func operationAttr(op ast.Operation) metric.MeasurementOption {
 	case ast.Subscription:
 		return subscriptionAttr
 	}
-	return metric.WithAttributes(attribute.String("operation", string(op)))
+	return []metric.RecordOption{metric.WithAttributes(attribute.String("operation", string(op)))}
 }
 
 func stateOf(ctx context.Context) *opState {

@@ -1,9 +1,11 @@
 package cost
 
 import (
+	"context"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator"
 )
 
@@ -73,5 +75,14 @@ func TestPriceOncePerOperationWithoutVariables(t *testing.T) {
 	// A breakdown is computed afresh, with its fields.
 	if res, err := e.price(fixed.Operations[0], nil, true); err != nil || len(res.Fields) == 0 {
 		t.Errorf("breakdown: %+v, %v; want its fields", res, err)
+	}
+}
+
+// Recording an operation's requested cost allocates nothing: the attribute options are made once.
+func TestRecordRequestedAllocatesNothing(t *testing.T) {
+	e := NewExtension(Config{})
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { e.requested.Record(ctx, 5, operationAttr(ast.Query)...) }); n != 0 {
+		t.Errorf("Record allocates %v times, want 0", n)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -24,6 +25,7 @@ type Engine struct {
 	planCacheSize int
 	buffers       *bufpool.Pool
 	plans         *lru.Cache[planKey, *plan]
+	runs          sync.Pool // *run: the memory of finished runs (runmem.go)
 }
 
 // planKey identifies a plan: the operation (documents are cached by the executor, so a cached
@@ -122,10 +124,13 @@ func (e *Engine) Execute(ctx context.Context, oc *graphql.OperationContext) *gra
 	}
 	ctx, runner, end := e.batching.Begin(ctx)
 	defer end()
-	r := newRun(ctx, e, p, oc, runner)
+	r := e.newRun(ctx, p, oc, runner)
 	r.execute()
 	data := r.write()
 	r.observe()
 	r.record(len(data))
+	// Every resolver call has returned (batches still in flight serve no one): nothing uses r any
+	// more. A panic above leaves r to the collector.
+	e.release(r)
 	return &graphql.Response{Data: data}
 }

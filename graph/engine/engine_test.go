@@ -135,14 +135,16 @@ func (fx *fixture) schema() *Schema {
 				Resolve: func(_ context.Context, args map[string]any, parents []any, r *Results) error {
 					fx.record("Query.items", len(parents))
 					n := int(args["n"].(int64))
-					r.Next()
-					r.List(n)
-					for i := range n {
-						id := fmt.Sprint(i)
-						if i == 1 && n == 3 {
-							id = "err"
+					for range parents { // aliases with the same arguments
+						r.Next()
+						r.List(n)
+						for i := range n {
+							id := fmt.Sprint(i)
+							if i == 1 && n == 3 {
+								id = "err"
+							}
+							r.Object(tItem, &item{id: id})
 						}
-						r.Object(tItem, &item{id: id})
 					}
 					return nil
 				},
@@ -179,7 +181,8 @@ func (fx *fixture) schema() *Schema {
 	}}
 }
 
-// guard refuses Item.secret to everyone, Item.owned on items whose id is not "0"; result checks refuse
+// guard refuses Item.secret to everyone, Item.owned on items whose id is not "0", Item.kids on the
+// item "5"; result checks refuse
 // Query.node's Other "o2", the kid "4b" in Item.kids' lists, and the parent "4" read by Item.parent.
 type guard struct{}
 
@@ -205,12 +208,20 @@ func (guard) FieldCheck(typ, field string) *Check {
 			return nil
 		}}
 	case "Item.kids":
-		return &Check{Result: func(_ context.Context, typ string, res any) error {
-			if typ == "Item" && res.(*item).id == "4b" {
-				return errors.New("kid refused")
-			}
-			return nil
-		}}
+		return &Check{
+			Parent: func(_ context.Context, p any) error {
+				if p.(*item).id == "5" {
+					return errors.New("kids of 5 refused")
+				}
+				return nil
+			},
+			Result: func(_ context.Context, typ string, res any) error {
+				if typ == "Item" && res.(*item).id == "4b" {
+					return errors.New("kid refused")
+				}
+				return nil
+			},
+		}
 	case "Item.parent":
 		return &Check{Result: func(_ context.Context, typ string, res any) error {
 			if typ == "Item" && res.(*item).id == "4" {
@@ -331,6 +342,21 @@ func TestExecution(t *testing.T) {
 			want: result{Data: `{"items":[{"id":"0","kids":[{"id":"0a"},{"id":"0b"}]},{"id":"err","kids":null},{"id":"2","kids":[{"id":"2a"},{"id":"2b"}]}],"maybe":null}`,
 				Errors: []string{"items[1].kids: kids failed", "maybe: maybe failed"}},
 			calls: []string{"Item.kids:3", "Query.items:1"},
+		},
+		{
+			name:  "aliases of a field with the same arguments are one call, other arguments another",
+			query: `{ a: items(n: 1) { id } b: items(n: 1) { id } c: items(n: 2) { id } }`,
+			want:  result{Data: `{"a":[{"id":"0"}],"b":[{"id":"0"}],"c":[{"id":"0"},{"id":"1"}]}`},
+			calls: []string{"Query.items:1", "Query.items:2"},
+		},
+		{
+			name:  "a call of two fields, one refused on a parent",
+			query: `{ a: items(n: 6) { id kids { id } } b: items(n: 1) { kids { id } } }`,
+			want: result{Data: `{"a":[{"id":"0","kids":[{"id":"0a"},{"id":"0b"}]},{"id":"1","kids":[{"id":"1a"},{"id":"1b"}]},` +
+				`{"id":"2","kids":[{"id":"2a"},{"id":"2b"}]},{"id":"3","kids":[{"id":"3a"},{"id":"3b"}]},` +
+				`{"id":"4","kids":null},{"id":"5","kids":null}],"b":[{"kids":[{"id":"0a"},{"id":"0b"}]}]}`,
+				Errors: []string{"a[4].kids[1]: kid refused", "a[5].kids: kids of 5 refused"}},
+			calls: []string{"Item.kids:6", "Query.items:1", "Query.items:1"},
 		},
 		{
 			name:  "plain fields below resolved ones",

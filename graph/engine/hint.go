@@ -24,7 +24,8 @@ func newHints(p *plan) hints {
 }
 
 // carve gives each position and each composite field of r its share of one slab per element type,
-// as p's hints say.
+// as p's hints say. The slabs are r's own when they are large enough (runmem.go): the shares need no
+// zeroing, as nothing reads past what a run appended.
 func (r *run) carve() {
 	h := &r.p.hints
 	var objs, starts, toks, children, leaf int
@@ -38,12 +39,14 @@ func (r *run) carve() {
 		children += int(rh.children.Load())
 		leaf += int(rh.leaf.Load())
 	}
-	objSlab := make([]any, objs)
+	sl := &r.slabs
+	sl.objs, sl.starts, sl.toks = resize(sl.objs, objs), resize(sl.starts, starts), resize(sl.toks, toks)
+	sl.children, sl.leaf = resize(sl.children, children), resize(sl.leaf, leaf)
+	objSlab := sl.objs
 	for i := range h.objs {
 		objSlab, r.objs[i] = cut(objSlab, int(h.objs[i].Load()))
 	}
-	startSlab, tokSlab := make([]int32, starts), make([]tok, toks)
-	childSlab, leafSlab := make([]child, children), make([]byte, leaf)
+	startSlab, tokSlab, childSlab, leafSlab := sl.starts, sl.toks, sl.children, sl.leaf
 	for i := range h.results {
 		rh, res := &h.results[i], &r.results[i]
 		startSlab, res.starts = cut(startSlab, int(rh.starts.Load()))

@@ -54,7 +54,7 @@ func TestHintsSizeTheNextRun(t *testing.T) {
 	ctx, oc = operation(t, schema, hintQuery, map[string]any{"n": int64(4)})
 	ctx, runner, end := e.batching.Begin(ctx)
 	defer end()
-	r := newRun(ctx, e, p, oc, runner)
+	r := e.newRun(ctx, p, oc, runner)
 	r.execute()
 	for i := range r.objs {
 		if n := int(p.hints.objs[i].Load()); cap(r.objs[i]) != n {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -22,7 +23,8 @@ type Batching interface {
 // LevelRunner runs the resolver calls of one level and returns when every call has returned.
 // Implementations may run them concurrently (at most one goroutine per call).
 type LevelRunner interface {
-	RunLevel(ctx context.Context, calls []func(context.Context))
+	// RunLevel runs call(ctx, i) for each i in [0, n).
+	RunLevel(ctx context.Context, n int, call func(ctx context.Context, i int))
 }
 
 // Guard decides who may see which field.
@@ -89,20 +91,14 @@ func WithBuffers(p *bufpool.Pool) Option { return func(e *Engine) { e.buffers = 
 // concurrent is the LevelRunner without batching: one goroutine per call but the last.
 type concurrent struct{}
 
-func (concurrent) RunLevel(ctx context.Context, calls []func(context.Context)) {
-	if len(calls) == 1 {
-		calls[0](ctx)
+func (concurrent) RunLevel(ctx context.Context, n int, call func(context.Context, int)) {
+	if n == 0 {
 		return
 	}
-	done := make(chan struct{}, len(calls)-1)
-	for _, c := range calls[:len(calls)-1] {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			c(ctx)
-		}()
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		wg.Go(func() { call(ctx, i) })
 	}
-	calls[len(calls)-1](ctx)
-	for range len(calls) - 1 {
-		<-done
-	}
+	call(ctx, n-1)
+	wg.Wait()
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -21,6 +22,11 @@ type plan struct {
 	checks []*Check
 	// slots is the number of composite fields (fieldPlan.slot).
 	slots int
+	// resolvers is the number of fields with a resolver, depths how many of them stand at each depth,
+	// width the most at one depth.
+	resolvers int
+	depths    []int
+	width     int
 	// hints are the sizes the plan's previous execution needed (hint.go).
 	hints hints
 }
@@ -48,21 +54,24 @@ type objectPlan struct {
 
 // fieldPlan is one response key of an objectPlan: the fields merged under it.
 type fieldPlan struct {
-	id       int
-	key      string
-	keyJSON  []byte // `"key":`
-	typename bool   // __typename
-	name     string
-	parent   *objectPlan
-	def      *ast.FieldDefinition
-	field    *ast.Field // the first field merged under key: arguments and location
-	bind     *Field
-	sub      *selectionPlan // composite fields
-	slot     int            // composite fields: the index of their Results in a run
-	typ      *ast.Type
-	loc      ast.Position
-	depth    int    // fields on the response path, this one included
-	path     string // the response path without list indexes, e.g. "users.nodes.reviews"
+	id        int
+	key       string
+	keyJSON   []byte // `"key":`
+	typename  bool   // __typename
+	name      string
+	qualified string // "Type.field", the name of its spans
+	parent    *objectPlan
+	def       *ast.FieldDefinition
+	field     *ast.Field // the first field merged under key: arguments and location
+	bind      *Field
+	sub       *selectionPlan           // composite fields
+	slot      int                      // composite fields: the index of their Results in a run
+	argVars   []string                 // the variables its arguments use (args.go)
+	args      atomic.Pointer[argCache] // its last coerced arguments (args.go)
+	typ       *ast.Type
+	loc       ast.Position
+	depth     int    // fields on the response path, this one included
+	path      string // the response path without list indexes, e.g. "users.nodes.reviews"
 }
 
 // composite reports whether f's value comes as Results (from Emit or Resolve) rather than written
@@ -101,6 +110,14 @@ func makePlan(schema *ast.Schema, types map[string]*Type, doc *ast.QueryDocument
 		if f.composite() {
 			f.slot = pl.p.slots
 			pl.p.slots++
+		}
+		if f.composite() && f.bind.Resolve != nil {
+			for len(pl.p.depths) <= f.depth {
+				pl.p.depths = append(pl.p.depths, 0)
+			}
+			pl.p.depths[f.depth]++
+			pl.p.resolvers++
+			pl.p.width = max(pl.p.width, pl.p.depths[f.depth])
 		}
 	}
 	pl.p.hints = newHints(pl.p)
@@ -145,6 +162,7 @@ func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot b
 				continue
 			}
 		}
+		f.qualified = def.Name + "." + first.Name
 		f.def = def.Fields.ForName(first.Name)
 		if f.def == nil {
 			return nil, fmt.Errorf("engine: %s has no field %s", def.Name, first.Name)
@@ -154,6 +172,7 @@ func (pl *planner) object(def *ast.Definition, sets []ast.SelectionSet, isRoot b
 		if f.bind == nil {
 			return nil, fmt.Errorf("engine: no binding for %s.%s", def.Name, first.Name)
 		}
+		f.argVars = argVars(first)
 		named := pl.schema.Types[f.typ.Name()]
 		if named == nil || !isComposite(named) {
 			continue

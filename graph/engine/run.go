@@ -23,47 +23,24 @@ type run struct {
 	denied  []error   // per fieldPlan: refused for the whole operation (Check.Operation)
 	args    []map[string]any
 	argErr  []error
-	refused []int // per fieldPlan: objects on which Check.Parent refused it
+	refused []int                      // per fieldPlan: objects on which Check.Parent refused it
+	callFn  func(context.Context, int) // r.callAt, made once
+
+	// Reused from level to level: the groups of the level being resolved, their parents (for groups
+	// of several fields or with a Parent check) and their calls' group indexes; the positions ready.
+	groups    []group
+	level     []group
+	parentBuf []any
+	groupOf   []int32
+	ready     []*objectPlan
+
+	slabs slabs // what objs and results are carved from (hint.go)
 }
 
 // node is a composite field's values: parent i's value starts at res.toks[starts[i]].
 type node struct {
 	res    *Results
 	starts []int32
-}
-
-func newRun(ctx context.Context, e *Engine, p *plan, oc *graphql.OperationContext, runner LevelRunner) *run {
-	r := &run{
-		ctx: ctx, e: e, p: p, oc: oc, runner: runner,
-		objs:    make([][]any, len(p.objects)),
-		results: make([]Results, p.slots),
-		nodes:   make([]node, len(p.fields)),
-	}
-	r.carve()
-	for i := range r.results {
-		r.results[i].leaf.ctx = ctx
-	}
-	for _, f := range p.fields {
-		if p.checks != nil {
-			if c := p.checks[f.id]; c != nil && c.Operation != nil {
-				if err := c.Operation(ctx); err != nil {
-					if r.denied == nil {
-						r.denied = make([]error, len(p.fields))
-					}
-					r.denied[f.id] = err
-				}
-			}
-		}
-		if f.bind != nil && f.bind.Args != nil && len(f.def.Arguments) > 0 {
-			if r.args == nil {
-				r.args = make([]map[string]any, len(p.fields))
-				r.argErr = make([]error, len(p.fields))
-			}
-			raw := f.field.ArgumentMap(oc.Variables)
-			r.args[f.id], r.argErr[f.id] = f.bind.Args(ctx, raw)
-		}
-	}
-	return r
 }
 
 func (r *run) deniedErr(f *fieldPlan) error {
@@ -89,7 +66,7 @@ func (r *run) execute() {
 	root := r.p.root
 	r.objs[root.id] = append(r.objs[root.id], r.e.bind.Root)
 	if r.p.op.Operation != ast.Mutation {
-		r.levels(r.expand(nil, []*objectPlan{root}))
+		r.levels(r.expand(r.callsByDepth(), append(r.ready[:0], root)))
 		return
 	}
 	for _, f := range root.fields {
@@ -97,6 +74,17 @@ func (r *run) execute() {
 			r.levels([][]*fieldPlan{nil, {f}})
 		}
 	}
+}
+
+// callsByDepth returns where a query's resolver fields are collected by depth, each depth's slice
+// with room for every resolver field of the plan at that depth (each resolves once per run).
+func (r *run) callsByDepth() [][]*fieldPlan {
+	calls := make([][]*fieldPlan, len(r.p.depths))
+	slab := make([]*fieldPlan, r.p.resolvers)
+	for d, n := range r.p.depths {
+		slab, calls[d] = cut(slab, n)
+	}
+	return calls
 }
 
 // levels resolves the resolver fields of calls (indexed by depth: the number of fields on their
@@ -157,6 +145,7 @@ func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
 			ready = r.distribute(f, ready)
 		}
 	}
+	r.ready = ready[:0]
 	return calls
 }
 
@@ -170,80 +159,83 @@ func (r *run) countRefused(f *fieldPlan) {
 // group is the fields of one level that one resolver call serves: same field of the same type, same
 // arguments, wherever they stand in the response.
 type group struct {
-	fields  []*fieldPlan
+	first   *fieldPlan
+	fields  []*fieldPlan // a run of the level's calls
 	parents []any
 	res     *Results // the first field's
-	// denied holds, per field of fields, Check.Parent's refusal per parent (nil: no check, or none refused
-	// the field's parents in order).
+	// denied holds, per field of fields, Check.Parent's refusal per parent (nil: no field has a
+	// Parent check; an entry is nil when its field has none).
 	denied [][]error
+	// args is the arguments' key (argKey), made only when another field of the level has the same
+	// resolver; keyed says it was.
+	args  string
+	keyed bool
 }
 
 // resolveLevel resolves calls, grouped so that each (type, field, arguments) is one call, and returns
-// the positions whose objects became known.
+// the positions whose objects became known. calls is reordered.
 func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
-	var groups []*group
-	type gkey struct {
-		bind *Field
-		args string
-	}
-	byKey := map[gkey]*group{}
-	for _, f := range calls {
-		k := gkey{bind: f.bind}
-		if a := r.argsOf(f); len(a) > 0 {
-			k.args = argKey(f.field.ArgumentMap(r.oc.Variables))
+	groups := r.group(calls)
+	// Per field: the parents the resolver sees (Check.Parent may refuse some), in order. A group of one
+	// field without a check hands the resolver its position's objects as they are.
+	r.parentBuf = r.parentBuf[:0]
+	for gi := range groups {
+		g := &groups[gi]
+		if f := g.fields[0]; len(g.fields) == 1 && r.parentCheck(f) == nil {
+			g.parents = r.objs[f.parent.id]
+			continue
 		}
-		g := byKey[k]
-		if g == nil {
-			g = &group{res: &r.results[f.slot]}
-			byKey[k] = g
-			groups = append(groups, g)
-		}
-		g.fields = append(g.fields, f)
-	}
-	// Per field: the parents the resolver sees (Check.Parent may refuse some), in order.
-	for _, g := range groups {
-		g.denied = make([][]error, len(g.fields))
+		start := len(r.parentBuf)
 		for k, f := range g.fields {
 			parents := r.objs[f.parent.id]
-			var check func(context.Context, any) error
-			if r.p.checks != nil && r.p.checks[f.id] != nil {
-				check = r.p.checks[f.id].Parent
-			}
+			check := r.parentCheck(f)
 			if check == nil {
-				g.parents = append(g.parents, parents...)
+				r.parentBuf = append(r.parentBuf, parents...)
 				continue
+			}
+			if g.denied == nil {
+				g.denied = make([][]error, len(g.fields))
 			}
 			denied := make([]error, len(parents))
 			for i, p := range parents {
 				if denied[i] = check(r.ctx, p); denied[i] == nil {
-					g.parents = append(g.parents, p)
+					r.parentBuf = append(r.parentBuf, p)
 				}
 			}
 			g.denied[k] = denied
 		}
+		// Capped: a later group's parents (or a regrown buffer) never reach into this one's.
+		g.parents = r.parentBuf[start:len(r.parentBuf):len(r.parentBuf)]
 	}
-	fns := make([]func(context.Context), len(groups))
-	for i, g := range groups {
-		fns[i] = func(ctx context.Context) { r.call(ctx, g) }
-	}
-	r.runner.RunLevel(r.ctx, fns)
+	r.level = groups
+	r.runner.RunLevel(r.ctx, len(groups), r.callFn)
 
-	var ready []*objectPlan
-	for _, g := range groups {
-		off := 0
+	ready := r.ready[:0]
+	for gi := range groups {
+		g := &groups[gi]
+		off := int32(0)
 		for k, f := range g.fields {
 			parents := r.objs[f.parent.id]
-			denied := g.denied[k]
-			starts := make([]int32, len(parents))
-			for i := range parents {
-				if denied != nil && denied[i] != nil {
-					starts[i] = int32(len(g.res.toks))
-					g.res.Error(denied[i])
-					r.countRefused(f)
-					continue
+			var denied []error
+			if g.denied != nil {
+				denied = g.denied[k]
+			}
+			var starts []int32
+			if denied == nil {
+				starts = g.res.starts[off : int(off)+len(parents)]
+				off += int32(len(parents))
+			} else {
+				starts = make([]int32, len(parents))
+				for i := range parents {
+					if denied[i] != nil {
+						starts[i] = int32(len(g.res.toks))
+						g.res.Error(denied[i])
+						r.countRefused(f)
+						continue
+					}
+					starts[i] = g.res.starts[off]
+					off++
 				}
-				starts[i] = g.res.starts[off]
-				off++
 			}
 			r.nodes[f.id] = node{res: g.res, starts: starts}
 			if r.p.checks != nil && r.p.checks[f.id] != nil && r.p.checks[f.id].Result != nil {
@@ -255,13 +247,80 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 	return ready
 }
 
+// group groups calls by (resolver, arguments) into the run's group slab, reordering calls so that
+// each group's fields are contiguous, in the order of their first field. A level has a few dozen calls
+// at most: a linear search costs less than a map, and arguments are compared (argKey) only between
+// fields of the same resolver.
+func (r *run) group(calls []*fieldPlan) []group {
+	groups := r.groups[:0]
+	of := r.groupOf[:0] // per call: its group
+	for _, f := range calls {
+		gi := -1
+		for j := range groups {
+			if groups[j].first.bind == f.bind && r.sameArgs(&groups[j], f) {
+				gi = j
+				break
+			}
+		}
+		if gi < 0 {
+			gi = len(groups)
+			groups = append(groups, group{first: f, res: &r.results[f.slot]})
+		}
+		of = append(of, int32(gi))
+	}
+	// Stable insertion sort of calls by group: n is small, and nothing is allocated.
+	for i := 1; i < len(calls); i++ {
+		for j := i; j > 0 && of[j-1] > of[j]; j-- {
+			of[j-1], of[j] = of[j], of[j-1]
+			calls[j-1], calls[j] = calls[j], calls[j-1]
+		}
+	}
+	for i := 0; i < len(calls); {
+		j := i + 1
+		for j < len(calls) && of[j] == of[i] {
+			j++
+		}
+		groups[of[i]].fields = calls[i:j:j]
+		i = j
+	}
+	r.groups, r.groupOf = groups, of
+	return groups
+}
+
+// sameArgs reports whether f has the same arguments as the fields of g (of the same resolver).
+func (r *run) sameArgs(g *group, f *fieldPlan) bool {
+	if !g.keyed {
+		g.args, g.keyed = r.argKey(g.first), true
+	}
+	return r.argKey(f) == g.args
+}
+
+// argKey identifies f's argument values, for grouping calls: "" without arguments.
+func (r *run) argKey(f *fieldPlan) string {
+	if len(r.argsOf(f)) == 0 {
+		return ""
+	}
+	return argKey(f.field.ArgumentMap(r.oc.Variables))
+}
+
+// parentCheck returns f's Check.Parent, nil when it has none.
+func (r *run) parentCheck(f *fieldPlan) func(context.Context, any) error {
+	if r.p.checks == nil || r.p.checks[f.id] == nil {
+		return nil
+	}
+	return r.p.checks[f.id].Parent
+}
+
+// callAt runs the resolver of group i of the level being resolved.
+func (r *run) callAt(ctx context.Context, i int) { r.call(ctx, &r.level[i]) }
+
 // call runs one group's resolver over all its parents. Whatever happens (an error for the whole
 // batch, a panic), every parent ends with a value.
 func (r *run) call(ctx context.Context, g *group) {
 	f := g.fields[0]
 	var end func(error)
 	if r.e.tracer != nil {
-		ctx, end = r.e.tracer.StartField(ctx, f.parent.def.Name+"."+f.name, f.path, len(g.parents))
+		ctx, end = r.e.tracer.StartField(ctx, f.qualified, f.path, len(g.parents))
 	}
 	var err error
 	func() {

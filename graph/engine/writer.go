@@ -41,10 +41,35 @@ func (w *Writer) String(s string) { w.buf = appendQuoted(w.buf, s) }
 
 const hex = "0123456789ABCDEF"
 
+// Repeated bytes for safe8.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	spaces = 0x20 * ones
+	quotes = '"' * ones
+	slashs = '\\' * ones
+)
+
+// safe8 reports whether the 8 bytes of x (little-endian) are all written as they are: ASCII, not a
+// control character, a quote or a backslash. (x-n*ones)&^x&highs is non-zero exactly when some byte
+// of x is below n (n ≤ 0x80); a byte equal to c is a zero byte of x^(c*ones).
+func safe8(x uint64) bool {
+	q, bs := x^quotes, x^slashs
+	return ((x-spaces)&^x|(q-ones)&^q|(bs-ones)&^bs|x)&highs == 0
+}
+
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Most strings need no escaping: eight bytes at a time until one might.
+		for i+8 <= len(s) && safe8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '\\' && c != '"' {
 			if c < utf8.RuneSelf {

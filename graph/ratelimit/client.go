@@ -10,7 +10,7 @@ import (
 	"github.com/trellisgw/trellis/graph/identity"
 )
 
-// request is what Middleware learns of an HTTP request for the limiter.
+// request is what ClientInfo learns of an HTTP request for the limiter.
 type request struct {
 	header http.Header // the response's header map
 	peer   string      // the client's IP address
@@ -18,24 +18,22 @@ type request struct {
 
 type requestKey struct{}
 
-// Middleware returns the HTTP middleware that puts the response's header map and the client's IP
-// address in every request's context, for the cost extension to read. trusted are the proxies whose
-// X-Forwarded-For is believed (Config.TrustedProxies, already validated).
-func Middleware(trustedProxies []string) (func(http.Handler) http.Handler, error) {
+// ClientInfo returns the function that puts the response's header map and the client's IP address
+// in a request's context, for the cost extension to read; the handler calls it as it derives the
+// context operations run in (graph.Deps.RequestContext), so that it costs no copy of the request.
+// trustedProxies are the proxies whose X-Forwarded-For is believed (Config.TrustedProxies).
+func ClientInfo(trustedProxies []string) (func(context.Context, http.ResponseWriter, *http.Request) context.Context, error) {
 	trusted, err := parsePrefixes(trustedProxies)
 	if err != nil {
 		return nil, err
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rq := &request{header: w.Header(), peer: clientIP(r, trusted)}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, rq)))
-		})
+	return func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+		return context.WithValue(ctx, requestKey{}, &request{header: w.Header(), peer: clientIP(r, trusted)})
 	}, nil
 }
 
 // ResponseHeader returns the header map of the HTTP response being built for the request in ctx, or
-// nil outside Middleware. Set fields before the body is written.
+// nil without ClientInfo. Set fields before the body is written.
 func ResponseHeader(ctx context.Context) http.Header {
 	if rq, _ := ctx.Value(requestKey{}).(*request); rq != nil {
 		return rq.header

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -29,5 +30,19 @@ func TestCountSets(t *testing.T) {
 	}
 	if s := l.countSet(countKey{plan: "p", kind: "apikey", client: "beyond"}); s == nil || s.points == nil || s.ran == nil {
 		t.Fatal("no set beyond the bound")
+	}
+}
+
+// Counting an operation allocates nothing once its client's attribute sets are made.
+func TestCountAllocatesNothing(t *testing.T) {
+	l, err := New(Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Client{Key: "key:web", Kind: "apikey", ClientID: "web", PlanName: "default"}
+	ctx := context.Background()
+	l.count(ctx, c, 3)
+	if n := testing.AllocsPerRun(100, func() { l.count(ctx, c, 3) }); n != 0 {
+		t.Errorf("count allocates %v times, want 0", n)
 	}
 }

@@ -5,9 +5,9 @@
 // Clients are told apart by the caller in the request context (graph/identity): the API key's client
 // id, else the signed-in user's id, else the client's IP address (the TCP peer, or the X-Forwarded-For
 // entry left of the configured trusted proxies). A caller's plan (the API key's, or the token's plan
-// claim) applies when the config defines it. Middleware puts the peer address and the response's header map in the context, so
-// that the cost extension (graph/cost) can set RateLimit-Policy, RateLimit and Retry-After before the
-// body is written.
+// claim) applies when the config defines it. ClientInfo puts the peer address and the response's
+// header map in the context, so that the cost extension (graph/cost) can set RateLimit-Policy,
+// RateLimit and Retry-After before the body is written.
 //
 // Buckets live in process (MemoryStore, the default) or in Redis (RedisStore: one atomic Lua script
 // per decision, on Redis's clock, so that every gateway instance shares one budget per client). When

@@ -44,8 +44,9 @@ type Limiter struct {
 // countKey identifies the attributes of count's metrics.
 type countKey struct{ plan, kind, client string }
 
-// countSet is count's attributes for one countKey, made once.
-type countSet struct{ points, ran metric.MeasurementOption }
+// countSet is count's attributes for one countKey, made once: option slices, so that passing them
+// allocates nothing.
+type countSet struct{ points, ran []metric.AddOption }
 
 // maxCountSets bounds countSets: beyond it (never with a sane config) the sets are made per call.
 const maxCountSets = 1024
@@ -223,8 +224,8 @@ func (l *Limiter) Meter(ctx context.Context, actual int) {
 // API-key clients only, their client id (bounded by the configured keys; never a user id or address).
 func (l *Limiter) count(ctx context.Context, c Client, points int) {
 	set := l.countSet(countKey{plan: c.PlanName, kind: c.Kind, client: c.ClientID})
-	l.points.Add(ctx, int64(points), set.points)
-	l.ops.Add(ctx, 1, set.ran)
+	l.points.Add(ctx, int64(points), set.points...)
+	l.ops.Add(ctx, 1, set.ran...)
 }
 
 // countSet returns the attributes of k, made on first use.
@@ -234,8 +235,8 @@ func (l *Limiter) countSet(k countKey) *countSet {
 	}
 	plan, kind, client := attribute.String("plan", k.plan), attribute.String("client_kind", k.kind), attribute.String("client", k.client)
 	set := &countSet{
-		points: metric.WithAttributeSet(attribute.NewSet(plan, kind, client)),
-		ran:    metric.WithAttributeSet(attribute.NewSet(plan, kind, client, attribute.String("outcome", "ran"))),
+		points: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(plan, kind, client))},
+		ran:    []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(plan, kind, client, attribute.String("outcome", "ran")))},
 	}
 	if l.countLen.Load() < maxCountSets {
 		if _, loaded := l.countSets.LoadOrStore(k, set); !loaded {

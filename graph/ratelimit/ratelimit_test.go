@@ -257,12 +257,10 @@ func TestIdentify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mw, err := Middleware(nil)
+	info, err := ClientInfo(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got Client
-	h := mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = l.Client(r.Context()) }))
 	for _, tt := range []struct {
 		name   string
 		caller *identity.Caller
@@ -280,7 +278,7 @@ func TestIdentify(t *testing.T) {
 			if tt.caller != nil {
 				r = r.WithContext(identity.NewContext(r.Context(), tt.caller))
 			}
-			h.ServeHTTP(httptest.NewRecorder(), r)
+			got := l.Client(info(r.Context(), httptest.NewRecorder(), r))
 			if diff := cmp.Diff(got, tt.want); diff != "" {
 				t.Errorf("client (-got +want):\n%s", diff)
 			}

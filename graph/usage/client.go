@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/trellisgw/trellis/graph/identity"
@@ -78,10 +79,9 @@ func clean(s string) bool {
 	return true
 }
 
-// Middleware puts the request's client application (identity.App) in its context, for usage
-// accounting and the access log.
-func (u *Usage) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(identity.NewAppContext(r.Context(), u.clients.app(r.Header))))
-	})
+// WithApp returns ctx carrying the request's client application (identity.App), for usage
+// accounting and the access log; the handler calls it as it derives the context operations run in
+// (graph.Deps.RequestContext), so that it costs no copy of the request.
+func (u *Usage) WithApp(ctx context.Context, _ http.ResponseWriter, r *http.Request) context.Context {
+	return identity.NewAppContext(ctx, u.clients.app(r.Header))
 }

@@ -6,18 +6,29 @@ import (
 )
 
 // byKey adapts a look-up that returns the objects found (any order, missing ones absent) to a
-// fetchFunc: result i is the object whose key is keys[i], or nil.
+// fetchFunc: result i is the object whose key is keys[i], or nil. The services answer in the order
+// asked, every key found, most of the time: then no index is built.
 func byKey[T any](fetch func(context.Context, []string) ([]T, error), key func(T) string) fetchFunc[*T] {
 	return func(ctx context.Context, keys []string) ([]*T, error) {
 		found, err := fetch(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
+		out := make([]*T, len(keys))
+		if len(found) == len(keys) {
+			i := 0
+			for i < len(keys) && key(found[i]) == keys[i] {
+				out[i] = &found[i]
+				i++
+			}
+			if i == len(keys) {
+				return out, nil
+			}
+		}
 		index := make(map[string]*T, len(found))
 		for i := range found {
 			index[key(found[i])] = &found[i]
 		}
-		out := make([]*T, len(keys))
 		for i, k := range keys {
 			out[i] = index[k]
 		}

@@ -78,3 +78,34 @@ func TestGrouped(t *testing.T) {
 		}
 	})
 }
+
+func TestByKey(t *testing.T) {
+	tests := []struct {
+		name  string
+		keys  []string
+		found []child
+		want  []*child
+	}{
+		{name: "in the order asked", keys: []string{"a", "b"}, found: []child{{"1", "a"}, {"2", "b"}},
+			want: []*child{{"1", "a"}, {"2", "b"}}},
+		{name: "any other order", keys: []string{"a", "b", "c"}, found: []child{{"1", "a"}, {"3", "c"}, {"2", "b"}},
+			want: []*child{{"1", "a"}, {"2", "b"}, {"3", "c"}}},
+		{name: "missing ones nil", keys: []string{"a", "b", "c"}, found: []child{{"3", "c"}, {"1", "a"}},
+			want: []*child{{"1", "a"}, nil, {"3", "c"}}},
+		{name: "as many, one not asked for", keys: []string{"a", "b"}, found: []child{{"1", "a"}, {"9", "z"}},
+			want: []*child{{"1", "a"}, nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fetch := byKey(func(context.Context, []string) ([]child, error) { return tt.found, nil },
+				func(c child) string { return c.parent })
+			got, err := fetch(context.Background(), tt.keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(child{})); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

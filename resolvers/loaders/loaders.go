@@ -95,7 +95,7 @@ func Do[T any](ctx context.Context, call func(context.Context) (T, error)) (T, e
 		r := op.waitLocked()
 		op.mu.Unlock()
 		if r != nil {
-			go op.send(r) // beside this call, which does not wait for it
+			op.submit(task{kind: taskRound, round: r}) // beside this call, which does not wait for it
 		}
 		defer func() {
 			op.mu.Lock()

@@ -22,7 +22,12 @@ type Op struct {
 	running int
 	// open is the round being filled: keys queued and not sent yet.
 	open *round
-	wg   sync.WaitGroup // batches in flight
+	wg   sync.WaitGroup // rounds in flight
+	// level is the calls of the level being run that run on the crew (crew.go).
+	level sync.WaitGroup
+	// tasks go to the crew's idle workers, idle counts them (under mu).
+	tasks chan task
+	idle  int
 	// direct is set for gqlgen's executor (Memo): no levels; each look-up fetches its new keys at
 	// once, and the memo shares keys fetched or in flight with the others.
 	direct bool
@@ -33,6 +38,7 @@ type round struct {
 	sends   []sender // the memos with keys queued in the round
 	waiters int
 	done    chan struct{}
+	batches sync.WaitGroup // the sends running on the crew
 }
 
 // sender is a kind's memo of one operation, sending the keys it queued for the round being sent.
@@ -49,38 +55,39 @@ func fromContext(ctx context.Context) *Op {
 
 // Begin implements engine.Batching.
 func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
-	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds)} // each kind's memo made on first use
+	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds), tasks: make(chan task)} // memos made on first use
 	op.open = &round{done: make(chan struct{})}
-	return context.WithValue(ctx, opKey{}, op), op, op.wg.Wait
+	return context.WithValue(ctx, opKey{}, op), op, op.end
 }
 
 // RunLevel implements engine.LevelRunner: the calls run concurrently (the last on the caller's
-// goroutine), and look-ups they make are sent when every call waits or has returned. Calls must not
-// panic (the engine recovers each resolver call itself).
-func (op *Op) RunLevel(ctx context.Context, calls []func(context.Context)) {
+// goroutine, the others on the operation's crew), and look-ups they make are sent when every call
+// waits or has returned. Calls must not panic (the engine recovers each resolver call itself).
+func (op *Op) RunLevel(ctx context.Context, n int, call func(context.Context, int)) {
+	if n == 0 {
+		return
+	}
 	op.mu.Lock()
-	op.running += len(calls)
+	op.running += n
 	op.mu.Unlock()
-	var wg sync.WaitGroup
-	run := func(c func(context.Context)) {
-		defer func() {
-			op.mu.Lock()
-			op.running--
-			r := op.takeRoundLocked()
-			op.mu.Unlock()
-			op.send(r) // the last call to return sends the round the others wait for
-		}()
-		c(ctx)
+	op.level.Add(n - 1)
+	for i := range n - 1 {
+		op.submit(task{kind: taskCall, ctx: ctx, call: call, i: i, done: &op.level})
 	}
-	for _, c := range calls[:len(calls)-1] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(c)
-		}()
-	}
-	run(calls[len(calls)-1])
-	wg.Wait()
+	op.runCall(ctx, call, n-1)
+	op.level.Wait()
+}
+
+// runCall runs call i of a level; the last call to return sends the round the others wait for.
+func (op *Op) runCall(ctx context.Context, call func(context.Context, int), i int) {
+	defer func() {
+		op.mu.Lock()
+		op.running--
+		r := op.takeRoundLocked()
+		op.mu.Unlock()
+		op.send(r)
+	}()
+	call(ctx, i)
 }
 
 // waitLocked records that a running call waits, and returns the round to send (takeRoundLocked);
@@ -112,16 +119,12 @@ func (op *Op) send(r *round) {
 		return
 	}
 	defer op.wg.Done()
-	var wg sync.WaitGroup
+	r.batches.Add(len(r.sends) - 1)
 	for _, s := range r.sends[1:] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.send(op.ctx)
-		}()
+		op.submit(task{kind: taskBatch, batch: s, done: &r.batches})
 	}
 	r.sends[0].send(op.ctx)
-	wg.Wait()
+	r.batches.Wait()
 	op.mu.Lock()
 	op.running += r.waiters
 	op.mu.Unlock()

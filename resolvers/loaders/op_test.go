@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/goleak"
+
+	"github.com/trellisgw/trellis/graph/engine"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -60,11 +63,11 @@ func TestLevelMergesLookUpsOfOneKind(t *testing.T) {
 	s, a, b, ra, rb := testSet()
 	ctx, run, end := s.Begin(context.Background())
 	var got [3][]string
-	run.RunLevel(ctx, []func(context.Context){
+	runLevel(ctx, run,
 		func(ctx context.Context) { got[0], _ = a.load(ctx, []string{"1", "2"}) },
 		func(ctx context.Context) { got[1], _ = a.load(ctx, []string{"2", "3"}) },
 		func(ctx context.Context) { got[2], _ = b.load(ctx, []string{"1"}) },
-	})
+	)
 	end()
 	want := [3][]string{{"v:1", "v:2"}, {"v:2", "v:3"}, {"v:1"}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -82,11 +85,11 @@ func TestKeysAreFetchedOncePerOperation(t *testing.T) {
 	s, a, _, ra, _ := testSet()
 	ctx, run, end := s.Begin(context.Background())
 	one := func(keys ...string) {
-		run.RunLevel(ctx, []func(context.Context){func(ctx context.Context) {
+		runLevel(ctx, run, func(ctx context.Context) {
 			if _, err := a.load(ctx, keys); err != nil {
 				t.Error(err)
 			}
-		}})
+		})
 	}
 	one("1", "2")
 	one("2", "3") // the next level: 2 comes from the memo
@@ -100,13 +103,13 @@ func TestKeysAreFetchedOncePerOperation(t *testing.T) {
 func TestSequentialLoadsInOneCall(t *testing.T) {
 	s, a, b, ra, rb := testSet()
 	ctx, run, end := s.Begin(context.Background())
-	run.RunLevel(ctx, []func(context.Context){
+	runLevel(ctx, run,
 		func(ctx context.Context) {
 			_, _ = a.load(ctx, []string{"1"})
 			_, _ = b.load(ctx, []string{"x"}) // after the first round: must not wait for the other call
 		},
 		func(ctx context.Context) { _, _ = a.load(ctx, []string{"2"}) },
-	})
+	)
 	end()
 	if diff := cmp.Diff([][]string{{"1", "2"}}, ra.got()); diff != "" {
 		t.Errorf("kind a (-want +got):\n%s", diff)
@@ -122,7 +125,7 @@ func TestDoDoesNotHoldBackOthers(t *testing.T) {
 	s, a, _, ra, _ := testSet()
 	ctx, run, end := s.Begin(context.Background())
 	sent := make(chan struct{})
-	run.RunLevel(ctx, []func(context.Context){
+	runLevel(ctx, run,
 		func(ctx context.Context) {
 			_, _ = Do(ctx, func(context.Context) (int, error) {
 				select {
@@ -138,7 +141,7 @@ func TestDoDoesNotHoldBackOthers(t *testing.T) {
 			_, _ = a.load(ctx, []string{"1"})
 			close(sent)
 		},
-	})
+	)
 	end()
 	if diff := cmp.Diff([][]string{{"1"}, {"2"}}, ra.got()); diff != "" {
 		t.Errorf("batches (-want +got):\n%s", diff)
@@ -149,13 +152,13 @@ func TestFailuresReachEveryWaiter(t *testing.T) {
 	s, a, _, _, _ := testSet()
 	ctx, run, end := s.Begin(context.Background())
 	errs := make([]error, 3)
-	run.RunLevel(ctx, []func(context.Context){
+	runLevel(ctx, run,
 		func(ctx context.Context) { _, errs[0] = a.load(ctx, []string{"fail1"}) },
 		func(ctx context.Context) { _, errs[1] = a.load(ctx, []string{"ok"}) }, // same batch: fails too
-	})
+	)
 	end()
 	ctx, run, end = s.Begin(context.Background())
-	run.RunLevel(ctx, []func(context.Context){func(ctx context.Context) { _, errs[2] = a.load(ctx, []string{"panic"}) }})
+	runLevel(ctx, run, func(ctx context.Context) { _, errs[2] = a.load(ctx, []string{"panic"}) })
 	end()
 	for i, err := range errs {
 		if err == nil {
@@ -189,7 +192,7 @@ func TestFuturesComeFromSlabs(t *testing.T) {
 	allocs := testing.AllocsPerRun(20, func() {
 		ctx, run, end := s.Begin(context.Background())
 		for _, part := range [][]string{keys[:3], keys[:50], keys[20:200]} { // slabs of 3, then 47, 150
-			run.RunLevel(ctx, []func(context.Context){func(ctx context.Context) {
+			runLevel(ctx, run, func(ctx context.Context) {
 				got, err := a.load(ctx, part)
 				if err != nil {
 					t.Fatal(err)
@@ -199,7 +202,7 @@ func TestFuturesComeFromSlabs(t *testing.T) {
 						t.Fatalf("key %s: %s", part[i], v)
 					}
 				}
-			}})
+			})
 		}
 		end()
 	})
@@ -208,4 +211,51 @@ func TestFuturesComeFromSlabs(t *testing.T) {
 	if limit := 200.0 + 130; allocs > limit {
 		t.Errorf("%.0f allocations for 200 keys, want at most %.0f", allocs, limit)
 	}
+}
+
+// runLevel runs calls as one level.
+func runLevel(ctx context.Context, run engine.LevelRunner, calls ...func(context.Context)) {
+	run.RunLevel(ctx, len(calls), func(ctx context.Context, i int) { calls[i](ctx) })
+}
+
+// TestCrewServesEveryLevel: the calls and batches of later levels run on the goroutines of the first,
+// and none is left once the operation has ended.
+func TestCrewServesEveryLevel(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{} // the goroutines that ran a call or a batch
+	note := func() {
+		buf := make([]byte, 64)
+		id, _, _ := strings.Cut(strings.TrimPrefix(string(buf[:runtime.Stack(buf, false)]), "goroutine "), " ")
+		mu.Lock()
+		seen[id] = true
+		mu.Unlock()
+	}
+	rec := &recorder{}
+	fetch := func(ctx context.Context, keys []string) ([]string, error) {
+		note()
+		return rec.fetch(ctx, keys)
+	}
+	s := &Set{sizes: noop.Int64Histogram{}}
+	a, b := newKind(s, "a", fetch), newKind(s, "b", fetch)
+	call := func(k *kind[string], key string) func(context.Context) {
+		return func(ctx context.Context) {
+			note()
+			if _, err := k.load(ctx, []string{key}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	ctx, run, end := s.Begin(context.Background())
+	for level := range 5 {
+		l := fmt.Sprint(level)
+		runLevel(ctx, run, call(a, "x"+l), call(a, "y"+l), call(b, "z"+l)) // a round of two batches
+	}
+	end()
+	// Per level, two calls go to workers and the round's second batch to a third (the goroutine that
+	// sends the round runs the first): 4 goroutines in all, where a goroutine per piece of work
+	// started 15 besides the caller's.
+	if len(seen) != 4 {
+		t.Errorf("5 levels of 3 calls and 2 batches ran on %d goroutines, want 4 (the caller's and 3 workers)", len(seen))
+	}
+	goleak.VerifyNone(t)
 }

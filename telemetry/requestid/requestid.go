@@ -66,12 +66,22 @@ func Valid(s string) bool {
 // middleware set one, else From(r's X-Request-Id header), which it also sets on w's header. Calling it
 // twice on the way in gives the same id once.
 func Ensure(w http.ResponseWriter, r *http.Request) (string, *http.Request) {
-	if id := FromContext(r.Context()); id != "" {
+	id, ctx := EnsureContext(w, r)
+	if ctx == r.Context() {
 		return id, r
 	}
+	return id, r.WithContext(ctx)
+}
+
+// EnsureContext is Ensure for a middleware that derives r's context further before it copies r
+// once: it returns the id and a context carrying it (r's own when it already does).
+func EnsureContext(w http.ResponseWriter, r *http.Request) (string, context.Context) {
+	if id := FromContext(r.Context()); id != "" {
+		return id, r.Context()
+	}
 	id := From(r.Header.Get(Header))
-	w.Header().Set(Header, id)
-	return id, r.WithContext(NewContext(r.Context(), id))
+	w.Header()[Header] = []string{id}
+	return id, NewContext(r.Context(), id)
 }
 
 // Middleware gives every request that passes through it an id (see Ensure).

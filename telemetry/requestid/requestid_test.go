@@ -81,3 +81,19 @@ func FuzzFrom(f *testing.F) {
 		}
 	})
 }
+
+// EnsureContext gives the id Ensure gives, in a context, and r's own context when it has one.
+func TestEnsureContext(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	r.Header.Set(Header, "abc-1")
+	w := httptest.NewRecorder()
+	id, ctx := EnsureContext(w, r)
+	if id != "abc-1" || FromContext(ctx) != "abc-1" || w.Header().Get(Header) != "abc-1" {
+		t.Fatalf("id %q, in the context %q, header %q; want abc-1 each", id, FromContext(ctx), w.Header().Get(Header))
+	}
+	r = r.WithContext(ctx)
+	again, ctx2 := EnsureContext(httptest.NewRecorder(), r)
+	if again != id || ctx2 != r.Context() {
+		t.Errorf("second call: id %q, a new context %v; want %q and r's own", again, ctx2 != r.Context(), id)
+	}
+}

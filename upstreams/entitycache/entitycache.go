@@ -201,9 +201,12 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 	var stale map[string]stored[V] // owned keys held stale with a validator
 	var refresh []string           // keys served stale, to refresh in the background
 	var refreshStale map[string]stored[V]
-	joined := map[string]*flight[V]{}
+	var joined map[string]*flight[V] // made by the first key found in flight
 	hits := 0
 	seen := make(map[string]struct{}, len(keys))
+	// The keys not in flight, with their cache keys, looked up in the cache in one Fetch.
+	lookup := make([]string, 0, len(keys))
+	lookupCK := make([]string, 0, len(keys))
 	k.mu.Lock()
 	for _, key := range keys {
 		if _, dup := seen[key]; dup {
@@ -212,41 +215,52 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		seen[key] = struct{}{}
 		ck := entryKey(key) + suffix
 		if f, ok := k.flights[ck]; ok {
+			if joined == nil {
+				joined = map[string]*flight[V]{}
+			}
 			joined[key] = f
 			continue
 		}
-		if e, ok := k.mem.Get(ctx, ck); ok {
-			t := now()
-			if t.Before(e.freshUntil) {
-				out[key] = e.value
-				hits++
-				continue
-			}
-			if t.Before(e.swrUntil) && !k.closed {
-				out[key] = e.value
-				hits++ // served from the cache: the plan's cacheHit
-				k.staleServes.Add(ctx, 1, k.attrs)
-				if _, running := k.refreshing[ck]; !running {
-					k.refreshing[ck] = struct{}{}
-					refresh = append(refresh, key)
-					if e.validators.valid() {
-						if refreshStale == nil {
-							refreshStale = map[string]stored[V]{}
-						}
-						refreshStale[key] = e
+		lookup, lookupCK = append(lookup, key), append(lookupCK, ck)
+	}
+	served := make([]bool, len(lookup)) // answered from the cache, fresh or stale-while-revalidate
+	t := now()
+	k.mem.Fetch(ctx, lookupCK, func(i int, e stored[V]) {
+		key, ck := lookup[i], lookupCK[i]
+		if t.Before(e.freshUntil) {
+			out[key], served[i] = e.value, true
+			hits++
+			return
+		}
+		if t.Before(e.swrUntil) && !k.closed {
+			out[key], served[i] = e.value, true
+			hits++ // served from the cache: the plan's cacheHit
+			k.staleServes.Add(ctx, 1, k.attrs)
+			if _, running := k.refreshing[ck]; !running {
+				k.refreshing[ck] = struct{}{}
+				refresh = append(refresh, key)
+				if e.validators.valid() {
+					if refreshStale == nil {
+						refreshStale = map[string]stored[V]{}
 					}
+					refreshStale[key] = e
 				}
-				continue
 			}
-			if e.validators.valid() {
-				if stale == nil {
-					stale = map[string]stored[V]{}
-				}
-				stale[key] = e
+			return
+		}
+		if e.validators.valid() {
+			if stale == nil {
+				stale = map[string]stored[V]{}
 			}
+			stale[key] = e
+		}
+	})
+	for i, key := range lookup {
+		if served[i] {
+			continue
 		}
 		f := &flight[V]{done: make(chan struct{})}
-		k.flights[ck] = f
+		k.flights[lookupCK[i]] = f
 		owned = append(owned, key)
 		ownedFlights = append(ownedFlights, f)
 	}

@@ -1,0 +1,49 @@
+package graph
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The shared header values give each response the fields it would get from Set and Add, and no
+// response's later Add changes them for the next.
+func TestHeaderValuesAreNotModified(t *testing.T) {
+	hv := newHeaderValues()
+	for _, tt := range []struct {
+		name   string
+		before []string // Vary before decodeRequest (CORS's)
+		want   []string
+	}{
+		{"no Vary yet", nil, []string{"Accept", "Authorization", "X-Later"}},
+		{"CORS's Vary first", []string{"Origin"}, []string{"Origin", "Accept", "Authorization", "X-Later"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			for _, v := range tt.before {
+				h.Add("Vary", v)
+			}
+			hv.addVaryAccept(h)
+			hv.addVaryAuthorization(h)
+			h.Add("Vary", "X-Later") // a later middleware's own
+			if diff := cmp.Diff(h.Values("Vary"), tt.want); diff != "" {
+				t.Errorf("Vary (-got +want):\n%s", diff)
+			}
+			rec := &headerRecorder{h: http.Header{}}
+			hv.setContentType(rec, mediaGraphQLResponse)
+			rec.h.Add("Content-Type", "text/plain")
+		})
+	}
+	if diff := cmp.Diff(hv, newHeaderValues(), cmp.AllowUnexported(headerValues{})); diff != "" {
+		t.Errorf("the shared values changed (-got +want):\n%s", diff)
+	}
+}
+
+// headerRecorder is a ResponseWriter with a header map only.
+type headerRecorder struct {
+	http.ResponseWriter
+	h http.Header
+}
+
+func (r *headerRecorder) Header() http.Header { return r.h }
