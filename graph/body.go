@@ -231,12 +231,33 @@ func safeName(name string) string {
 	return name
 }
 
-// readBody reads at most limit bytes of r; tooLarge is true when the body is longer.
-func readBody(r io.Reader, limit int64) (body []byte, tooLarge bool, err error) {
+// readBody reads at most limit bytes of r; tooLarge is true when the body is longer. size is the
+// body's declared length (Content-Length; -1 unknown): the buffer is made that large at once, where
+// io.ReadAll would start at 512 bytes and grow (a small query's body is about 100).
+func readBody(r io.Reader, size, limit int64) (body []byte, tooLarge bool, err error) {
 	if r == nil {
 		return nil, false, nil
 	}
-	body, err = io.ReadAll(io.LimitReader(r, limit+1))
+	if size < 0 || size > limit {
+		body, err = io.ReadAll(io.LimitReader(r, limit+1))
+	} else {
+		// One byte more than declared, so that reading to EOF needs no second buffer; a body longer
+		// than declared grows it, up to a byte over the limit.
+		body = make([]byte, 0, size+1)
+		for int64(len(body)) <= limit {
+			if len(body) == cap(body) {
+				body = append(body, 0)[:len(body)]
+			}
+			n, rerr := r.Read(body[len(body):min(int64(cap(body)), limit+1)])
+			body = body[:len(body)+n]
+			if rerr != nil {
+				if rerr != io.EOF {
+					err = rerr
+				}
+				break
+			}
+		}
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("read body: %w", err)
 	}

@@ -28,10 +28,13 @@ import (
 //
 // A refusal is GRAPHQL_VALIDATION_FAILED, names the variable and the place inside it, and quotes at
 // most a few bytes of the value. Variables the operation does not declare are left out; a declared
-// variable not given is left out too, and takes its default in the executor.
+// variable not given is left out too, and takes its default in the executor. When coercion changes
+// nothing (every variable declared, each a string or a boolean kept as it is), raw itself is the
+// result: no map is made.
 func coerceVariables(schema *ast.Schema, op *ast.OperationDefinition, raw map[string]any) (map[string]any, *gqlerror.Error) {
-	out := make(map[string]any, len(op.VariableDefinitions))
-	for _, v := range op.VariableDefinitions {
+	var out map[string]any // nil while every value so far is raw's own
+	kept := 0              // variables given and coerced
+	for i, v := range op.VariableDefinitions {
 		val, given := raw[v.Variable]
 		refuse := func(format string, args ...any) *gqlerror.Error {
 			return atPosition(errcode.New(errcode.ValidationFailed, fmt.Sprintf("Variable \"$%s\" "+format, append([]any{v.Variable}, args...)...)), v.Position)
@@ -54,9 +57,45 @@ func coerceVariables(schema *ast.Schema, op *ast.OperationDefinition, raw map[st
 			}
 			return nil, refuse("got invalid value %s at %q; %s", quote(err.value), v.Variable+c.pathText(), err.reason)
 		}
-		out[v.Variable] = got
+		kept++
+		if out == nil && !unchanged(val, got) {
+			out = copyDeclared(raw, op.VariableDefinitions[:i])
+		}
+		if out != nil {
+			out[v.Variable] = got
+		}
 	}
-	return out, nil
+	switch {
+	case out != nil:
+		return out, nil
+	case kept == len(raw):
+		return raw, nil
+	}
+	return copyDeclared(raw, op.VariableDefinitions), nil // raw has variables the operation does not declare
+}
+
+// unchanged reports whether coercion gave back a value as it was (a string or a boolean).
+func unchanged(before, after any) bool {
+	switch b := before.(type) {
+	case string:
+		a, ok := after.(string)
+		return ok && a == b
+	case bool:
+		a, ok := after.(bool)
+		return ok && a == b
+	}
+	return false
+}
+
+// copyDeclared returns the values of raw the definitions declare.
+func copyDeclared(raw map[string]any, defs ast.VariableDefinitionList) map[string]any {
+	out := make(map[string]any, len(defs))
+	for _, d := range defs {
+		if val, ok := raw[d.Variable]; ok {
+			out[d.Variable] = val
+		}
+	}
+	return out
 }
 
 // coercer coerces one variable's value; path is where it is inside the value.

@@ -205,3 +205,56 @@ func FuzzCoerceVariables(f *testing.F) {
 		}
 	})
 }
+
+// When coercion changes nothing, the request's own map is the result; otherwise a new map holds the
+// declared variables only, and the request's map is left as it was.
+func TestCoerceVariablesReusesUnchanged(t *testing.T) {
+	doc, perr := parser.ParseQuery(&ast.Source{Input: `query($s: String, $id: ID!, $b: Boolean, $e: OrderStatus, $i: Int) { __typename }`})
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	validator.Walk(schema, doc, &validator.Events{})
+	op := doc.Operations[0]
+	tests := []struct {
+		name      string
+		vars      map[string]any
+		want      map[string]any
+		wantSame  bool // the result is vars itself
+		wantAfter map[string]any
+	}{
+		{name: "strings and booleans", vars: map[string]any{"s": "x", "id": "7", "b": true, "e": "PENDING"},
+			want: map[string]any{"s": "x", "id": "7", "b": true, "e": "PENDING"}, wantSame: true},
+		{name: "a value coerced", vars: map[string]any{"s": "x", "id": json.Number("7"), "b": false},
+			want: map[string]any{"s": "x", "id": "7", "b": false}},
+		{name: "coerced after kept ones", vars: map[string]any{"s": "x", "id": "7", "i": json.Number("3")},
+			want: map[string]any{"s": "x", "id": "7", "i": int64(3)}},
+		{name: "an undeclared variable", vars: map[string]any{"id": "7", "other": "y"},
+			want: map[string]any{"id": "7"}},
+		{name: "a null", vars: map[string]any{"id": "7", "s": nil}, want: map[string]any{"id": "7", "s": nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := make(map[string]any, len(tt.vars))
+			for k, v := range tt.vars {
+				before[k] = v
+			}
+			got, err := coerceVariables(schema, op, tt.vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("(-got +want):\n%s", diff)
+			}
+			got["mutated"] = true // the result is the caller's to change...
+			if same := tt.vars["mutated"] != nil; same != tt.wantSame {
+				t.Errorf("result is the request's map: %v, want %v", same, tt.wantSame)
+			}
+			if !tt.wantSame {
+				if diff := cmp.Diff(tt.vars, before); diff != "" { // ...and a new one leaves the request's alone
+					t.Errorf("request's variables changed (-got +want):\n%s", diff)
+				}
+			}
+		})
+	}
+}

@@ -46,6 +46,8 @@ type opState struct {
 	// CreateOperationContext (handedOver); doc is nil until then.
 	query string
 	doc   *ast.QueryDocument
+	// params are the operation's parameters as the executor gets them (no allocation of their own).
+	params graphql.RawParams
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.

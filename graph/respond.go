@@ -155,10 +155,16 @@ func appendJSON(b []byte, v any) []byte {
 	return append(b, enc...)
 }
 
+// JSONAppender is a response extension value that writes its own JSON, byte for byte what json.Marshal
+// makes of it (graph/cost's extensions.cost), so that the response is written without reflection.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
 // appendExtensions appends m's JSON encoding, byte for byte what json.Marshal makes of it (keys
 // sorted), without its reflection for the values the extensions hold on every response: nested
-// objects, integers, booleans and nulls; any other value, and a key that would need escaping, is
-// encoded by json.Marshal.
+// objects, integers, booleans, nulls and JSONAppenders; any other value, and a key that would need
+// escaping, is encoded by json.Marshal.
 func appendExtensions(b []byte, m map[string]any) []byte {
 	var arr [8]string
 	keys := arr[:0]
@@ -192,6 +198,8 @@ func appendExtensions(b []byte, m map[string]any) []byte {
 			b = strconv.AppendBool(b, v)
 		case nil:
 			b = append(b, "null"...)
+		case JSONAppender:
+			b = v.AppendJSON(b)
 		default:
 			b = appendJSON(b, v)
 		}

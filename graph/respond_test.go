@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"mime"
+	"strconv"
 	"testing"
 )
 
@@ -26,6 +27,7 @@ func TestAppendExtensionsIsJSONMarshal(t *testing.T) {
 			"strs": []string{"a"}, "struct": struct {
 				A int `json:"a"`
 			}{3}}},
+		{"appender", map[string]any{"cost": selfEncoded{7}, "n": 1}},
 		{"many keys", map[string]any{"k1": 1, "k2": 2, "k3": 3, "k4": 4, "k5": 5, "k6": 6, "k7": 7, "k8": 8, "k9": 9, "k10": 10}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,6 +41,15 @@ func TestAppendExtensionsIsJSONMarshal(t *testing.T) {
 		})
 	}
 }
+
+// selfEncoded is a JSONAppender, as graph/cost's Report.
+type selfEncoded struct{ n int }
+
+func (s selfEncoded) AppendJSON(b []byte) []byte {
+	return append(strconv.AppendInt(append(b, `{"n":`...), int64(s.n), 10), '}')
+}
+
+func (s selfEncoded) MarshalJSON() ([]byte, error) { return s.AppendJSON(nil), nil }
 
 func BenchmarkAppendExtensions(b *testing.B) {
 	m := map[string]any{"cost": map[string]any{"requestedQueryCost": 12, "actualQueryCost": 7}}

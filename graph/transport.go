@@ -101,7 +101,7 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 				tooLarge(w, media, cfg.MaxBodyBytes)
 				return
 			}
-			body, over, err := readBody(r.Body, cfg.MaxBodyBytes)
+			body, over, err := readBody(r.Body, r.ContentLength, cfg.MaxBodyBytes)
 			if err != nil {
 				writeError(w, media, http.StatusBadRequest, badInput("the request body could not be read"))
 				return
@@ -216,14 +216,16 @@ func (h executeHandler) cacheHeader(ctx context.Context, op *operation, resp *gr
 // mutation sent over GET (refused, not run).
 func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpRequest, op *operation) (resp *graphql.Response, status int, getMutation bool) {
 	start := graphql.Now()
-	params := &graphql.RawParams{
+	req.op = opState{params: graphql.RawParams{
 		Query:         op.Query,
 		OperationName: op.OperationName,
 		Variables:     op.Variables,
 		Extensions:    op.Extensions,
 		Headers:       r.Header,
 		ReadTime:      graphql.TraceTiming{Start: start, End: start},
-	}
+	}}
+	st := &req.op
+	params := &st.params
 	if h.persisted != nil {
 		if err := h.persisted.Resolve(ctx, params, op.DocumentID); err != nil {
 			errs := gqlerror.List{err}
@@ -238,8 +240,6 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 		}
 		return &graphql.Response{Errors: gqlerror.List{badInput("the request has no query")}}, http.StatusBadRequest, false
 	}
-	req.op = opState{}
-	st := &req.op
 	doc, errs := h.docs.load(ctx, params.Query)
 	if errs != nil {
 		return h.refuse(ctx, req, st, failedContext(ctx, params, nil), errs)

@@ -109,21 +109,16 @@ func (e *operationExtension) InterceptResponse(ctx context.Context, next graphql
 	return resp
 }
 
-// costOf reads the actual query cost the cost analysis (graph/cost) put in extensions.cost, if any.
+// costReport is extensions.cost as the cost analysis (graph/cost's Report) makes it.
+type costReport interface{ ActualQueryCost() int }
+
+// costOf reads the actual query cost the cost analysis put in extensions.cost, if any.
 func costOf(resp *graphql.Response) (int64, bool) {
-	c, ok := resp.Extensions["cost"].(map[string]any)
+	c, ok := resp.Extensions["cost"].(costReport)
 	if !ok {
 		return 0, false
 	}
-	var n int64
-	switch v := c["actualQueryCost"].(type) {
-	case int:
-		n = int64(v)
-	case int64:
-		n = v
-	default:
-		return 0, false
-	}
+	n := int64(c.ActualQueryCost())
 	if n < 0 {
 		return 0, false
 	}

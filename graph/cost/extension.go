@@ -103,6 +103,7 @@ type opState struct {
 	actualMilli atomic.Int64 // actual cost in thousandths of a point (weights may be fractional)
 	reservation *ratelimit.Reservation
 	refused     bool
+	report      Report // extensions.cost, in the operation's state: no allocation of its own
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator: it runs after validation and
@@ -266,7 +267,7 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 		actual = int(math.Ceil(float64(st.actualMilli.Load())/1000 - 1e-9))
 		e.actual.Record(ctx, int64(actual))
 	}
-	ext := map[string]any{"requestedQueryCost": st.requested.Cost, "actualQueryCost": actual}
+	st.report = Report{Requested: st.requested.Cost, Actual: actual}
 	if st.reservation == nil && e.limiter != nil && !st.refused {
 		e.limiter.Meter(ctx, actual) // metering without enforcement
 	}
@@ -276,19 +277,19 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 			status = e.limiter.Settle(ctx, r, actual)
 			ratelimit.SetHeaders(ratelimit.ResponseHeader(ctx), status, 0)
 		}
-		ext["throttleStatus"] = map[string]any{
-			"maximumAvailable":   status.Capacity,
-			"currentlyAvailable": int(math.Floor(status.Available)),
-			"restoreRate":        status.RestoreRate,
+		st.report.Throttle = &ThrottleStatus{
+			MaximumAvailable:   status.Capacity,
+			CurrentlyAvailable: int(math.Floor(status.Available)),
+			RestoreRate:        status.RestoreRate,
 		}
 	}
 	if st.breakdown && st.requested.Fields != nil {
-		ext["fields"] = st.requested.Fields
+		st.report.Fields = st.requested.Fields
 	}
 	if resp.Extensions == nil {
 		resp.Extensions = map[string]any{}
 	}
-	resp.Extensions["cost"] = ext
+	resp.Extensions["cost"] = &st.report
 	return resp
 }
 
