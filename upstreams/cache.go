@@ -251,7 +251,11 @@ func cachedGroups[V any](ctx context.Context, k *entitycache.Kind[[]V], keys []s
 	if err != nil {
 		return nil, err
 	}
-	var out []V
+	n := 0
+	for _, g := range found {
+		n += len(g)
+	}
+	out := make([]V, 0, n) // sized once: appending group by group grew it several times
 	for _, key := range keys {
 		out = append(out, found[key]...)
 		delete(found, key)

@@ -14,7 +14,8 @@ import (
 // A piece of work goes to an idle worker, or to a new one when none is idle: work may wait for other
 // work (a call for the round another call sends), so none is ever queued behind another. A worker
 // counts itself idle (under Op.mu) before it reports its work done, so the next level finds every
-// worker of the previous one idle. The workers end with the operation (Begin's end).
+// worker of the previous one idle. The workers end with the operation (Begin's end); one still
+// sending a round for Do then ends when its round is sent.
 
 // taskKind says what a task is.
 type taskKind uint8
@@ -45,8 +46,9 @@ func (op *Op) submit(t task) {
 		return
 	}
 	op.idle--
+	tasks := op.tasks
 	op.mu.Unlock()
-	op.tasks <- t // an idle worker is at its receive, or about to be
+	tasks <- t // an idle worker is at its receive, or about to be
 }
 
 // work runs t, then the tasks submitted to it while idle, until the operation ends.
@@ -61,20 +63,24 @@ func (op *Op) work(t task) {
 			op.send(t.round)
 		}
 		op.mu.Lock()
-		op.idle++
+		ended := op.ended // a round sent beside a call (Do) may finish after the operation
+		if !ended {
+			op.idle++
+			if op.tasks == nil { // the first worker to go idle makes the crew's channel
+				op.tasks = make(chan task)
+			}
+		}
+		tasks := op.tasks
 		op.mu.Unlock()
 		if t.done != nil {
 			t.done.Done()
 		}
+		if ended {
+			return
+		}
 		var ok bool
-		if t, ok = <-op.tasks; !ok {
+		if t, ok = <-tasks; !ok {
 			return
 		}
 	}
-}
-
-// end waits for the batches in flight, then ends the crew's workers.
-func (op *Op) end() {
-	op.wg.Wait()
-	close(op.tasks)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -17,17 +18,19 @@ type Op struct {
 	set  *Set
 	ctx  context.Context // the operation's: batches run under it
 	mu   sync.Mutex
-	memo []any // per kind: map[string]*future[V]
+	memo []any // per kind: its *memo[V], nil until used
 	// running counts the calls of the current level that are neither waiting nor done.
 	running int
-	// open is the round being filled: keys queued and not sent yet.
+	// open is the round being filled: keys queued and not sent yet (nil until a key is queued).
 	open *round
 	wg   sync.WaitGroup // rounds in flight
 	// level is the calls of the level being run that run on the crew (crew.go).
 	level sync.WaitGroup
-	// tasks go to the crew's idle workers, idle counts them (under mu).
+	// tasks go to the crew's idle workers (made when the first goes idle), idle counts them, ended
+	// says the operation has ended (all under mu).
 	tasks chan task
 	idle  int
+	ended bool
 	// direct is set for gqlgen's executor (Memo): no levels; each look-up fetches its new keys at
 	// once, and the memo shares keys fetched or in flight with the others.
 	direct bool
@@ -44,6 +47,8 @@ type round struct {
 // sender is a kind's memo of one operation, sending the keys it queued for the round being sent.
 type sender interface {
 	send(ctx context.Context)
+	// done records, once the operation has ended, how many keys it asked for (kind.last).
+	done()
 }
 
 type opKey struct{}
@@ -55,9 +60,24 @@ func fromContext(ctx context.Context) *Op {
 
 // Begin implements engine.Batching.
 func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
-	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds), tasks: make(chan task)} // memos made on first use
-	op.open = &round{done: make(chan struct{})}
+	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds)} // memos, rounds and the crew made on first use
 	return context.WithValue(ctx, opKey{}, op), op, op.end
+}
+
+// end waits for the batches in flight, then ends the crew's workers and records the memos' sizes.
+func (op *Op) end() {
+	op.wg.Wait()
+	op.mu.Lock()
+	op.ended = true
+	if op.tasks != nil { // nil: no worker went idle
+		close(op.tasks)
+	}
+	op.mu.Unlock()
+	for _, m := range op.memo {
+		if m != nil {
+			m.(sender).done()
+		}
+	}
 }
 
 // RunLevel implements engine.LevelRunner: the calls run concurrently (the last on the caller's
@@ -102,11 +122,11 @@ func (op *Op) waitLocked() *round {
 // goroutine whose wait or return left nothing running sends the round itself, rather than a new
 // goroutine for it while it blocks.
 func (op *Op) takeRoundLocked() *round {
-	if op.running > 0 || len(op.open.sends) == 0 {
+	if op.running > 0 || op.open == nil {
 		return nil
 	}
 	r := op.open
-	op.open = &round{done: make(chan struct{})}
+	op.open = nil
 	op.wg.Add(1)
 	return r
 }
@@ -137,6 +157,9 @@ type kind[V any] struct {
 	fetch fetchFunc[V]
 	sizes metric.Int64Histogram
 	attrs metric.MeasurementOption
+	// last is how many keys the last operation that used the kind asked for: the next one's memo is
+	// made that large at once rather than grown key by key (a hint; operations race to set it).
+	last atomic.Int32
 }
 
 // fetchFunc fetches a batch: result i belongs to keys[i].
@@ -188,7 +211,7 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 	m, _ := op.memo[k.idx].(*memo[V])
 	if m == nil {
-		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], n)}
+		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], max(n, int(k.last.Load())))}
 		op.memo[k.idx] = m
 	}
 	return m
@@ -207,6 +230,9 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	}
 	if missing == 0 {
 		return futs
+	}
+	if op.open == nil {
+		op.open = &round{done: make(chan struct{})}
 	}
 	if len(m.queued) == 0 {
 		op.open.sends = append(op.open.sends, m)
@@ -340,6 +366,8 @@ func select1(ch chan struct{}) bool {
 		return false
 	}
 }
+
+func (m *memo[V]) done() { m.k.last.Store(int32(len(m.futs))) }
 
 // send fetches the keys m queued for the round being sent (taken under op.mu).
 func (m *memo[V]) send(ctx context.Context) {

@@ -259,3 +259,29 @@ func TestCrewServesEveryLevel(t *testing.T) {
 	}
 	goleak.VerifyNone(t)
 }
+
+// TestMemoSizedFromTheLastOperation: an operation's memo of a kind starts as large as the last one's
+// ended, instead of growing with every level.
+func TestMemoSizedFromTheLastOperation(t *testing.T) {
+	s, a, _, _, _ := testSet()
+	keys := make([]string, 300)
+	for i := range keys {
+		keys[i] = fmt.Sprint(i)
+	}
+	op := func() {
+		ctx, run, end := s.Begin(context.Background())
+		for _, n := range []int{4, 40, 300} {
+			runLevel(ctx, run, func(ctx context.Context) { _, _ = a.load(ctx, keys[:n]) })
+		}
+		end()
+	}
+	op()
+	if got := a.last.Load(); got != 300 {
+		t.Errorf("recorded %d keys, want 300", got)
+	}
+	grown := testing.AllocsPerRun(10, func() { a.last.Store(0); op() })
+	hinted := testing.AllocsPerRun(10, op)
+	if hinted >= grown {
+		t.Errorf("%.0f allocations with the last size, %.0f without: want fewer", hinted, grown)
+	}
+}

@@ -255,6 +255,8 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 			stale[key] = e
 		}
 	})
+	misses := len(lookup) - hits
+	owned, ownedFlights = make([]string, 0, misses), make([]*flight[V], 0, misses)
 	for i, key := range lookup {
 		if served[i] {
 			continue
@@ -396,7 +398,7 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 		// the upstream: a conditional call is as cheap, and says whether the data changed.
 		fromL2, batch = k.sharedGet(ctx, suffix, keys)
 	}
-	got = map[string]V{}
+	got = make(map[string]V, len(fromL2))
 	for key, h := range fromL2 {
 		got[key] = h.value
 	}
@@ -405,8 +407,12 @@ func (k *Kind[V]) fetchOwned(ctx context.Context, suffix string, keys []string, 
 		if ferr != nil {
 			return ferr
 		}
-		for key, v := range fetched {
-			got[key] = v
+		if len(got) == 0 {
+			got = fetched // nothing from the shared level: no copy
+		} else {
+			for key, v := range fetched {
+				got[key] = v
+			}
 		}
 	}
 	if revalidating {

@@ -152,7 +152,8 @@ func (in *Instruments) Rejected(ctx context.Context, upstream, route, reason str
 		attribute.String("route", route), attribute.String("reason", reason)))
 }
 
-// Attempt is one instrumented upstream attempt: its span is open until End.
+// Attempt is one instrumented upstream attempt: its span is open until End. Start returns it by
+// value: kept in the caller's variable, it costs no allocation of its own.
 type Attempt struct {
 	in       *Instruments
 	ctx      context.Context
@@ -167,7 +168,7 @@ type Attempt struct {
 // Start opens the span of attempt n of route on upstream and returns the context carrying it (to
 // inject with Inject). instance may be "" and set later with SetInstance. The span's attributes are
 // set only when it is recorded: building them is most of an attempt's instrumentation otherwise.
-func (in *Instruments) Start(ctx context.Context, upstream, route string, n int, instance string) (context.Context, *Attempt) {
+func (in *Instruments) Start(ctx context.Context, upstream, route string, n int, instance string) (context.Context, Attempt) {
 	ctx, span := in.tracer.Start(ctx, route, in.clientSpan...)
 	if span.IsRecording() {
 		span.SetAttributes(
@@ -177,7 +178,7 @@ func (in *Instruments) Start(ctx context.Context, upstream, route string, n int,
 			attribute.Int("trellis.batch_size", calltrace.BatchSize(ctx)),
 		)
 	}
-	a := &Attempt{in: in, ctx: ctx, span: span, upstream: upstream, route: route, n: n, start: time.Now()}
+	a := Attempt{in: in, ctx: ctx, span: span, upstream: upstream, route: route, n: n, start: time.Now()}
 	a.SetInstance(instance)
 	return ctx, a
 }

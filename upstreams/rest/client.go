@@ -159,13 +159,20 @@ func (c *Client) attempt(ctx context.Context, addr, method, op, path string, que
 	if host != "" {
 		req.Host = host
 	}
-	req.Header.Set("Accept", "application/json")
+	// The values of the client's own headers share one allocation (Header.Set makes one per value),
+	// each a slice capped at its length, so that an Add elsewhere copies it rather than writing into its
+	// neighbour. The keys are canonical.
+	vals := make([]string, 3)
+	vals[0] = "application/json"
+	req.Header["Accept"] = vals[0:1:1]
 	outbound.SetHeaders(ctx, c.name, req.Header) // the caller's identity, as configured per upstream
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		vals[1] = "application/json"
+		req.Header["Content-Type"] = vals[1:2:2]
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		req.Header.Set(DeadlineHeader, strconv.FormatInt(max(time.Until(dl).Milliseconds(), 1), 10))
+		vals[2] = strconv.FormatInt(max(time.Until(dl).Milliseconds(), 1), 10)
+		req.Header[DeadlineHeader] = vals[2:3:3]
 	}
 	for name, v := range cond { // a revalidation of the entity cache (GETs only): If-None-Match or If-Modified-Since
 		req.Header[name] = v

@@ -74,7 +74,7 @@ func TestPost(t *testing.T) {
 		Rating int    `json:"rating"`
 	}
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("Accept") != "application/json" {
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{})
 			return
 		}
