@@ -34,6 +34,7 @@ type httpRequest struct {
 	media   string // the response media type
 	method  string
 	ops     []operation
+	one     [1]operation // ops of a request that is not a batch
 	batched bool
 	// op is the state of the operation running: a batch's operations run one after another, each
 	// from a fresh opState.
@@ -89,7 +90,8 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 				writeError(w, media, http.StatusBadRequest, err)
 				return
 			}
-			req.ops = []operation{op}
+			req.one[0] = op
+			req.ops = req.one[:]
 		} else {
 			if mt, err := mediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
 				ins.refuse(r.Context(), "content_type")
@@ -112,7 +114,7 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 				return
 			}
 			var gerr *gqlerror.Error
-			if req.ops, req.batched, gerr = decodeBody(body, cfg.Batching); gerr != nil {
+			if req.ops, req.batched, gerr = decodeBody(body, cfg.Batching, &req.one); gerr != nil {
 				ins.refuse(r.Context(), "bad_user_input")
 				writeError(w, media, http.StatusBadRequest, gerr)
 				return
