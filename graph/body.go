@@ -37,9 +37,10 @@ type requestParams struct {
 }
 
 // decodeBody decodes a POST body: one request object, or, when batching is enabled, a JSON array of
-// at most batch.MaxOperations of them. Every failure is a BAD_USER_INPUT error with a fixed message:
-// nothing of the body is echoed back.
-func decodeBody(body []byte, batch BatchConfig) (ops []operation, batched bool, err *gqlerror.Error) {
+// at most batch.MaxOperations of them. One operation is decoded into *one, and ops is one[:] (no
+// slice of its own). Every failure is a BAD_USER_INPUT error with a fixed message: nothing of the
+// body is echoed back.
+func decodeBody(body []byte, batch BatchConfig, one *[1]operation) (ops []operation, batched bool, err *gqlerror.Error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		if !batch.Enabled {
@@ -64,11 +65,10 @@ func decodeBody(body []byte, batch BatchConfig) (ops []operation, batched bool, 
 		}
 		return ops, true, nil
 	}
-	op, err := decodeOperation(body)
-	if err != nil {
+	if one[0], err = decodeOperation(body); err != nil {
 		return nil, false, err
 	}
-	return []operation{op}, false, nil
+	return one[:], false, nil
 }
 
 // decodeOperation decodes one request object whose known members must have the right types (query,

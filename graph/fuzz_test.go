@@ -60,7 +60,8 @@ func FuzzDecodeBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, batch := range []BatchConfig{{}, {Enabled: true, MaxOperations: 3}} {
-			ops, _, err := decodeBody(body, batch)
+			var one [1]operation
+			ops, _, err := decodeBody(body, batch, &one)
 			if err != nil {
 				if errcode.Code(err) != errcode.BadUserInput || !fixedMessage(err.Message) {
 					t.Fatalf("decodeBody(%q) = %v %q", body, err.Extensions, err.Message)

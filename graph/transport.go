@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -34,6 +35,7 @@ type httpRequest struct {
 	media   string // the response media type
 	method  string
 	ops     []operation
+	one     [1]operation // ops of a request that is not a batch
 	batched bool
 	// op is the state of the operation running: a batch's operations run one after another, each
 	// from a fresh opState.
@@ -89,7 +91,8 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 				writeError(w, media, http.StatusBadRequest, err)
 				return
 			}
-			req.ops = []operation{op}
+			req.one[0] = op
+			req.ops = req.one[:]
 		} else {
 			if mt, err := mediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
 				ins.refuse(r.Context(), "content_type")
@@ -103,6 +106,13 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 			}
 			body, over, err := readBody(r.Body, r.ContentLength, cfg.MaxBodyBytes)
 			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					// The server's read timeout (server.request_timeout in cmd/gateway) passed: the
+					// client sent its body too slowly, or the request waited at the admission gate.
+					e := errcode.New(errcode.RequestTimeout, "the request's deadline passed before its body was read")
+					writeError(w, media, requestStatus(media, gqlerror.List{e}), e)
+					return
+				}
 				writeError(w, media, http.StatusBadRequest, badInput("the request body could not be read"))
 				return
 			}
@@ -112,7 +122,7 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 				return
 			}
 			var gerr *gqlerror.Error
-			if req.ops, req.batched, gerr = decodeBody(body, cfg.Batching); gerr != nil {
+			if req.ops, req.batched, gerr = decodeBody(body, cfg.Batching, &req.one); gerr != nil {
 				ins.refuse(r.Context(), "bad_user_input")
 				writeError(w, media, http.StatusBadRequest, gerr)
 				return
