@@ -16,10 +16,11 @@ import (
 // It is there for memory, not for CPU: each request in flight holds its working set (its upstream
 // responses, the engine's per-level results, the response being written) until it ends, so the heap
 // grows with the number of requests in flight, and the collector lets it grow to several times that
-// (runtime.gc_percent, 400 by default). Past a few requests per core, more at once serve no more per
-// second on a machine whose cores are busy: they only wait for CPU holding memory. Requests over the
-// limit wait in arrival order, before their body is read, until a running one ends or their deadline
-// (server.request_timeout) passes.
+// (runtime.gc_percent, 400 by default). Past enough requests to keep the cores busy while the others
+// wait on upstreams, more at once serve no more per second: they only wait for CPU holding memory.
+// Requests over the limit wait in arrival order, before their body is read, until a running one ends
+// or their deadline (server.request_timeout) passes. The limit also caps throughput at about limit ÷
+// request latency (docs/ARCHITECTURE.md, "Memory: the admission gate").
 
 // retryAfterSeconds is the Retry-After of a request refused because its deadline passed while it
 // waited: an overload of the gateway is expected to be short-lived (a burst of clients), and a client

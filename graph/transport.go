@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -105,6 +106,13 @@ func decodeRequest(cfg Config, ins instruments, hv *headerValues, next http.Hand
 			}
 			body, over, err := readBody(r.Body, r.ContentLength, cfg.MaxBodyBytes)
 			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					// The server's read timeout (server.request_timeout in cmd/gateway) passed: the
+					// client sent its body too slowly, or the request waited at the admission gate.
+					e := errcode.New(errcode.RequestTimeout, "the request's deadline passed before its body was read")
+					writeError(w, media, requestStatus(media, gqlerror.List{e}), e)
+					return
+				}
 				writeError(w, media, http.StatusBadRequest, badInput("the request body could not be read"))
 				return
 			}

@@ -225,11 +225,14 @@ func TestTracesReachTheCollector(t *testing.T) {
 
 // seriesOfOtherPackages are the series the alert rules and the dashboard use that the query of
 // TestOpsKitNamesExist does not produce: counters that appear only once incremented (ejections,
-// retries) and rate-limit decisions (rate_limit.enabled is off by default).
+// retries, refusals, waits at the admission gate) and rate-limit decisions (rate_limit.enabled is off
+// by default).
 var seriesOfOtherPackages = map[string]bool{
 	"trellis_upstream_ejections_total":  true,
 	"trellis_upstream_retries_total":    true,
 	"trellis_ratelimit_decisions_total": true,
+	"trellis_graphql_refused_total":     true,
+	"trellis_graphql_queued":            true,
 }
 
 // TestOpsKitNamesExist checks that every trellis_ series the alert rules and the dashboard query is

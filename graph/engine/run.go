@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,14 +16,17 @@ type run struct {
 	oc     *graphql.OperationContext
 	runner LevelRunner
 
-	objs    [][]any   // per objectPlan: the objects at its position, in response order
-	results []Results // per composite fieldPlan (by slot): its values (a group's, its first field's)
-	nodes   []node    // per composite fieldPlan: its values, per object of its parent position
-	denied  []error   // per fieldPlan: refused for the whole operation (Check.Operation)
-	args    []map[string]any
+	objs    [][]any          // per objectPlan: the objects at its position, in response order
+	results []Results        // per composite fieldPlan (by slot): its values (a group's, its first field's)
+	nodes   []node           // per composite fieldPlan: its values, per object of its parent position
+	denied  []error          // per fieldPlan: refused for the whole operation (Check.Operation)
+	args    []map[string]any // per fieldPlan with arguments: coerced (nil: no field has any)
 	argErr  []error
-	refused []int                      // per fieldPlan: objects on which Check.Parent refused it
-	callFn  func(context.Context, int) // r.callAt, made once
+	// argMem and argErrMem are the memory of args and argErr, kept when a run has no arguments.
+	argMem    []map[string]any
+	argErrMem []error
+	refused   []int                      // per fieldPlan: objects on which Check.Parent refused it
+	callFn    func(context.Context, int) // r.callAt, made once
 
 	// Reused from level to level: the groups of the level being resolved, their parents (for groups
 	// of several fields or with a Parent check) and their calls' group indexes; the positions ready.
@@ -34,7 +36,10 @@ type run struct {
 	groupOf   []int32
 	ready     []*objectPlan
 
-	slabs slabs // what objs and results are carved from (hint.go)
+	slabs    slabs          // what objs and results are carved from (hint.go)
+	calls    [][]*fieldPlan // callsByDepth's, and what it carves them from
+	callSlab []*fieldPlan
+	writer   writer
 }
 
 // node is a composite field's values: parent i's value starts at res.toks[starts[i]].
@@ -79,12 +84,12 @@ func (r *run) execute() {
 // callsByDepth returns where a query's resolver fields are collected by depth, each depth's slice
 // with room for every resolver field of the plan at that depth (each resolves once per run).
 func (r *run) callsByDepth() [][]*fieldPlan {
-	calls := make([][]*fieldPlan, len(r.p.depths))
-	slab := make([]*fieldPlan, r.p.resolvers)
+	r.calls, r.callSlab = resize(r.calls, len(r.p.depths)), resize(r.callSlab, r.p.resolvers)
+	slab := r.callSlab
 	for d, n := range r.p.depths {
-		slab, calls[d] = cut(slab, n)
+		slab, r.calls[d] = cut(slab, n)
 	}
-	return calls
+	return r.calls
 }
 
 // levels resolves the resolver fields of calls (indexed by depth: the number of fields on their
@@ -154,22 +159,6 @@ func (r *run) countRefused(f *fieldPlan) {
 		r.refused = make([]int, len(r.p.fields))
 	}
 	r.refused[f.id]++
-}
-
-// group is the fields of one level that one resolver call serves: same field of the same type, same
-// arguments, wherever they stand in the response.
-type group struct {
-	first   *fieldPlan
-	fields  []*fieldPlan // a run of the level's calls
-	parents []any
-	res     *Results // the first field's
-	// denied holds, per field of fields, Check.Parent's refusal per parent (nil: no field has a
-	// Parent check; an entry is nil when its field has none).
-	denied [][]error
-	// args is the arguments' key (argKey), made only when another field of the level has the same
-	// resolver; keyed says it was.
-	args  string
-	keyed bool
 }
 
 // resolveLevel resolves calls, grouped so that each (type, field, arguments) is one call, and returns
@@ -245,62 +234,6 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 		}
 	}
 	return ready
-}
-
-// group groups calls by (resolver, arguments) into the run's group slab, reordering calls so that
-// each group's fields are contiguous, in the order of their first field. A level has a few dozen calls
-// at most: a linear search costs less than a map, and arguments are compared (argKey) only between
-// fields of the same resolver.
-func (r *run) group(calls []*fieldPlan) []group {
-	groups := r.groups[:0]
-	of := r.groupOf[:0] // per call: its group
-	for _, f := range calls {
-		gi := -1
-		for j := range groups {
-			if groups[j].first.bind == f.bind && r.sameArgs(&groups[j], f) {
-				gi = j
-				break
-			}
-		}
-		if gi < 0 {
-			gi = len(groups)
-			groups = append(groups, group{first: f, res: &r.results[f.slot]})
-		}
-		of = append(of, int32(gi))
-	}
-	// Stable insertion sort of calls by group: n is small, and nothing is allocated.
-	for i := 1; i < len(calls); i++ {
-		for j := i; j > 0 && of[j-1] > of[j]; j-- {
-			of[j-1], of[j] = of[j], of[j-1]
-			calls[j-1], calls[j] = calls[j], calls[j-1]
-		}
-	}
-	for i := 0; i < len(calls); {
-		j := i + 1
-		for j < len(calls) && of[j] == of[i] {
-			j++
-		}
-		groups[of[i]].fields = calls[i:j:j]
-		i = j
-	}
-	r.groups, r.groupOf = groups, of
-	return groups
-}
-
-// sameArgs reports whether f has the same arguments as the fields of g (of the same resolver).
-func (r *run) sameArgs(g *group, f *fieldPlan) bool {
-	if !g.keyed {
-		g.args, g.keyed = r.argKey(g.first), true
-	}
-	return r.argKey(f) == g.args
-}
-
-// argKey identifies f's argument values, for grouping calls: "" without arguments.
-func (r *run) argKey(f *fieldPlan) string {
-	if len(r.argsOf(f)) == 0 {
-		return ""
-	}
-	return argKey(f.field.ArgumentMap(r.oc.Variables))
 }
 
 // parentCheck returns f's Check.Parent, nil when it has none.
@@ -410,15 +343,6 @@ func (r *run) distributeValue(f *fieldPlan, res *Results, i int32, ready []*obje
 		}
 	}
 	return ready
-}
-
-// argKey identifies a field's argument values, for grouping calls.
-func argKey(raw map[string]any) string {
-	b, err := json.Marshal(raw) // sorts map keys
-	if err != nil {
-		return fmt.Sprint(raw)
-	}
-	return string(b)
 }
 
 // observe tells the observers how often each field resolved.

@@ -53,8 +53,8 @@ func (e *Engine) newRun(ctx context.Context, p *plan, oc *graphql.OperationConte
 		}
 		if f.bind != nil && f.bind.Args != nil && len(f.def.Arguments) > 0 {
 			if r.args == nil {
-				r.args = make([]map[string]any, len(p.fields))
-				r.argErr = make([]error, len(p.fields))
+				r.args, r.argErr = resize(r.argMem, len(p.fields)), resize(r.argErrMem, len(p.fields))
+				r.argMem, r.argErrMem = r.args, r.argErr
 			}
 			r.args[f.id], r.argErr[f.id] = r.coerce(f)
 		}
@@ -72,6 +72,12 @@ func (e *Engine) release(r *run) {
 	clearAll(r.parentBuf)
 	clearAll(r.slabs.objs)
 	clearAll(r.slabs.children)
+	clearAll(r.calls)
+	clearAll(r.callSlab)
+	clearAll(r.argMem)
+	clearAll(r.argErrMem)
+	clearAll(r.writer.path)
+	r.writer.r, r.writer.w = nil, Writer{}
 	r.parentBuf = r.parentBuf[:0]
 	r.ctx, r.e, r.p, r.oc, r.runner = nil, nil, nil, nil, nil
 	r.denied, r.args, r.argErr, r.refused, r.level = nil, nil, nil, nil, nil

@@ -24,8 +24,9 @@ type writer struct {
 
 // write returns the response's data, in a buffer of the engine's pool (WithBuffers).
 func (r *run) write() []byte {
-	wr := &writer{r: r, w: Writer{ctx: r.ctx, buf: r.e.buffers.Get(int(max(r.p.hints.data.Load()+64, 256)))}}
-	wr.path = make([]pathElem, 0, 16)
+	wr := &r.writer // the run's (runmem.go): its path's memory reused
+	wr.r, wr.w = r, Writer{ctx: r.ctx, buf: r.e.buffers.Get(int(max(r.p.hints.data.Load()+64, 256)))}
+	wr.path = wr.path[:0]
 	if !wr.object(r.p.root, 0) {
 		r.e.buffers.Put(wr.w.buf)
 		return []byte("null")

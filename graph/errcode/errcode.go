@@ -26,7 +26,8 @@ const (
 	// deadline passed, and did not run. HTTP 503 with Retry-After; safe to retry.
 	ServerOverloaded = "SERVER_OVERLOADED"
 	// RequestTimeout: the request's deadline (server.request_timeout) passed before its operation ran
-	// (in a slow middleware, or after a long wait at the admission gate). HTTP 504.
+	// (in a slow middleware, after a long wait at the admission gate, or before its body was read).
+	// HTTP 504.
 	RequestTimeout = "REQUEST_TIMEOUT"
 	// RequestCanceled: the client gave up (closed the connection) before the answer was ready. Nobody
 	// reads it; it names the outcome in logs, metrics and traces, apart from upstream failures.
