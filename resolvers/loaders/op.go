@@ -44,9 +44,14 @@ type round struct {
 	batches sync.WaitGroup // the sends running on the crew
 }
 
-// sender is a kind's memo of one operation, sending the keys it queued for the round being sent.
+// sender is a kind's memo of one operation, sending the keys it queued for a round.
 type sender interface {
-	send(ctx context.Context)
+	// takeLocked moves the keys queued for r out of the open round, as r is taken (op.mu held): a
+	// key queued afterwards, by a call that Do let run again while r is being sent, goes into the next
+	// round, which then sends this memo too.
+	takeLocked(r *round)
+	// send fetches the keys taken for r.
+	send(ctx context.Context, r *round)
 	// done records, once the operation has ended, how many keys it asked for (kind.last).
 	done()
 }
@@ -127,6 +132,9 @@ func (op *Op) takeRoundLocked() *round {
 	}
 	r := op.open
 	op.open = nil
+	for _, s := range r.sends {
+		s.takeLocked(r)
+	}
 	op.wg.Add(1)
 	return r
 }
@@ -141,9 +149,9 @@ func (op *Op) send(r *round) {
 	defer op.wg.Done()
 	r.batches.Add(len(r.sends) - 1)
 	for _, s := range r.sends[1:] {
-		op.submit(task{kind: taskBatch, batch: s, done: &r.batches})
+		op.submit(task{kind: taskBatch, batch: s, round: r, done: &r.batches})
 	}
-	r.sends[0].send(op.ctx)
+	r.sends[0].send(op.ctx, r)
 	r.batches.Wait()
 	op.mu.Lock()
 	op.running += r.waiters
@@ -182,6 +190,17 @@ type memo[V any] struct {
 	// queued are the keys of the open round, in order.
 	queued []string
 	qfuts  []*future[V]
+	// taken are the keys of the rounds taken and not sent yet (takeLocked), usually one: in one, at
+	// first (no allocation of its own).
+	taken []batch[V]
+	one   [1]batch[V]
+}
+
+// batch is the keys a memo sends for one round.
+type batch[V any] struct {
+	r    *round
+	keys []string
+	futs []*future[V]
 }
 
 type future[V any] struct {
@@ -369,11 +388,27 @@ func select1(ch chan struct{}) bool {
 
 func (m *memo[V]) done() { m.k.last.Store(int32(len(m.futs))) }
 
-// send fetches the keys m queued for the round being sent (taken under op.mu).
-func (m *memo[V]) send(ctx context.Context) {
-	m.op.mu.Lock()
-	keys, futs := m.queued, m.qfuts
+// takeLocked implements sender.
+func (m *memo[V]) takeLocked(r *round) {
+	if m.taken == nil {
+		m.taken = m.one[:0]
+	}
+	m.taken = append(m.taken, batch[V]{r: r, keys: m.queued, futs: m.qfuts})
 	m.queued, m.qfuts = nil, nil
+}
+
+// send fetches the keys m took for r.
+func (m *memo[V]) send(ctx context.Context, r *round) {
+	m.op.mu.Lock()
+	var keys []string
+	var futs []*future[V]
+	for i, b := range m.taken {
+		if b.r == r {
+			keys, futs = b.keys, b.futs
+			m.taken = slices.Delete(m.taken, i, i+1)
+			break
+		}
+	}
 	m.op.mu.Unlock()
 	vals, err := m.k.call(ctx, keys)
 	for i, f := range futs {
