@@ -15,9 +15,9 @@ import (
 )
 
 // coerceVariables applies the spec's CoerceVariableValues to the request's variables, strictly:
-// gqlparser's own coercion (which the executor runs afterwards, on what this returns) takes "5" for an
-// Int, turns 5.5 or 1e400 into "cannot use value 0 as Int" and a huge integer into
-// 9223372036854775807, and takes enum names in any case.
+// gqlparser's own coercion (which the executor runs on what this returns where it makes the
+// operation context: operationContexts) takes "5" for an Int, turns 5.5 or 1e400 into "cannot use
+// value 0 as Int" and a huge integer into 9223372036854775807, and takes enum names in any case.
 //
 //   - Int: a JSON integer (no fraction, no exponent) within 32 bits; Float: any finite JSON number;
 //     String: a string; Boolean: a boolean; ID: a string or a JSON integer (coerced to its text);

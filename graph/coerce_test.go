@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -193,8 +194,20 @@ func FuzzCoerceVariables(f *testing.F) {
 			}
 			return
 		}
-		if _, err := validator.VariableValues(schema, op, got); err != nil {
-			t.Fatalf("gqlparser refuses %v (from %s): %v", got, s, err)
+		given, _ := deepCopy(got).(map[string]any) // VariableValues sets values into the maps it is given
+		executors, verr := validator.VariableValues(schema, op, given)
+		if verr != nil {
+			t.Fatalf("gqlparser refuses %v (from %s): %v", got, s, verr)
+		}
+		// The executor's coercion changes nothing but the defaults it fills in (operationContexts
+		// leaves it out where there are none to fill).
+		for _, v := range op.VariableDefinitions {
+			if _, given := got[v.Variable]; !given && v.DefaultValue != nil {
+				delete(executors, v.Variable)
+			}
+		}
+		if diff := cmp.Diff(executors, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("gqlparser's coercion of %s changed (-gqlparser +ours):\n%s", s, diff)
 		}
 		again, err := coerceVariables(schema, op, got)
 		if err != nil {
@@ -257,4 +270,23 @@ func TestCoerceVariablesReusesUnchanged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepCopy copies the maps and lists of a decoded JSON value.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
 }

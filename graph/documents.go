@@ -26,9 +26,9 @@ import (
 //     by its variant that does not;
 //  5. the cache keeps the document when its query is at most maxCachedQuery bytes.
 //
-// The transport loads the document this way before it calls the executor's CreateOperationContext,
-// and hands it over through the executor's query cache (handedOver), so the executor does not parse
-// or validate again.
+// The transport loads the document this way before it makes the operation context (opcontext.go);
+// where the executor makes it (a variable's default to fill in), the transport hands the document over
+// through the executor's query cache (handedOver), so the executor does not parse or validate again.
 type documents struct {
 	schema          *ast.Schema
 	cache           graphql.Cache[*ast.QueryDocument] // nil: none

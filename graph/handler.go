@@ -78,19 +78,21 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	exec.SetParserTokenLimit(cfg.MaxTokens)
 	exec.SetDisableSuggestion(d.HideSuggestions)
 	exec.SetDefaultRulesFn(func() *rules.Rules { return validationRules(d.HideSuggestions) })
-	exec.Use(requestRules{introspection: cfg.IntrospectionEnabled(), introspectionAt: &opmemo.Memo[*ast.Position]{}})
+	exts := []graphql.HandlerExtension{requestRules{introspection: cfg.IntrospectionEnabled(), introspectionAt: &opmemo.Memo[*ast.Position]{}}}
 	if cfg.IntrospectionEnabled() {
-		exec.Use(extension.Introspection{})
+		exts = append(exts, extension.Introspection{})
 	}
-	for _, ext := range d.Extensions {
+	exts = append(exts, d.Extensions...)
+	for _, ext := range exts {
 		exec.Use(ext)
 	}
 	exec.SetErrorPresenter(presentError(log))
 	exec.SetRecoverFunc(recoverPanic(log))
+	contextsOf := newOperationContexts(exec, exts) // the executor complete: its field middleware is made
 
 	ins, hv := newInstruments(), newHeaderValues()
 	var api http.Handler = executeHandler{exec: exec, docs: docs, persisted: d.Persisted, log: log, ins: ins,
-		buffers: d.Buffers, cacheControl: d.CacheControl, contexts: d.RequestContext, hv: hv}
+		buffers: d.Buffers, cacheControl: d.CacheControl, contexts: d.RequestContext, hv: hv, contextsOf: contextsOf}
 	if d.PerRequest != nil {
 		api = d.PerRequest(api)
 	}

@@ -158,6 +158,8 @@ type executeHandler struct {
 	// contexts is Deps.RequestContext.
 	contexts []RequestContext
 	hv       *headerValues
+	// contextsOf makes the operation contexts (nil: the executor does).
+	contextsOf *operationContexts
 }
 
 // ServeHTTP implements http.Handler.
@@ -262,7 +264,7 @@ func (h executeHandler) run(ctx context.Context, r *http.Request, req *httpReque
 		return h.refuse(ctx, req, st, failedContext(ctx, params, doc), gqlerror.List{err})
 	}
 	st.query, st.doc = params.Query, doc // handed to the executor (handedOver)
-	oc, errs := h.exec.CreateOperationContext(ctx, params)
+	oc, errs := h.operationContext(ctx, params, doc, chosen)
 	if errs != nil {
 		return h.refuse(ctx, req, st, oc, errs)
 	}

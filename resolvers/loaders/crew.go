@@ -33,7 +33,7 @@ type task struct {
 	call  func(context.Context, int)
 	i     int
 	batch sender
-	round *round          // taskBatch: the round batch is sent for; taskRound: the round
+	round *round
 	done  *sync.WaitGroup // taskCall, taskBatch: told when the task is done
 }
 
@@ -58,7 +58,7 @@ func (op *Op) work(t task) {
 		case taskCall:
 			op.runCall(t.ctx, t.call, t.i)
 		case taskBatch:
-			t.batch.send(op.ctx, t.round)
+			t.batch.send(op.ctx)
 		case taskRound:
 			op.send(t.round)
 		}

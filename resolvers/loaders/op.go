@@ -36,23 +36,22 @@ type Op struct {
 	direct bool
 }
 
-// round is one send of every kind's queued keys.
+// round is one send of every kind's queued keys: one batch per kind with keys in it, never none.
 type round struct {
-	sends   []sender // the memos with keys queued in the round
+	sends   []sender // the round's batches
 	waiters int
 	done    chan struct{}
 	batches sync.WaitGroup // the sends running on the crew
 }
 
-// sender is a kind's memo of one operation, sending the keys it queued for a round.
+// sender is one kind's batch of a round, fetched when the round is sent.
 type sender interface {
-	// takeLocked moves the keys queued for r out of the open round, as r is taken (op.mu held): a
-	// key queued afterwards, by a call that Do let run again while r is being sent, goes into the next
-	// round, which then sends this memo too.
-	takeLocked(r *round)
-	// send fetches the keys taken for r.
-	send(ctx context.Context, r *round)
-	// done records, once the operation has ended, how many keys it asked for (kind.last).
+	send(ctx context.Context)
+}
+
+// sized is a kind's memo of one operation, which records when the operation has ended how many
+// keys it asked for (kind.last).
+type sized interface {
 	done()
 }
 
@@ -80,7 +79,7 @@ func (op *Op) end() {
 	op.mu.Unlock()
 	for _, m := range op.memo {
 		if m != nil {
-			m.(sender).done()
+			m.(sized).done()
 		}
 	}
 }
@@ -132,9 +131,6 @@ func (op *Op) takeRoundLocked() *round {
 	}
 	r := op.open
 	op.open = nil
-	for _, s := range r.sends {
-		s.takeLocked(r)
-	}
 	op.wg.Add(1)
 	return r
 }
@@ -149,9 +145,9 @@ func (op *Op) send(r *round) {
 	defer op.wg.Done()
 	r.batches.Add(len(r.sends) - 1)
 	for _, s := range r.sends[1:] {
-		op.submit(task{kind: taskBatch, batch: s, round: r, done: &r.batches})
+		op.submit(task{kind: taskBatch, batch: s, done: &r.batches})
 	}
-	r.sends[0].send(op.ctx, r)
+	r.sends[0].send(op.ctx)
 	r.batches.Wait()
 	op.mu.Lock()
 	op.running += r.waiters
@@ -182,25 +178,22 @@ func newKind[V any](s *Set, name string, f fetchFunc[V]) *kind[V] {
 // memo is one operation's look-ups of one kind.
 type memo[V any] struct {
 	k    *kind[V]
-	op   *Op
 	futs map[string]*future[V]
 	// slab holds the futures made last (futs points into it): a full slab is replaced by a new one,
 	// never grown, since futures must not move.
 	slab []future[V]
-	// queued are the keys of the open round, in order.
-	queued []string
-	qfuts  []*future[V]
-	// taken are the keys of the rounds taken and not sent yet (takeLocked), usually one: in one, at
-	// first (no allocation of its own).
-	taken []batch[V]
-	one   [1]batch[V]
+	// open is the kind's batch of the last round it queued keys in; it takes more keys only while
+	// that round is the open one. A round taken for sending has its batches to itself: a key queued
+	// afterwards (by a call back from Do while the round is sent) goes into a batch of the next.
+	open *batch[V]
 }
 
-// batch is the keys a memo sends for one round.
+// batch is the keys of one kind queued in one round, in order, and their futures.
 type batch[V any] struct {
-	r    *round
-	keys []string
-	futs []*future[V]
+	m     *memo[V]
+	round *round
+	keys  []string
+	futs  []*future[V]
 }
 
 type future[V any] struct {
@@ -230,7 +223,7 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 	m, _ := op.memo[k.idx].(*memo[V])
 	if m == nil {
-		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], max(n, int(k.last.Load())))}
+		m = &memo[V]{k: k, futs: make(map[string]*future[V], max(n, int(k.last.Load())))}
 		op.memo[k.idx] = m
 	}
 	return m
@@ -253,10 +246,14 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	if op.open == nil {
 		op.open = &round{done: make(chan struct{})}
 	}
-	if len(m.queued) == 0 {
-		op.open.sends = append(op.open.sends, m)
+	b := m.open
+	if b == nil || b.round != op.open {
+		b = &batch[V]{m: m, round: op.open, keys: make([]string, 0, missing), futs: make([]*future[V], 0, missing)}
+		m.open = b
+		op.open.sends = append(op.open.sends, b)
+	} else {
+		b.keys, b.futs = slices.Grow(b.keys, missing), slices.Grow(b.futs, missing)
 	}
-	m.queued, m.qfuts = slices.Grow(m.queued, missing), slices.Grow(m.qfuts, missing)
 	for i, key := range keys {
 		if futs[i] != nil {
 			continue
@@ -265,8 +262,8 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 		if f == nil {
 			f = m.newFutureLocked(op.open, missing)
 			m.futs[key] = f
-			m.queued = append(m.queued, key)
-			m.qfuts = append(m.qfuts, f)
+			b.keys = append(b.keys, key)
+			b.futs = append(b.futs, f)
 		}
 		futs[i] = f
 	}
@@ -388,30 +385,11 @@ func select1(ch chan struct{}) bool {
 
 func (m *memo[V]) done() { m.k.last.Store(int32(len(m.futs))) }
 
-// takeLocked implements sender.
-func (m *memo[V]) takeLocked(r *round) {
-	if m.taken == nil {
-		m.taken = m.one[:0]
-	}
-	m.taken = append(m.taken, batch[V]{r: r, keys: m.queued, futs: m.qfuts})
-	m.queued, m.qfuts = nil, nil
-}
-
-// send fetches the keys m took for r.
-func (m *memo[V]) send(ctx context.Context, r *round) {
-	m.op.mu.Lock()
-	var keys []string
-	var futs []*future[V]
-	for i, b := range m.taken {
-		if b.r == r {
-			keys, futs = b.keys, b.futs
-			m.taken = slices.Delete(m.taken, i, i+1)
-			break
-		}
-	}
-	m.op.mu.Unlock()
-	vals, err := m.k.call(ctx, keys)
-	for i, f := range futs {
+// send fetches the batch's keys. Its round was taken (under op.mu) before it is sent: nothing adds
+// to the batch any more.
+func (b *batch[V]) send(ctx context.Context) {
+	vals, err := b.m.k.call(ctx, b.keys)
+	for i, f := range b.futs {
 		if err != nil {
 			f.err = err
 		} else {
