@@ -207,6 +207,12 @@ func FuzzScanOperation(f *testing.F) {
 		`{"operationName":5}`, `{"documentId":"d","other":[1,2,{"q":[]}]}`, "{\"query\":\"\xff\"}",
 		`{"query":"query Q {\n  a\t\"b\" \\ \/ }"}`, `{"query":"\u00e9"}`, `{"query":"é ü"}`, `{"variables":{"n":01}}`,
 		`{"variables":{"n":1.}}`, `{"variables":{"n":-}}`, `{"variables":{"a":{"b":{"c":{"d":[[[[1]]]]}}}}}`,
+		// Keys encoding/json matches by Unicode folding or after unescaping, a byte order mark, a UTF-8
+		// surrogate, repeated nested keys, escapes in keys, white space JSON does not allow, big numbers.
+		"{\"variable\u017f\":{\"a\":1}}", "{\"extension\u017f\":{}}", `{"qu\u0065ry":"x"}`,
+		"\xef\xbb\xbf{\"query\":\"x\"}", "{\"query\":\"\xed\xa0\x80\"}", `{"variables":{"a":1,"a":{"b":2}}}`,
+		`{"variables":{"\"":1,"\n":2}}`, `{"que\ry":"x"}`, "{\"query\":\"x\"\v}", "{\"query\":\"x\"}\x00",
+		`{"variables":{"n":1e400,"m":-0,"k":12345678901234567890}}`, `{"query":"x\"}`, "{\"query\":\"\\\xc3\xa9\"}",
 	} {
 		f.Add([]byte(s))
 	}
