@@ -36,18 +36,22 @@ type Op struct {
 	direct bool
 }
 
-// round is one send of every kind's queued keys.
+// round is one send of every kind's queued keys: one batch per kind with keys in it, never none.
 type round struct {
-	sends   []sender // the memos with keys queued in the round
+	sends   []sender // the round's batches
 	waiters int
 	done    chan struct{}
 	batches sync.WaitGroup // the sends running on the crew
 }
 
-// sender is a kind's memo of one operation, sending the keys it queued for the round being sent.
+// sender is one kind's batch of a round, fetched when the round is sent.
 type sender interface {
 	send(ctx context.Context)
-	// done records, once the operation has ended, how many keys it asked for (kind.last).
+}
+
+// sized is a kind's memo of one operation, which records when the operation has ended how many
+// keys it asked for (kind.last).
+type sized interface {
 	done()
 }
 
@@ -75,7 +79,7 @@ func (op *Op) end() {
 	op.mu.Unlock()
 	for _, m := range op.memo {
 		if m != nil {
-			m.(sender).done()
+			m.(sized).done()
 		}
 	}
 }
@@ -174,14 +178,22 @@ func newKind[V any](s *Set, name string, f fetchFunc[V]) *kind[V] {
 // memo is one operation's look-ups of one kind.
 type memo[V any] struct {
 	k    *kind[V]
-	op   *Op
 	futs map[string]*future[V]
 	// slab holds the futures made last (futs points into it): a full slab is replaced by a new one,
 	// never grown, since futures must not move.
 	slab []future[V]
-	// queued are the keys of the open round, in order.
-	queued []string
-	qfuts  []*future[V]
+	// open is the kind's batch of the last round it queued keys in; it takes more keys only while
+	// that round is the open one. A round taken for sending has its batches to itself: a key queued
+	// afterwards (by a call back from Do while the round is sent) goes into a batch of the next.
+	open *batch[V]
+}
+
+// batch is the keys of one kind queued in one round, in order, and their futures.
+type batch[V any] struct {
+	m     *memo[V]
+	round *round
+	keys  []string
+	futs  []*future[V]
 }
 
 type future[V any] struct {
@@ -211,7 +223,7 @@ func (k *kind[V]) load(ctx context.Context, keys []string) ([]V, error) {
 func (k *kind[V]) memoLocked(op *Op, n int) *memo[V] {
 	m, _ := op.memo[k.idx].(*memo[V])
 	if m == nil {
-		m = &memo[V]{k: k, op: op, futs: make(map[string]*future[V], max(n, int(k.last.Load())))}
+		m = &memo[V]{k: k, futs: make(map[string]*future[V], max(n, int(k.last.Load())))}
 		op.memo[k.idx] = m
 	}
 	return m
@@ -234,10 +246,14 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 	if op.open == nil {
 		op.open = &round{done: make(chan struct{})}
 	}
-	if len(m.queued) == 0 {
-		op.open.sends = append(op.open.sends, m)
+	b := m.open
+	if b == nil || b.round != op.open {
+		b = &batch[V]{m: m, round: op.open, keys: make([]string, 0, missing), futs: make([]*future[V], 0, missing)}
+		m.open = b
+		op.open.sends = append(op.open.sends, b)
+	} else {
+		b.keys, b.futs = slices.Grow(b.keys, missing), slices.Grow(b.futs, missing)
 	}
-	m.queued, m.qfuts = slices.Grow(m.queued, missing), slices.Grow(m.qfuts, missing)
 	for i, key := range keys {
 		if futs[i] != nil {
 			continue
@@ -246,8 +262,8 @@ func (k *kind[V]) enqueueLocked(op *Op, keys []string) []*future[V] {
 		if f == nil {
 			f = m.newFutureLocked(op.open, missing)
 			m.futs[key] = f
-			m.queued = append(m.queued, key)
-			m.qfuts = append(m.qfuts, f)
+			b.keys = append(b.keys, key)
+			b.futs = append(b.futs, f)
 		}
 		futs[i] = f
 	}
@@ -369,14 +385,11 @@ func select1(ch chan struct{}) bool {
 
 func (m *memo[V]) done() { m.k.last.Store(int32(len(m.futs))) }
 
-// send fetches the keys m queued for the round being sent (taken under op.mu).
-func (m *memo[V]) send(ctx context.Context) {
-	m.op.mu.Lock()
-	keys, futs := m.queued, m.qfuts
-	m.queued, m.qfuts = nil, nil
-	m.op.mu.Unlock()
-	vals, err := m.k.call(ctx, keys)
-	for i, f := range futs {
+// send fetches the batch's keys. Its round was taken (under op.mu) before it is sent: nothing adds
+// to the batch any more.
+func (b *batch[V]) send(ctx context.Context) {
+	vals, err := b.m.k.call(ctx, b.keys)
+	for i, f := range b.futs {
 		if err != nil {
 			f.err = err
 		} else {

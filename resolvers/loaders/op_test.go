@@ -285,3 +285,39 @@ func TestMemoSizedFromTheLastOperation(t *testing.T) {
 		t.Errorf("%.0f allocations with the last size, %.0f without: want fewer", hinted, grown)
 	}
 }
+
+// TestLoadAfterDoWhileARoundIsSent: a call that loads after Do, while a round of two kinds is being
+// sent (its second batch on the crew), gets its keys in a round of their own: keys queued after a
+// round was taken are never fetched by that round's batch nor left in a round without batches.
+func TestLoadAfterDoWhileARoundIsSent(t *testing.T) {
+	for n := range 200 {
+		s, a, b, _, _ := testSet()
+		ctx, run, end := s.Begin(context.Background())
+		started := make(chan struct{})
+		var late []string
+		var lateErr error
+		runLevel(ctx, run,
+			func(ctx context.Context) {
+				_, _ = Do(ctx, func(context.Context) (int, error) {
+					<-started // the round of the other call is being sent
+					return 0, nil
+				})
+				late, lateErr = b.load(ctx, []string{"late"})
+			},
+			func(ctx context.Context) {
+				op := fromContext(ctx)
+				op.mu.Lock()
+				fa := a.enqueueLocked(op, []string{"x"})
+				fb := b.enqueueLocked(op, []string{"y"})
+				close(started)
+				awaitLocked(op, fa)
+				awaitLocked(op, fb)
+				op.mu.Unlock()
+			},
+		)
+		end()
+		if lateErr != nil || len(late) != 1 || late[0] != "v:late" {
+			t.Fatalf("run %d: the load after Do got %v, %v", n, late, lateErr)
+		}
+	}
+}
