@@ -8,17 +8,20 @@ import (
 	"github.com/trellisgw/trellis/internal/opmemo"
 )
 
-// Responder computes the policy of each operation once per cached document (internal/opmemo: kept
-// with the operation the document cache shares, dropped with the document), read without a lock or
-// a key to build. Safe for concurrent use.
+// Responder computes the Cache-Control of each operation once per cached document (internal/opmemo:
+// kept with the operation the document cache shares, dropped with the document), read without a lock
+// or a key to build. Safe for concurrent use.
 type Responder struct {
 	hints         *Hints
 	defaultMaxAge time.Duration
-	policies      opmemo.Memo[Policy]
+	headers       opmemo.Memo[headers]
 }
 
-// maxKeptQuery is the longest query whose policy is kept: the document cache's bound, beyond which
-// every request parses its own document (and would make an entry only to drop it).
+// headers are an operation's Cache-Control values: for anonymous and for signed-in callers.
+type headers struct{ anonymous, signedIn string }
+
+// maxKeptQuery is the longest query whose Cache-Control is kept: the document cache's bound, beyond
+// which every request parses its own document (and would make an entry only to drop it).
 const maxKeptQuery = 8 << 10
 
 // NewResponder returns a Responder over hints; fields without a maxAge get defaultMaxAge (0: they make
@@ -27,13 +30,24 @@ func NewResponder(hints *Hints, defaultMaxAge time.Duration) *Responder {
 	return &Responder{hints: hints, defaultMaxAge: defaultMaxAge}
 }
 
-// Policy returns the policy of op, the operation of query that runs.
-func (r *Responder) Policy(query string, op *ast.OperationDefinition) Policy {
+// Header returns the Cache-Control of a successful response to op, the operation of query that runs
+// (Policy.Header of its policy), for a signed-in caller or not.
+func (r *Responder) Header(query string, op *ast.OperationDefinition, signedIn bool) string {
 	if op == nil {
-		return Policy{}
+		return Policy{}.Header(signedIn)
 	}
+	compute := func() headers {
+		p := r.hints.Operation(op, r.defaultMaxAge)
+		return headers{anonymous: p.Header(false), signedIn: p.Header(true)}
+	}
+	var h headers
 	if len(query) > maxKeptQuery {
-		return r.hints.Operation(op, r.defaultMaxAge)
+		h = compute()
+	} else {
+		h = r.headers.Get(op, compute)
 	}
-	return r.policies.Get(op, func() Policy { return r.hints.Operation(op, r.defaultMaxAge) })
+	if signedIn {
+		return h.signedIn
+	}
+	return h.anonymous
 }
