@@ -112,7 +112,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	for _, tc := range []struct {
 		set, want int
 	}{
-		{0, 16 * runtime.GOMAXPROCS(0)},
+		{0, 32 * runtime.GOMAXPROCS(0)},
 		{-1, -1},
 		{1, 1},
 		{500, 500},
@@ -122,7 +122,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		}
 	}
 	err := Config{MaxConcurrentOperations: -2}.WithDefaults().Validate()
-	want := "max_concurrent_operations: must be -1 (no limit), 0 (default: 16 × GOMAXPROCS) or a number of requests, got -2"
+	want := "max_concurrent_operations: must be -1 (no limit), 0 (default: 32 × GOMAXPROCS) or a number of requests, got -2"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Validate() = %v, want %q", err, want)
 	}

@@ -284,7 +284,7 @@ func serve(h http.Handler, body []byte) (int, error) {
 // BenchmarkConcurrentReference serves the reference query from 256 clients at once, each sending its
 // next request as soon as it has an answer (make bench's reference-256 scenario, in process: 2 ms
 // added to every upstream call, the collector at the gateway's GC percent), through a gateway with
-// the admission gate at its default (gate=on: server.max_concurrent_operations 0, 16 × GOMAXPROCS) and
+// the admission gate at its default (gate=on: server.max_concurrent_operations 0, 32 × GOMAXPROCS) and
 // one without (gate=off: -1). peak-heap-MB is the largest heap seen (live and not yet collected
 // objects, sampled every millisecond), the sample services' included: what the gate is for.
 func BenchmarkConcurrentReference(b *testing.B) {

@@ -143,7 +143,7 @@ var (
 	defaultSides  = []string{sideGateway, sideNoUsage, sideFloor}
 	defaultRatios = []ratioDef{{"gateway/floor", sideGateway, sideFloor}, {"usage on/off", sideGateway, sideNoUsage}}
 	// highSides and highRatios are the high-concurrency scenario's: what the admission gate does shows
-	// most there (the default gate of 16 × GOMAXPROCS admits 32 at once on 2 cores).
+	// most there (the default gate of 32 × GOMAXPROCS admits 64 at once on 2 cores).
 	highSides  = []string{sideGateway, sideNoGate, sideFloor}
 	highRatios = []ratioDef{{"gateway/floor", sideGateway, sideFloor}, {"gate on/off", sideGateway, sideNoGate}}
 	// cachedSides and cachedRatios are the cached scenario's: the floor is uncached, so cached/floor
