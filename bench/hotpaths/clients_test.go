@@ -4,9 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/trellisgw/trellis/demo"
 	"github.com/trellisgw/trellis/internal/demoupstreams"
 	"github.com/trellisgw/trellis/upstreams"
 )
@@ -14,15 +12,8 @@ import (
 // clients starts the sample services with the benchmark's data set and returns the typed clients over
 // them, configured as the gateway's defaults configure them (no entity cache).
 func clients(tb testing.TB) *upstreams.Clients {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cluster, err := demo.Start(ctx, demo.Config{Data: benchData})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = cluster.Close() })
 	cfg := upstreams.DefaultConfig()
-	demoupstreams.Point(&cfg, cluster)
+	demoupstreams.Point(&cfg, startCluster(tb))
 	c, err := upstreams.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
