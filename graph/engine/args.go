@@ -63,15 +63,19 @@ func (r *run) coerce(f *fieldPlan) (map[string]any, error) {
 // sameValues reports whether vars holds vals for the variables names.
 func sameValues(vals []any, names []string, vars map[string]any) bool {
 	for i, name := range names {
-		v, ok := vars[name]
-		if !ok {
-			v = absent{}
-		}
-		if !scalar(v) || v != vals[i] {
+		if varValue(vars, name) != vals[i] { // vals holds scalars: another dynamic type compares unequal
 			return false
 		}
 	}
 	return true
+}
+
+// varValue is the value of the variable name in vars, absent{} when vars lacks it.
+func varValue(vars map[string]any, name string) any {
+	if v, ok := vars[name]; ok {
+		return v
+	}
+	return absent{}
 }
 
 // cacheable returns the values of the variables names in vars; ok is false when one is not a scalar
@@ -79,10 +83,7 @@ func sameValues(vals []any, names []string, vars map[string]any) bool {
 func cacheable(names []string, vars map[string]any) (vals []any, ok bool) {
 	vals = make([]any, len(names))
 	for i, name := range names {
-		v, present := vars[name]
-		if !present {
-			v = absent{}
-		}
+		v := varValue(vars, name)
 		if !scalar(v) {
 			return nil, false
 		}

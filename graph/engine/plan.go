@@ -107,11 +107,12 @@ func makePlan(schema *ast.Schema, types map[string]*Type, doc *ast.QueryDocument
 	}
 	pl.p.root = root
 	for _, f := range pl.p.fields {
-		if f.composite() {
-			f.slot = pl.p.slots
-			pl.p.slots++
+		if !f.composite() {
+			continue
 		}
-		if f.composite() && f.bind.Resolve != nil {
+		f.slot = pl.p.slots
+		pl.p.slots++
+		if f.bind.Resolve != nil {
 			for len(pl.p.depths) <= f.depth {
 				pl.p.depths = append(pl.p.depths, 0)
 			}
@@ -307,4 +308,12 @@ func conditionKey(op *ast.OperationDefinition, vars map[string]any) (key uint64,
 		bit++
 	}
 	return key, true
+}
+
+// check returns f's Check, nil when it has none.
+func (p *plan) check(f *fieldPlan) *Check {
+	if p.checks == nil {
+		return nil
+	}
+	return p.checks[f.id]
 }

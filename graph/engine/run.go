@@ -128,10 +128,7 @@ func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
 				continue
 			}
 			res := &r.results[f.slot]
-			var check func(context.Context, any) error
-			if r.p.checks != nil && r.p.checks[f.id] != nil {
-				check = r.p.checks[f.id].Parent
-			}
+			check := r.parentCheck(f)
 			for _, p := range parents {
 				res.Next()
 				if check != nil {
@@ -144,8 +141,8 @@ func (r *run) expand(calls [][]*fieldPlan, ready []*objectPlan) [][]*fieldPlan {
 				f.bind.Emit(r.ctx, p, res)
 			}
 			r.nodes[f.id] = node{res: res, starts: res.starts}
-			if r.p.checks != nil && r.p.checks[f.id] != nil && r.p.checks[f.id].Result != nil {
-				r.checkResults(f, r.p.checks[f.id].Result)
+			if c := r.p.check(f); c != nil && c.Result != nil {
+				r.checkResults(f, c.Result)
 			}
 			ready = r.distribute(f, ready)
 		}
@@ -227,8 +224,8 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 				}
 			}
 			r.nodes[f.id] = node{res: g.res, starts: starts}
-			if r.p.checks != nil && r.p.checks[f.id] != nil && r.p.checks[f.id].Result != nil {
-				r.checkResults(f, r.p.checks[f.id].Result)
+			if c := r.p.check(f); c != nil && c.Result != nil {
+				r.checkResults(f, c.Result)
 			}
 			ready = r.distribute(f, ready)
 		}
@@ -238,10 +235,10 @@ func (r *run) resolveLevel(calls []*fieldPlan) []*objectPlan {
 
 // parentCheck returns f's Check.Parent, nil when it has none.
 func (r *run) parentCheck(f *fieldPlan) func(context.Context, any) error {
-	if r.p.checks == nil || r.p.checks[f.id] == nil {
-		return nil
+	if c := r.p.check(f); c != nil {
+		return c.Parent
 	}
-	return r.p.checks[f.id].Parent
+	return nil
 }
 
 // callAt runs the resolver of group i of the level being resolved.

@@ -41,14 +41,12 @@ func (e *Engine) newRun(ctx context.Context, p *plan, oc *graphql.OperationConte
 		r.results[i].leaf.ctx = ctx
 	}
 	for _, f := range p.fields {
-		if p.checks != nil {
-			if c := p.checks[f.id]; c != nil && c.Operation != nil {
-				if err := c.Operation(ctx); err != nil {
-					if r.denied == nil {
-						r.denied = make([]error, len(p.fields))
-					}
-					r.denied[f.id] = err
+		if c := p.check(f); c != nil && c.Operation != nil {
+			if err := c.Operation(ctx); err != nil {
+				if r.denied == nil {
+					r.denied = make([]error, len(p.fields))
 				}
+				r.denied[f.id] = err
 			}
 		}
 		if f.bind != nil && f.bind.Args != nil && len(f.def.Arguments) > 0 {
@@ -78,7 +76,6 @@ func (e *Engine) release(r *run) {
 	clearAll(r.argErrMem)
 	clearAll(r.writer.path)
 	r.writer.r, r.writer.w = nil, Writer{}
-	r.parentBuf = r.parentBuf[:0]
 	r.ctx, r.e, r.p, r.oc, r.runner = nil, nil, nil, nil, nil
 	r.denied, r.args, r.argErr, r.refused, r.level = nil, nil, nil, nil, nil
 	e.runs.Put(r)

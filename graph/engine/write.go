@@ -70,7 +70,7 @@ func (wr *writer) field(f *fieldPlan, obj any, idx int) bool {
 		return wr.null(f.typ)
 	}
 	if !f.composite() {
-		if c := wr.checkOf(f); c != nil && c.Parent != nil {
+		if c := wr.r.p.check(f); c != nil && c.Parent != nil {
 			if err := c.Parent(wr.r.ctx, obj); err != nil {
 				wr.fail(f, err)
 				return wr.null(f.typ)
@@ -86,13 +86,6 @@ func (wr *writer) field(f *fieldPlan, obj any, idx int) bool {
 	}
 	n := wr.r.nodes[f.id]
 	return wr.value(f, f.typ, n.res, n.starts[idx], false)
-}
-
-func (wr *writer) checkOf(f *fieldPlan) *Check {
-	if wr.r.p.checks == nil {
-		return nil
-	}
-	return wr.r.p.checks[f.id]
 }
 
 // null writes null for a value of type t; false when t is non-null (the caller's object is nulled).

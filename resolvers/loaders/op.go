@@ -18,7 +18,7 @@ type Op struct {
 	set  *Set
 	ctx  context.Context // the operation's: batches run under it
 	mu   sync.Mutex
-	memo []any // per kind: its *memo[V], nil until used
+	memo []sized // per kind: its *memo[V], nil until used
 	// running counts the calls of the current level that are neither waiting nor done.
 	running int
 	// open is the round being filled: keys queued and not sent yet (nil until a key is queued).
@@ -64,7 +64,7 @@ func fromContext(ctx context.Context) *Op {
 
 // Begin implements engine.Batching.
 func (s *Set) Begin(ctx context.Context) (context.Context, engine.LevelRunner, func()) {
-	op := &Op{set: s, ctx: ctx, memo: make([]any, s.kinds)} // memos, rounds and the crew made on first use
+	op := &Op{set: s, ctx: ctx, memo: make([]sized, s.kinds)} // memos, rounds and the crew made on first use
 	return context.WithValue(ctx, opKey{}, op), op, op.end
 }
 
@@ -79,7 +79,7 @@ func (op *Op) end() {
 	op.mu.Unlock()
 	for _, m := range op.memo {
 		if m != nil {
-			m.(sized).done()
+			m.done()
 		}
 	}
 }
