@@ -110,11 +110,7 @@ func NewMemory[V any](name string, cfg Config, opts ...MemoryOption[V]) (*Memory
 // Get implements Cache.
 func (m *Memory[V]) Get(ctx context.Context, key string) (V, bool) {
 	m.mu.Lock()
-	e, ok := m.lru.Get(key)
-	if ok && !e.expires.IsZero() && !m.now().Before(e.expires) {
-		m.lru.Remove(key)
-		ok = false
-	}
+	e, ok := m.liveLocked(key, m.now())
 	m.mu.Unlock()
 	if !ok {
 		m.miss.Add(ctx, 1, m.attrs...)
@@ -129,6 +125,16 @@ func (m *Memory[V]) Get(ctx context.Context, key string) (V, bool) {
 	return e.value, true
 }
 
+// liveLocked returns key's entry unless it has expired at now (then it is removed), with m.mu held.
+func (m *Memory[V]) liveLocked(key string, now time.Time) (entry[V], bool) {
+	e, ok := m.lru.Get(key)
+	if ok && !e.expires.IsZero() && !now.Before(e.expires) {
+		m.lru.Remove(key)
+		return e, false
+	}
+	return e, ok
+}
+
 // Fetch is Get for every key of keys at once, under one lock and with one measurement each of the
 // hits and the misses: found(i, v) is called for each keys[i] that Get would return, in the order of
 // keys. found runs with m's lock held and must not call m.
@@ -137,11 +143,7 @@ func (m *Memory[V]) Fetch(ctx context.Context, keys []string, found func(i int, 
 	m.mu.Lock()
 	now := m.now()
 	for i, key := range keys {
-		e, ok := m.lru.Get(key)
-		if ok && !e.expires.IsZero() && !now.Before(e.expires) {
-			m.lru.Remove(key)
-			ok = false
-		}
+		e, ok := m.liveLocked(key, now)
 		switch {
 		case !ok:
 			misses++

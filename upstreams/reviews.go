@@ -24,11 +24,7 @@ type reviewList struct {
 
 // ReviewsByID returns the reviews with the given ids; unknown ids are absent.
 func (r *Reviews) ReviewsByID(ctx context.Context, ids []string) ([]Review, error) {
-	return batched(ctx, ids, func(ctx context.Context, chunk []string) ([]Review, error) {
-		out := reviewList{Reviews: make([]Review, 0, len(chunk))} // at most one per id: decoded without growing
-		err := r.c.Get(ctx, "GET /reviews", "/reviews", url.Values{"id": chunk}, &out)
-		return out.Reviews, err
-	})
+	return r.list(ctx, "id", ids) // at most one per id: decoded without growing
 }
 
 // ByProducts returns every review of the given products, oldest first per product. With the entity

@@ -224,6 +224,7 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		lookup, lookupCK = append(lookup, key), append(lookupCK, ck)
 	}
 	served := make([]bool, len(lookup)) // answered from the cache, fresh or stale-while-revalidate
+	staleServed := 0
 	t := now()
 	k.mem.Fetch(ctx, lookupCK, func(i int, e stored[V]) {
 		key, ck := lookup[i], lookupCK[i]
@@ -235,7 +236,7 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		if t.Before(e.swrUntil) && !k.closed {
 			out[key], served[i] = e.value, true
 			hits++ // served from the cache: the plan's cacheHit
-			k.staleServes.Add(ctx, 1, k.attrs)
+			staleServed++
 			if _, running := k.refreshing[ck]; !running {
 				k.refreshing[ck] = struct{}{}
 				refresh = append(refresh, key)
@@ -271,6 +272,9 @@ func (k *Kind[V]) Load(ctx context.Context, keys []string, fetch func(context.Co
 		go k.refresh(ctx, suffix, refresh, refreshStale, fetch)
 	}
 	k.mu.Unlock()
+	if staleServed > 0 {
+		k.staleServes.Add(ctx, int64(staleServed), k.attrs)
+	}
 	if hits+len(joined) > 0 {
 		calltrace.Record(ctx, calltrace.Call{Upstream: k.upstream, Route: k.route, BatchSize: hits + len(joined),
 			Attempt: 1, Start: start, Duration: time.Since(start), CacheHit: true})
