@@ -72,6 +72,6 @@ func readHints(schema *ast.Schema) (*cachecontrol.Hints, error) {
 // answers private.
 func responseCacheControl(r *cachecontrol.Responder) func(context.Context, *graphql.OperationContext) string {
 	return func(ctx context.Context, oc *graphql.OperationContext) string {
-		return r.Header(oc.RawQuery, oc.Operation, identity.FromContext(ctx) != nil)
+		return r.Header(oc.Operation, identity.FromContext(ctx) != nil)
 	}
 }

@@ -68,15 +68,12 @@ func admit(limit int, timeout time.Duration, ins instruments, next http.Handler)
 	})
 }
 
-// overloaded answers a request refused by the gate, in the media type its Accept header prefers.
+// overloaded answers a request refused by the gate, in the media type its Accept header prefers
+// (writeError falls back to application/json).
 func overloaded(w http.ResponseWriter, r *http.Request) {
-	media := negotiate(r.Header.Get("Accept"))
-	if media == "" {
-		media = mediaJSON
-	}
 	w.Header().Set("Retry-After", retryAfterSeconds)
 	w.Header().Set("Cache-Control", "no-store")
-	writeError(w, media, http.StatusServiceUnavailable, errcode.New(errcode.ServerOverloaded, errOverloaded.Error()))
+	writeError(w, negotiate(r.Header.Get("Accept")), http.StatusServiceUnavailable, errcode.New(errcode.ServerOverloaded, errOverloaded.Error()))
 }
 
 // gate is a counting semaphore whose waiters are admitted first come, first served. The zero value is

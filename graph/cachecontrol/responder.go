@@ -20,19 +20,15 @@ type Responder struct {
 // headers are an operation's Cache-Control values: for anonymous and for signed-in callers.
 type headers struct{ anonymous, signedIn string }
 
-// maxKeptQuery is the longest query whose Cache-Control is kept: the document cache's bound, beyond
-// which every request parses its own document (and would make an entry only to drop it).
-const maxKeptQuery = 8 << 10
-
 // NewResponder returns a Responder over hints; fields without a maxAge get defaultMaxAge (0: they make
 // a response uncacheable).
 func NewResponder(hints *Hints, defaultMaxAge time.Duration) *Responder {
 	return &Responder{hints: hints, defaultMaxAge: defaultMaxAge}
 }
 
-// Header returns the Cache-Control of a successful response to op, the operation of query that runs
+// Header returns the Cache-Control of a successful response to op, the operation that runs
 // (Policy.Header of its policy), for a signed-in caller or not.
-func (r *Responder) Header(query string, op *ast.OperationDefinition, signedIn bool) string {
+func (r *Responder) Header(op *ast.OperationDefinition, signedIn bool) string {
 	if op == nil {
 		return Policy{}.Header(signedIn)
 	}
@@ -40,12 +36,7 @@ func (r *Responder) Header(query string, op *ast.OperationDefinition, signedIn b
 		p := r.hints.Operation(op, r.defaultMaxAge)
 		return headers{anonymous: p.Header(false), signedIn: p.Header(true)}
 	}
-	var h headers
-	if len(query) > maxKeptQuery {
-		h = compute()
-	} else {
-		h = r.headers.Get(op, compute)
-	}
+	h := r.headers.Get(op, compute)
 	if signedIn {
 		return h.signedIn
 	}
